@@ -1,0 +1,349 @@
+"""Real-time event models (protocol §3): typing, receipts, transient messages, reactions.
+
+Received events are built from the whole WebSocket frame (envelope + ``body``) with
+``from_frame``, which never raises on missing or odd fields; the frame stays in ``raw``.
+``TypingIndicator`` and ``TransientMessage`` are also built by the app to be sent; their
+``to_send_json`` gives the frame without the envelope fields only the client knows
+(``appId``, ``deviceId``, ``sender``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from ..errors import CometChatException, ErrorCode
+from ._coerce import as_dict, as_mapping, safe_int, safe_opt_int, safe_opt_str, safe_str
+from .group import parse_user
+from .messages import validate_receiver
+from .user import User
+
+__all__ = [
+    "RECEIPT_TYPES",
+    "MessageReceipt",
+    "ReactionEvent",
+    "TransientMessage",
+    "TypingIndicator",
+]
+
+RECEIPT_TYPES = ("delivered", "read", "deliveredToAll", "readByAll")
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _body(frame: Mapping[str, Any]) -> Mapping[str, Any]:
+    body = frame.get("body")
+    return body if isinstance(body, Mapping) else _EMPTY
+
+
+def _frame_sender(frame: Mapping[str, Any], body: Mapping[str, Any]) -> Optional[User]:
+    """``body.user`` as a User, else a bare User from the envelope's ``sender`` uid."""
+    user = as_mapping(body.get("user"))
+    if user is not None:
+        return parse_user(user)
+    uid = safe_str(frame.get("sender"))
+    return User(uid) if uid else None
+
+
+class TypingIndicator:
+    """Someone typing: ``receiver_id``/``receiver_type`` is the conversation, ``sender`` who.
+
+    Build one to send with ``TypingIndicator(receiver_id, receiver_type="user",
+    metadata=None)``; received ones also carry :attr:`sender` and :attr:`action`
+    (``"started"``/``"ended"``).
+    """
+
+    __slots__ = ("action", "metadata", "raw", "receiver_id", "receiver_type", "sender")
+
+    def __init__(
+        self,
+        receiver_id: str,
+        receiver_type: str = "user",
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        validate_receiver(receiver_id, receiver_type)
+        self.receiver_id = receiver_id
+        self.receiver_type = receiver_type
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.sender: Optional[User] = None
+        self.action: Optional[str] = None
+        self.raw: dict[str, Any] = {}
+
+    @classmethod
+    def from_frame(cls, frame: Mapping[str, Any]) -> TypingIndicator:
+        """Build from a ``typing_indicator`` frame; never raises on odd fields."""
+        body = _body(frame)
+        obj = cls.__new__(cls)
+        obj.receiver_id = safe_str(frame.get("receiver"))
+        obj.receiver_type = safe_str(frame.get("receiverType"), "user")
+        obj.metadata = as_dict(body.get("metadata"))
+        obj.sender = _frame_sender(frame, body)
+        obj.action = safe_opt_str(body.get("action"))
+        obj.raw = dict(frame)
+        return obj
+
+    def to_send_json(
+        self, action: str = "started", sender: Optional[User] = None
+    ) -> dict[str, Any]:
+        """The ``typing_indicator`` frame for ``action`` ``"started"`` or ``"ended"``.
+
+        ``sender`` (the logged-in user) becomes ``body.user``; the client adds ``appId``,
+        ``deviceId`` and ``sender`` to the envelope.
+        """
+        if action not in ("started", "ended"):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"action must be 'started' or 'ended', not {str(action)[:40]!r}.",
+            )
+        body: dict[str, Any] = {"action": action}
+        if self.metadata:
+            body["metadata"] = dict(self.metadata)
+        if sender is not None:
+            body["user"] = sender.to_json()
+        return {
+            "type": "typing_indicator",
+            "receiver": self.receiver_id,
+            "receiverType": self.receiver_type,
+            "body": body,
+        }
+
+    def __repr__(self) -> str:
+        who = self.sender.uid if self.sender else None
+        return (
+            f"TypingIndicator(sender={who!r}, receiver_id={self.receiver_id!r}, "
+            f"receiver_type={self.receiver_type!r}, action={self.action!r})"
+        )
+
+
+class TransientMessage:
+    """A message that is relayed live and never stored (``transient_message`` frame).
+
+    Build one to send with ``TransientMessage(receiver_id, receiver_type="user", data=None)``;
+    received ones also carry :attr:`sender`.
+    """
+
+    __slots__ = ("data", "raw", "receiver_id", "receiver_type", "sender")
+
+    def __init__(
+        self,
+        receiver_id: str,
+        receiver_type: str = "user",
+        data: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        validate_receiver(receiver_id, receiver_type)
+        if data is not None and not isinstance(data, Mapping):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"data must be a mapping, not {type(data).__name__}.",
+            )
+        self.receiver_id = receiver_id
+        self.receiver_type = receiver_type
+        self.data: dict[str, Any] = dict(data or {})
+        self.sender: Optional[User] = None
+        self.raw: dict[str, Any] = {}
+
+    @classmethod
+    def from_frame(cls, frame: Mapping[str, Any]) -> TransientMessage:
+        """Build from a ``transient_message`` frame; never raises on odd fields."""
+        body = _body(frame)
+        obj = cls.__new__(cls)
+        obj.receiver_id = safe_str(frame.get("receiver"))
+        obj.receiver_type = safe_str(frame.get("receiverType"), "user")
+        obj.data = as_dict(body.get("data"))
+        obj.sender = _frame_sender(frame, body)
+        obj.raw = dict(frame)
+        return obj
+
+    def to_send_json(self, sender: Optional[User] = None) -> dict[str, Any]:
+        """The ``transient_message`` frame; the client adds ``appId``/``deviceId``/``sender``."""
+        body: dict[str, Any] = {"data": dict(self.data)}
+        if sender is not None:
+            body["user"] = sender.to_json()
+        return {
+            "type": "transient_message",
+            "receiver": self.receiver_id,
+            "receiverType": self.receiver_type,
+            "body": body,
+        }
+
+    def __repr__(self) -> str:
+        who = self.sender.uid if self.sender else None
+        return (
+            f"TransientMessage(sender={who!r}, receiver_id={self.receiver_id!r}, "
+            f"receiver_type={self.receiver_type!r}, keys={sorted(map(str, self.data))[:5]})"
+        )
+
+
+class MessageReceipt:
+    """A delivery or read receipt (``receipts`` frame).
+
+    Attributes:
+        message_id: the message the receipt is about (int).
+        sender: the :class:`User` who received or read it (``body.user``).
+        receiver_id, receiver_type: the frame's ``receiver``/``receiverType`` verbatim.
+        receipt_type: ``"delivered"``, ``"read"``, ``"deliveredToAll"`` or ``"readByAll"``.
+        timestamp: epoch seconds (``body.timestamp``).
+        delivered_at, read_at: set from ``timestamp`` according to ``receipt_type`` (or from
+            ``body.deliveredAt``/``readAt``).
+        message_sender: uid of the message's author (envelope ``messageSender``), if given.
+    """
+
+    __slots__ = (
+        "delivered_at",
+        "message_id",
+        "message_sender",
+        "raw",
+        "read_at",
+        "receipt_type",
+        "receiver_id",
+        "receiver_type",
+        "sender",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        message_id: int,
+        receipt_type: str,
+        *,
+        sender: Optional[User] = None,
+        receiver_id: str = "",
+        receiver_type: str = "user",
+        timestamp: Optional[int] = None,
+        delivered_at: Optional[int] = None,
+        read_at: Optional[int] = None,
+        message_sender: Optional[str] = None,
+        raw: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self.message_id = message_id
+        self.receipt_type = receipt_type
+        self.sender = sender
+        self.receiver_id = receiver_id
+        self.receiver_type = receiver_type
+        self.timestamp = timestamp
+        self.delivered_at = delivered_at
+        self.read_at = read_at
+        self.message_sender = message_sender
+        self.raw: dict[str, Any] = dict(raw or {})
+
+    @classmethod
+    def from_frame(cls, frame: Mapping[str, Any]) -> MessageReceipt:
+        """Build from a ``receipts`` frame; never raises on odd fields."""
+        body = _body(frame)
+        rtype = safe_str(body.get("action"))
+        timestamp = safe_opt_int(body.get("timestamp"))
+        delivered_at = safe_opt_int(body.get("deliveredAt"))
+        read_at = safe_opt_int(body.get("readAt"))
+        if rtype in ("delivered", "deliveredToAll") and delivered_at is None:
+            delivered_at = timestamp
+        elif rtype in ("read", "readByAll") and read_at is None:
+            read_at = timestamp
+        return cls(
+            message_id=safe_int(body.get("messageId")),
+            receipt_type=rtype,
+            sender=_frame_sender(frame, body),
+            receiver_id=safe_str(frame.get("receiver")),
+            receiver_type=safe_str(frame.get("receiverType"), "user"),
+            timestamp=timestamp,
+            delivered_at=delivered_at,
+            read_at=read_at,
+            message_sender=safe_opt_str(frame.get("messageSender")),
+            raw=frame,
+        )
+
+    def __repr__(self) -> str:
+        who = self.sender.uid if self.sender else None
+        return (
+            f"MessageReceipt(receipt_type={self.receipt_type!r}, message_id={self.message_id}, "
+            f"sender={who!r}, receiver_id={self.receiver_id!r})"
+        )
+
+
+class ReactionEvent:
+    """A reaction added to or removed from a message (``reaction`` frame).
+
+    Attributes:
+        reaction: the reaction, e.g. an emoji.
+        message_id: the message reacted to (int).
+        uid: the reacting user's uid; ``reacted_by`` the :class:`User` (``body.reactedBy``).
+        reacted_at: epoch seconds.
+        conversation_id, parent_id: of the message reacted to.
+        action: ``"message_reaction_added"`` or ``"message_reaction_removed"``.
+        id: the reaction's own id (int, 0 if absent).
+        receiver_id, receiver_type: the frame's envelope.
+    """
+
+    __slots__ = (
+        "action",
+        "conversation_id",
+        "id",
+        "message_id",
+        "parent_id",
+        "raw",
+        "reacted_at",
+        "reacted_by",
+        "reaction",
+        "receiver_id",
+        "receiver_type",
+        "uid",
+    )
+
+    def __init__(
+        self,
+        reaction: str,
+        message_id: int,
+        uid: str,
+        *,
+        reacted_by: Optional[User] = None,
+        reacted_at: Optional[int] = None,
+        conversation_id: Optional[str] = None,
+        parent_id: Optional[int] = None,
+        action: str = "message_reaction_added",
+        id: int = 0,
+        receiver_id: str = "",
+        receiver_type: str = "user",
+        raw: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self.reaction = reaction
+        self.message_id = message_id
+        self.uid = uid
+        self.reacted_by: User = reacted_by if reacted_by is not None else User(uid)
+        self.reacted_at = reacted_at
+        self.conversation_id = conversation_id
+        self.parent_id = parent_id
+        self.action = action
+        self.id = id
+        self.receiver_id = receiver_id
+        self.receiver_type = receiver_type
+        self.raw: dict[str, Any] = dict(raw or {})
+
+    @classmethod
+    def from_frame(cls, frame: Mapping[str, Any]) -> ReactionEvent:
+        """Build from a ``reaction`` frame; never raises on odd fields."""
+        body = _body(frame)
+        by = body.get("reactedBy")
+        reacted_by = parse_user(by) if isinstance(by, Mapping) else None
+        uid = safe_str(body.get("uid"))
+        if not uid:
+            uid = reacted_by.uid if reacted_by is not None else safe_str(by)
+        if reacted_by is None and uid:
+            reacted_by = User(uid)
+        return cls(
+            reaction=safe_str(body.get("reaction")),
+            message_id=safe_int(body.get("messageId")),
+            uid=uid,
+            reacted_by=reacted_by,
+            reacted_at=safe_opt_int(body.get("reactedAt")),
+            conversation_id=safe_opt_str(body.get("conversationId")),
+            parent_id=safe_opt_int(body.get("parentId")) or None,
+            action=safe_str(body.get("action")),
+            id=safe_int(body.get("id")),
+            receiver_id=safe_str(frame.get("receiver")),
+            receiver_type=safe_str(frame.get("receiverType"), "user"),
+            raw=frame,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ReactionEvent(action={self.action!r}, reaction={self.reaction!r}, "
+            f"message_id={self.message_id}, uid={self.uid!r})"
+        )

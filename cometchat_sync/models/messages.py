@@ -1,0 +1,697 @@
+"""Message models (protocol §1.6): ``BaseMessage`` and its subclasses.
+
+Received messages are built with :meth:`BaseMessage.from_json`, which picks the subclass from
+``category``/``type`` and never raises on missing or odd fields (whatever the SDK does not
+model stays in :attr:`BaseMessage.raw`). Messages you send are built with the subclass
+constructors, which validate their arguments, and serialised with :meth:`to_send_json`.
+
+Construction is kept cheap (``__slots__``, no copying beyond one shallow ``dict``): the receive
+path builds one object per incoming message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional, TypeVar, Union, cast
+
+from ..errors import CometChatException, ErrorCode
+from ._coerce import (
+    as_dict,
+    as_mapping,
+    safe_int,
+    safe_opt_int,
+    safe_opt_str,
+    safe_str,
+    safe_str_list,
+)
+from .group import Group, parse_user
+from .user import User
+
+__all__ = [
+    "MEDIA_TYPES",
+    "RECEIVER_TYPES",
+    "Action",
+    "Attachment",
+    "BaseMessage",
+    "Call",
+    "CustomMessage",
+    "MediaMessage",
+    "TextMessage",
+    "validate_receiver",
+]
+
+RECEIVER_TYPES = ("user", "group")
+MEDIA_TYPES = ("image", "video", "audio", "file")
+
+#: How deep message entities nest (an action's ``on`` message, whose own ``on`` ...).
+_MAX_DEPTH = 2
+_EMPTY: Mapping[str, Any] = {}
+
+_M = TypeVar("_M", bound="BaseMessage")
+
+
+def validate_receiver(receiver_id: Any, receiver_type: Any) -> None:
+    """Raise ``MISSING_PARAMETERS``/``ERR_INVALID_PARAMETER`` for a bad receiver."""
+    if not isinstance(receiver_id, str):
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER,
+            f"receiver_id must be a string, not {type(receiver_id).__name__}.",
+        )
+    if not receiver_id.strip():
+        raise CometChatException(ErrorCode.MISSING_PARAMETERS, "receiver_id cannot be empty.")
+    if receiver_type not in RECEIVER_TYPES:
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER,
+            f"receiver_type must be 'user' or 'group', not {str(receiver_type)[:40]!r}.",
+        )
+
+
+def _short(text: Optional[str], limit: int = 40) -> Optional[str]:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def _entity(entities: Mapping[str, Any], key: str) -> tuple[Optional[Mapping[str, Any]], str]:
+    """``(entity, entityType)`` of ``data.entities[key]``, or ``(None, "")``."""
+    wrapper = entities.get(key)
+    if not isinstance(wrapper, Mapping):
+        return None, ""
+    entity = wrapper.get("entity")
+    if not isinstance(entity, Mapping):
+        return None, ""
+    etype = wrapper.get("entityType")
+    return entity, etype if isinstance(etype, str) else ""
+
+
+def _entity_object(
+    entity: Optional[Mapping[str, Any]], etype: str, depth: int
+) -> Union[User, Group, BaseMessage, None]:
+    """The model for one entity: a User, a Group or (bounded depth) a message."""
+    if entity is None:
+        return None
+    if not etype:  # guess from the shape
+        if "guid" in entity:
+            etype = "group"
+        elif "category" in entity:
+            etype = "message"
+        elif "uid" in entity:
+            etype = "user"
+    if etype == "user":
+        return parse_user(entity)
+    if etype == "group":
+        return Group.from_json(entity)
+    if etype == "message" and depth < _MAX_DEPTH:
+        return _message_from_json(entity, depth + 1)
+    return None
+
+
+def _user_or_none(value: Any) -> Optional[User]:
+    return value if isinstance(value, User) else None
+
+
+class Attachment:
+    """One file of a media message (``data.attachments[i]``)."""
+
+    __slots__ = ("extension", "mime_type", "name", "raw", "size", "url")
+
+    def __init__(
+        self,
+        url: str,
+        name: Optional[str] = None,
+        *,
+        extension: Optional[str] = None,
+        mime_type: Optional[str] = None,
+        size: Optional[int] = None,
+        raw: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        self.url = url
+        self.name = name
+        self.extension = extension
+        self.mime_type = mime_type
+        self.size = size
+        self.raw: dict[str, Any] = dict(raw or {})
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Attachment:
+        return cls(
+            url=safe_str(data.get("url")),
+            name=safe_opt_str(data.get("name")),
+            extension=safe_opt_str(data.get("extension")),
+            mime_type=safe_opt_str(data.get("mimeType")),
+            size=safe_opt_int(data.get("size")),
+            raw=data,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.raw)
+        out["url"] = self.url
+        for key, value in (
+            ("name", self.name),
+            ("extension", self.extension),
+            ("mimeType", self.mime_type),
+            ("size", self.size),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+    def __repr__(self) -> str:
+        return f"Attachment(name={self.name!r}, mime_type={self.mime_type!r}, size={self.size})"
+
+
+class BaseMessage:
+    """Fields common to every message.
+
+    Attributes (wire name in brackets):
+        id: the server's message id as an int (``"id"``, sent as a string; ``0`` before the
+            message was sent or when the wire gave none).
+        muid: the client-chosen unique id (``muid``), if any.
+        conversation_id: ``conversationId``, e.g. ``"a_user_b"`` or ``"group_g1"``.
+        sender: the sender as a :class:`User` (``data.entities.sender.entity``), if present.
+        sender_uid: the sender's uid (``sender``).
+        receiver_uid: the receiver's uid or guid (``receiver``); also ``receiver_id``.
+        receiver: the receiver as a :class:`User` or :class:`Group`, if present.
+        receiver_type: ``"user"`` or ``"group"``.
+        category, type: e.g. ``"message"``/``"text"``, ``"action"``/``"groupMember"``.
+        metadata: ``data.metadata`` (a dict, possibly empty).
+        sent_at, updated_at, delivered_at, read_at, edited_at, deleted_at: epoch seconds.
+        edited_by, deleted_by: uids.
+        parent_id: the thread's parent message id, or ``None``.
+        reply_count: number of thread replies.
+        tags: list of strings.
+        raw: the whole wire JSON object (unknown fields included).
+    """
+
+    __slots__ = (
+        "category",
+        "conversation_id",
+        "deleted_at",
+        "deleted_by",
+        "delivered_at",
+        "edited_at",
+        "edited_by",
+        "id",
+        "metadata",
+        "muid",
+        "parent_id",
+        "raw",
+        "read_at",
+        "receiver",
+        "receiver_type",
+        "receiver_uid",
+        "reply_count",
+        "sender",
+        "sender_uid",
+        "sent_at",
+        "tags",
+        "type",
+        "updated_at",
+    )
+
+    def __init__(
+        self,
+        receiver_id: str,
+        receiver_type: str = "user",
+        *,
+        category: str = "",
+        type: str = "",
+        metadata: Optional[Mapping[str, Any]] = None,
+        tags: Optional[list[str]] = None,
+        muid: Optional[str] = None,
+        parent_id: Optional[int] = None,
+    ) -> None:
+        validate_receiver(receiver_id, receiver_type)
+        self._load(_EMPTY, 0)
+        self.receiver_uid = receiver_id
+        self.receiver_type = receiver_type
+        self.category = category
+        self.type = type
+        self.metadata = dict(metadata or {})
+        self.tags = list(tags or [])
+        self.muid = muid
+        self.parent_id = parent_id
+
+    # -- parsing -------------------------------------------------------------------------
+
+    @classmethod
+    def from_json(cls: type[_M], data: Mapping[str, Any]) -> _M:
+        """Build a message from its wire JSON; never raises on missing or odd fields.
+
+        Called on ``BaseMessage`` it picks the subclass: category ``message`` + type ``text``
+        → :class:`TextMessage`; category ``custom`` or type ``custom`` → :class:`CustomMessage`;
+        other ``message`` types → :class:`MediaMessage`; ``action`` → :class:`Action`;
+        ``call`` → :class:`Call`; anything else → :class:`BaseMessage`. Called on a subclass it
+        builds that subclass.
+        """
+        if cls is BaseMessage:
+            return cast(_M, _message_from_json(data, 0))
+        obj = cls.__new__(cls)
+        obj._load(data, 0)
+        return obj
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        """Fill every slot from the wire JSON ``d``; returns ``d["data"]`` (or ``{}``)."""
+        data = d.get("data")
+        if not isinstance(data, Mapping):
+            data = _EMPTY
+        entities = data.get("entities")
+        if not isinstance(entities, Mapping):
+            entities = _EMPTY
+
+        self.id = safe_int(d.get("id"))
+        self.muid = safe_opt_str(d.get("muid"))
+        self.conversation_id = safe_opt_str(d.get("conversationId"))
+
+        sender = d.get("sender")
+        if isinstance(sender, Mapping):  # some payloads inline the user object
+            self.sender: Optional[User] = parse_user(sender)
+            self.sender_uid = ""
+        else:
+            entity, _ = _entity(entities, "sender")
+            self.sender = parse_user(entity) if entity is not None else None
+            self.sender_uid = safe_str(sender)
+        if not self.sender_uid and self.sender is not None:
+            self.sender_uid = self.sender.uid
+
+        receiver = d.get("receiver")
+        if isinstance(receiver, Mapping):
+            self.receiver: Union[User, Group, None] = (
+                Group.from_json(receiver) if "guid" in receiver else parse_user(receiver)
+            )
+            self.receiver_uid = ""
+        else:
+            entity, etype = _entity(entities, "receiver")
+            obj = _entity_object(entity, etype, _MAX_DEPTH)  # never a message here
+            self.receiver = obj if isinstance(obj, (User, Group)) else None
+            self.receiver_uid = safe_str(receiver)
+        if not self.receiver_uid and self.receiver is not None:
+            self.receiver_uid = (
+                self.receiver.guid if isinstance(self.receiver, Group) else self.receiver.uid
+            )
+        default_rt = "group" if isinstance(self.receiver, Group) else "user"
+        self.receiver_type = safe_str(d.get("receiverType"), default_rt)
+
+        self.category = safe_str(d.get("category"))
+        self.type = safe_str(d.get("type"))
+        metadata = data.get("metadata")
+        if metadata is None:
+            metadata = d.get("metadata")
+        self.metadata = as_dict(metadata)
+        self.sent_at = safe_opt_int(d.get("sentAt"))
+        self.updated_at = safe_opt_int(d.get("updatedAt"))
+        self.delivered_at = safe_opt_int(d.get("deliveredAt"))
+        self.read_at = safe_opt_int(d.get("readAt"))
+        self.edited_at = safe_opt_int(d.get("editedAt"))
+        self.edited_by = safe_opt_str(d.get("editedBy"))
+        self.deleted_at = safe_opt_int(d.get("deletedAt"))
+        self.deleted_by = safe_opt_str(d.get("deletedBy"))
+        self.parent_id = safe_opt_int(d.get("parentId")) or None
+        self.reply_count = safe_int(d.get("replyCount"))
+        self.tags = safe_str_list(d.get("tags"))
+        self.raw: dict[str, Any] = dict(d)
+        return data
+
+    # -- convenience ---------------------------------------------------------------------
+
+    @property
+    def receiver_id(self) -> str:
+        """Alias of :attr:`receiver_uid` (the official SDKs' ``receiverId``)."""
+        return self.receiver_uid
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _send_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        return data
+
+    def to_send_json(self) -> dict[str, Any]:
+        """The body of ``POST messages`` (protocol §1.6).
+
+        ``{"receiver", "receiverType", "category", "type", "data": {...}}`` plus ``text``,
+        ``muid``, ``tags`` and ``parentId`` when set. Set :attr:`muid` before sending to let
+        the SDK match the server's copy to this object.
+        """
+        out: dict[str, Any] = {
+            "receiver": self.receiver_uid,
+            "receiverType": self.receiver_type,
+            "category": self.category,
+            "type": self.type,
+            "data": self._send_data(),
+        }
+        if self.muid:
+            out["muid"] = self.muid
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.parent_id:
+            out["parentId"] = self.parent_id
+        return out
+
+    def _repr_extra(self) -> str:
+        return f", category={self.category!r}, type={self.type!r}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(id={self.id}, sender={self.sender_uid!r}, "
+            f"receiver={self.receiver_uid!r}, receiver_type={self.receiver_type!r}"
+            f"{self._repr_extra()})"
+        )
+
+
+class TextMessage(BaseMessage):
+    """A text message (category ``message``, type ``text``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(
+        self,
+        receiver_id: str,
+        text: str,
+        receiver_type: str = "user",
+        metadata: Optional[Mapping[str, Any]] = None,
+        tags: Optional[list[str]] = None,
+        *,
+        muid: Optional[str] = None,
+        parent_id: Optional[int] = None,
+    ) -> None:
+        super().__init__(
+            receiver_id,
+            receiver_type,
+            category="message",
+            type="text",
+            metadata=metadata,
+            tags=tags,
+            muid=muid,
+            parent_id=parent_id,
+        )
+        if not isinstance(text, str):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, f"text must be a string, not {type(text).__name__}."
+            )
+        if not text.strip():
+            raise CometChatException(ErrorCode.MISSING_PARAMETERS, "text cannot be empty.")
+        self.text = text
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        data = super()._load(d, depth)
+        text = data.get("text")
+        self.text = safe_str(d.get("text") if text is None else text)
+        return data
+
+    def _send_data(self) -> dict[str, Any]:
+        data = super()._send_data()
+        data["text"] = self.text
+        return data
+
+    def to_send_json(self) -> dict[str, Any]:
+        out = super().to_send_json()
+        out["text"] = self.text
+        return out
+
+    def _repr_extra(self) -> str:
+        return f", text={_short(self.text)!r}"
+
+
+class MediaMessage(BaseMessage):
+    """An image, video, audio or file message (category ``message``).
+
+    ``url`` is ``data.url`` (or the first attachment's url); ``attachments`` the list of
+    :class:`Attachment`; ``caption`` the optional ``data.text``.
+    """
+
+    __slots__ = ("attachments", "caption", "url")
+
+    def __init__(
+        self,
+        receiver_id: str,
+        url: str,
+        message_type: str = "image",
+        receiver_type: str = "user",
+        *,
+        caption: Optional[str] = None,
+        attachments: Optional[list[Attachment]] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        tags: Optional[list[str]] = None,
+        muid: Optional[str] = None,
+        parent_id: Optional[int] = None,
+    ) -> None:
+        super().__init__(
+            receiver_id,
+            receiver_type,
+            category="message",
+            type=message_type,
+            metadata=metadata,
+            tags=tags,
+            muid=muid,
+            parent_id=parent_id,
+        )
+        if message_type not in MEDIA_TYPES:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"message_type must be one of {', '.join(MEDIA_TYPES)}, "
+                f"not {str(message_type)[:40]!r}.",
+            )
+        if not isinstance(url, str) or not url.strip():
+            raise CometChatException(ErrorCode.MISSING_PARAMETERS, "url cannot be empty.")
+        self.url: Optional[str] = url
+        self.caption = caption
+        self.attachments: list[Attachment] = list(attachments or [])
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        data = super()._load(d, depth)
+        raw_atts = data.get("attachments")
+        if isinstance(raw_atts, list):
+            self.attachments = [Attachment.from_json(a) for a in raw_atts if isinstance(a, Mapping)]
+        else:
+            one = as_mapping(data.get("attachment"))
+            self.attachments = [Attachment.from_json(one)] if one is not None else []
+        self.url = safe_opt_str(data.get("url"))
+        if not self.url and self.attachments:
+            self.url = self.attachments[0].url or None
+        self.caption = safe_opt_str(data.get("text"))
+        return data
+
+    def _send_data(self) -> dict[str, Any]:
+        data = super()._send_data()
+        data["url"] = self.url
+        data["attachments"] = (
+            [a.to_json() for a in self.attachments] if self.attachments else [{"url": self.url}]
+        )
+        if self.caption:
+            data["text"] = self.caption
+        return data
+
+    def _repr_extra(self) -> str:
+        return f", type={self.type!r}, attachments={len(self.attachments)}"
+
+
+class CustomMessage(BaseMessage):
+    """A custom message: category ``custom``, ``type`` = :attr:`custom_type`.
+
+    ``custom_data`` is ``data.customData``; ``sub_type`` the optional ``subType``.
+    """
+
+    __slots__ = ("custom_data", "sub_type")
+
+    def __init__(
+        self,
+        receiver_id: str,
+        custom_type: str,
+        custom_data: Mapping[str, Any],
+        receiver_type: str = "user",
+        *,
+        sub_type: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        tags: Optional[list[str]] = None,
+        muid: Optional[str] = None,
+        parent_id: Optional[int] = None,
+    ) -> None:
+        super().__init__(
+            receiver_id,
+            receiver_type,
+            category="custom",
+            type=custom_type,
+            metadata=metadata,
+            tags=tags,
+            muid=muid,
+            parent_id=parent_id,
+        )
+        if not isinstance(custom_type, str) or not custom_type.strip():
+            raise CometChatException(ErrorCode.MISSING_PARAMETERS, "custom_type cannot be empty.")
+        if not isinstance(custom_data, Mapping):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"custom_data must be a mapping, not {type(custom_data).__name__}.",
+            )
+        self.custom_data: dict[str, Any] = dict(custom_data)
+        self.sub_type = sub_type
+
+    @property
+    def custom_type(self) -> str:
+        """The app-defined type (the wire ``type``)."""
+        return self.type
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        data = super()._load(d, depth)
+        self.custom_data = as_dict(data.get("customData"))
+        sub = data.get("subType")
+        self.sub_type = safe_opt_str(d.get("subType") if sub is None else sub)
+        return data
+
+    def _send_data(self) -> dict[str, Any]:
+        data = super()._send_data()
+        data["customData"] = dict(self.custom_data)
+        if self.sub_type:
+            data["subType"] = self.sub_type
+        return data
+
+    def _repr_extra(self) -> str:
+        sub = f", sub_type={self.sub_type!r}" if self.sub_type else ""
+        return f", custom_type={self.type!r}{sub}"
+
+
+class Action(BaseMessage):
+    """An action message: an edit, a delete or a group-membership change.
+
+    Attributes:
+        action: ``data.action`` — ``edited``, ``deleted``, ``joined``, ``left``, ``kicked``,
+            ``banned``, ``unbanned``, ``scopeChanged``, ``added``, ...
+        actioned_by: who did it (``data.entities.by``), a :class:`User` if present.
+        actioned_on: what it was done to (``data.entities.on``): a :class:`User`, a
+            :class:`Group` or a message.
+        actioned_for: where (``data.entities.for``), usually the :class:`Group`.
+        new_scope, old_scope: ``data.extras.scope.new/old`` for ``scopeChanged``.
+        message: for ``edited``/``deleted``, the edited or deleted message (the ``on`` entity).
+        text: the human description the server put in ``data.text``, if any.
+    """
+
+    __slots__ = (
+        "action",
+        "actioned_by",
+        "actioned_for",
+        "actioned_on",
+        "message",
+        "new_scope",
+        "old_scope",
+        "text",
+    )
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        data = super()._load(d, depth)
+        self.action = safe_str(data.get("action"))
+        entities = data.get("entities")
+        if not isinstance(entities, Mapping):
+            entities = _EMPTY
+        by, by_type = _entity(entities, "by")
+        on, on_type = _entity(entities, "on")
+        for_, for_type = _entity(entities, "for")
+        self.actioned_by: Union[User, Group, BaseMessage, None] = _entity_object(by, by_type, depth)
+        self.actioned_on: Union[User, Group, BaseMessage, None] = _entity_object(on, on_type, depth)
+        self.actioned_for: Union[User, Group, BaseMessage, None] = _entity_object(
+            for_, for_type, depth
+        )
+        self.message = self.actioned_on if isinstance(self.actioned_on, BaseMessage) else None
+        extras = as_mapping(data.get("extras")) or _EMPTY
+        scope = as_mapping(extras.get("scope")) or _EMPTY
+        self.new_scope = safe_opt_str(scope.get("new"))
+        self.old_scope = safe_opt_str(scope.get("old"))
+        self.text = safe_opt_str(data.get("text"))
+        return data
+
+    def _repr_extra(self) -> str:
+        on = self.actioned_on
+        if isinstance(on, BaseMessage):
+            target = f"message {on.id}"
+        elif isinstance(on, Group):
+            target = f"group {on.guid}"
+        elif isinstance(on, User):
+            target = f"user {on.uid}"
+        else:
+            target = "?"
+        return f", action={self.action!r}, on={target!r}"
+
+
+class Call(BaseMessage):
+    """A call message (category ``call``, type ``audio``/``video``).
+
+    Attributes:
+        session_id: the call session (``data.entities.on.entity.sessionid``).
+        status: ``initiated``, ``ongoing``, ``unanswered``, ``rejected``, ``busy``,
+            ``cancelled`` or ``ended`` (the call entity's ``status``, else ``data.action``).
+        action: ``data.action``.
+        initiated_at, joined_at: epoch seconds, from the call entity.
+        call_initiator: ``data.entities.by`` as a :class:`User`, if present.
+        call_receiver: ``data.entities.for`` as a :class:`User` or :class:`Group`, if present.
+    """
+
+    __slots__ = (
+        "action",
+        "call_initiator",
+        "call_receiver",
+        "initiated_at",
+        "joined_at",
+        "session_id",
+        "status",
+    )
+
+    def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        data = super()._load(d, depth)
+        entities = data.get("entities")
+        if not isinstance(entities, Mapping):
+            entities = _EMPTY
+        on, _ = _entity(entities, "on")
+        call = on if on is not None else _EMPTY
+        session = call.get("sessionid")
+        if session is None:
+            session = call.get("sessionId")
+        if session is None:
+            session = d.get("sessionId")
+        self.session_id = safe_opt_str(session)
+        self.action = safe_str(data.get("action"))
+        self.status = safe_str(call.get("status")) or self.action
+        self.initiated_at = safe_opt_int(call.get("initiatedAt"))
+        self.joined_at = safe_opt_int(call.get("joinedAt"))
+        by, by_type = _entity(entities, "by")
+        for_, for_type = _entity(entities, "for")
+        self.call_initiator = _user_or_none(_entity_object(by, by_type or "user", _MAX_DEPTH))
+        receiver = _entity_object(for_, for_type, _MAX_DEPTH)
+        self.call_receiver: Union[User, Group, None] = (
+            receiver if isinstance(receiver, (User, Group)) else None
+        )
+        return data
+
+    def _repr_extra(self) -> str:
+        return f", type={self.type!r}, session_id={self.session_id!r}, status={self.status!r}"
+
+
+def _message_class(data: Mapping[str, Any]) -> type[BaseMessage]:
+    category = data.get("category")
+    mtype = data.get("type")
+    if category == "message":
+        if mtype == "text":
+            return TextMessage
+        if mtype == "custom":
+            return CustomMessage
+        if isinstance(mtype, str) and mtype:
+            return MediaMessage
+        return BaseMessage
+    if category == "custom":
+        return CustomMessage
+    if category == "action":
+        return Action
+    if category == "call":
+        return Call
+    return BaseMessage
+
+
+def _message_from_json(data: Mapping[str, Any], depth: int) -> BaseMessage:
+    cls = _message_class(data)
+    obj = cls.__new__(cls)
+    obj._load(data, depth)
+    return obj
