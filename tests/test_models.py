@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 
 import pytest
 
@@ -676,3 +677,62 @@ def test_reprs_are_token_free():
     for obj in (me, m, m.sender):
         assert "secret" not in repr(obj)
     assert "a.b.c" not in repr(me)
+
+
+def test_out_of_range_ints_are_dropped():
+    assert safe_opt_int(2**63 - 1) == 2**63 - 1
+    assert safe_opt_int(-(2**63)) == -(2**63)
+    assert safe_opt_int(2**63) is None
+    assert safe_opt_int(10**5000) is None
+    m = BaseMessage.from_json({"id": 10**5000, "sentAt": -(10**30), "category": "message"})
+    assert m.id == 0 and m.sent_at is None
+    repr(m)
+
+
+def _junk(rng, depth=0):
+    pick = rng.randrange(9 if depth < 4 else 6)
+    if pick == 0:
+        return rng.choice([None, True, 0, 10**5000, float("nan"), float("inf"), -1])
+    if pick == 1:
+        return rng.choice(["", "1e999", "text", "user", "group", "message", "action", "call"])
+    if pick == 2:
+        return rng.choice(["edited", "kicked", "custom", "image", "started", "read", "online"])
+    if pick == 3:
+        return rng.choice([[], {}, b"x", object()])
+    if pick == 4:
+        return rng.choice(["x" * 5000, "\ud800", " 7 "])
+    if pick == 5:
+        return 12345
+    keys = [
+        "id", "category", "type", "data", "entities", "entity", "entityType", "sender",
+        "receiver", "receiverType", "on", "by", "for", "text", "attachments", "customData",
+        "action", "extras", "scope", "new", "old", "user", "body", "messageId", "reactedBy",
+        "uid", "guid", "metadata", "tags", "sentAt", "parentId", "status", "sessionid",
+    ]  # fmt: skip
+    if pick in (6, 7):
+        return {rng.choice(keys): _junk(rng, depth + 1) for _ in range(rng.randrange(8))}
+    return [_junk(rng, depth + 1) for _ in range(rng.randrange(4))]
+
+
+def test_fuzz_models_never_raise_on_any_mapping():
+    rng = random.Random(1234)
+    parsers = [
+        BaseMessage.from_json,
+        TextMessage.from_json,
+        MediaMessage.from_json,
+        CustomMessage.from_json,
+        Action.from_json,
+        Call.from_json,
+        Group.from_json,
+        GroupMember.from_json,
+        TypingIndicator.from_frame,
+        TransientMessage.from_frame,
+        MessageReceipt.from_frame,
+        ReactionEvent.from_frame,
+    ]
+    for i in range(4000):
+        d = _junk(rng)
+        if not isinstance(d, dict):
+            d = {"category": rng.choice(["message", "action", "call", "custom"]), "data": d}
+        obj = parsers[i % len(parsers)](d)
+        repr(obj)

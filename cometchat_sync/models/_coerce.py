@@ -77,14 +77,25 @@ def as_str_list(value: Any) -> list[str]:
 # ``as_str`` raises on ints beyond Python's int->str digit limit; the receive path must not.
 
 
+_INT64 = 2**63
+
+
 def safe_opt_int(value: Any) -> Optional[int]:
-    """Like :func:`as_opt_int`, but ``None`` instead of raising on inf, nan or odd strings."""
+    """Like :func:`as_opt_int`, but ``None`` instead of raising on inf, nan or odd strings.
+
+    Values outside the signed 64-bit range (no real id, count or timestamp is) are ``None``
+    too, so a hostile payload cannot plant an int that later breaks ``str()``/``repr()``.
+    """
     if type(value) is int:  # the common case first
-        return value
-    try:
-        return as_opt_int(value)
-    except (ValueError, OverflowError):
+        result: Optional[int] = value
+    else:
+        try:
+            result = as_opt_int(value)
+        except (ValueError, OverflowError):
+            return None
+    if result is not None and not -_INT64 <= result < _INT64:
         return None
+    return result
 
 
 def safe_int(value: Any, default: int = 0) -> int:

@@ -1,0 +1,302 @@
+"""The frame router: one incoming WebSocket frame in, the listener calls it means out.
+
+Pure code: no threads, no I/O, no state. The reader thread calls :func:`route` on every parsed
+frame and hands the returned :class:`Event` objects to the dispatcher, which calls
+``getattr(listener, event.method)(*event.args)`` on every registered listener of the family
+``event.kind`` (see :data:`LISTENER_TYPES`).
+
+Rules (protocol §3 and §5):
+
+* A frame whose top-level ``deviceId`` equals our own resource is an echo of something this
+  session did and is dropped, except ``auth`` and ``on_moderation_status_changed`` frames.
+* ``message`` frames route by the message's category/type: text, media and custom messages to
+  the message family; ``edited``/``deleted`` actions to ``on_message_edited``/``deleted`` with
+  the edited/deleted message; group-member actions to the group family; calls to the call
+  family by call status.
+* ``typing_indicator``, ``receipts``, ``transient_message`` and ``reaction`` go to the message
+  family; ``presence`` to the user family.
+* Anything else — unknown frame types, unknown actions, wrong shapes — gives ``[]`` and one
+  DEBUG record on the ``cometchat_sync.router`` logger naming only the frame type and the
+  reason, never the payload. :func:`route` never raises on any input.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Optional
+
+from .listeners import CallListener, GroupListener, MessageListener, UserListener, _Listener
+from .models._coerce import as_mapping, safe_opt_int, safe_str
+from .models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
+from .models.group import Group, parse_user
+from .models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
+from .models.user import User
+
+__all__ = ["ECHO_EXEMPT_TYPES", "KINDS", "LISTENER_TYPES", "Event", "message_of", "route"]
+
+_log = logging.getLogger("cometchat_sync.router")
+
+#: The listener families an :class:`Event` can address.
+KINDS = ("message", "user", "group", "call")
+
+#: The listener base class of each family.
+LISTENER_TYPES: Mapping[str, type[_Listener]] = {
+    "message": MessageListener,
+    "user": UserListener,
+    "group": GroupListener,
+    "call": CallListener,
+}
+
+#: Frame types delivered even when they carry our own ``deviceId``.
+ECHO_EXEMPT_TYPES = frozenset({"auth", "on_moderation_status_changed"})
+
+
+class Event(NamedTuple):
+    """One listener call: ``getattr(listener, method)(*args)`` on each listener of ``kind``.
+
+    ``message`` is the message a ``message`` frame carried (the :class:`Action` itself for
+    edits, deletes and group actions; the :class:`Call` for calls), so the client can track
+    the last delivered message id per conversation; ``None`` for every other frame type.
+    """
+
+    kind: str
+    method: str
+    args: tuple[Any, ...]
+    message: Optional[BaseMessage] = None
+
+
+def message_of(event: Event) -> Optional[BaseMessage]:
+    """The message carried by ``event``'s frame (for "no message lost" tracking), or None."""
+    return event.message
+
+
+# -- logging -------------------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    """A short, payload-free name for a frame ``type`` value."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    return f"<{type(value).__name__}>"
+
+
+def _drop(ftype: Any, reason: str) -> list[Event]:
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug("dropped %s frame: %s", _type_name(ftype), reason)
+    return []
+
+
+# -- message frames ------------------------------------------------------------------------
+
+_CALL_METHODS = {
+    "initiated": "on_incoming_call_received",
+    "ongoing": "on_outgoing_call_accepted",
+    "rejected": "on_outgoing_call_rejected",
+    "busy": "on_outgoing_call_rejected",
+    "cancelled": "on_incoming_call_cancelled",
+    "unanswered": "on_incoming_call_cancelled",
+    "ended": "on_call_ended_message_received",
+}
+
+_BY_ON_FOR_METHODS = {
+    "kicked": "on_group_member_kicked",
+    "banned": "on_group_member_banned",
+    "unbanned": "on_group_member_unbanned",
+    "added": "on_member_added_to_group",
+}
+
+
+def _as_user(value: Any) -> Optional[User]:
+    return value if isinstance(value, User) else None
+
+
+def _route_action(msg: Action) -> list[Event]:
+    action = msg.action
+    if action in ("edited", "deleted"):
+        target = msg.message
+        if target is None:
+            return _drop("message", f"{action} action without a message entity")
+        return [Event("message", f"on_message_{action}", (target,), msg)]
+
+    group = msg.actioned_for
+    if not isinstance(group, Group):
+        if action in ("joined", "invited", "left", "scopeChanged", *_BY_ON_FOR_METHODS):
+            return _drop("message", f"{action} action without a group entity")
+        return _drop("message", "unknown action")
+    by = _as_user(msg.actioned_by)
+    on = _as_user(msg.actioned_on)
+
+    if action in ("joined", "invited", "left"):
+        user = by or on
+        if user is None:
+            return _drop("message", f"{action} action without a user entity")
+        method = "on_group_member_left" if action == "left" else "on_group_member_joined"
+        return [Event("group", method, (msg, user, group), msg)]
+
+    by_on_for = _BY_ON_FOR_METHODS.get(action)
+    if by_on_for is not None:
+        if on is None or by is None:
+            return _drop("message", f"{action} action without by/on user entities")
+        return [Event("group", by_on_for, (msg, on, by, group), msg)]
+
+    if action == "scopeChanged":
+        if on is None or msg.new_scope is None:
+            return _drop("message", "scopeChanged action without user or new scope")
+        args = (msg, on, msg.new_scope, msg.old_scope or "", group)
+        return [Event("group", "on_group_member_scope_changed", args, msg)]
+
+    return _drop("message", "unknown action")
+
+
+def _route_call(msg: Call, own_uid: Optional[str]) -> list[Event]:
+    method = _CALL_METHODS.get(msg.status)
+    if method is None:
+        return _drop("message", "unknown call status")
+    if (
+        msg.status == "initiated"
+        and own_uid
+        and msg.receiver_type == "group"
+        and msg.sender_uid == own_uid
+    ):
+        return _drop("message", "own group call")
+    return [Event("call", method, (msg,), msg)]
+
+
+def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    body = as_mapping(frame.get("body"))
+    if body is None:
+        return _drop("message", "body is not an object")
+    msg = BaseMessage.from_json(body)
+    if isinstance(msg, TextMessage):
+        return [Event("message", "on_text_message_received", (msg,), msg)]
+    if isinstance(msg, MediaMessage):
+        return [Event("message", "on_media_message_received", (msg,), msg)]
+    if isinstance(msg, CustomMessage):
+        return [Event("message", "on_custom_message_received", (msg,), msg)]
+    if isinstance(msg, Action):
+        return _route_action(msg)
+    if isinstance(msg, Call):
+        return _route_call(msg, own_uid)
+    return _drop("message", "no listener for this message category")
+
+
+# -- other frames --------------------------------------------------------------------------
+
+
+def _action_of(frame: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    body = as_mapping(frame.get("body")) or {}
+    return body, safe_str(body.get("action"))
+
+
+def _route_typing(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    _, action = _action_of(frame)
+    if action not in ("started", "ended"):
+        return _drop("typing_indicator", "unknown action")
+    return [Event("message", f"on_typing_{action}", (TypingIndicator.from_frame(frame),))]
+
+
+_RECEIPT_METHODS = {
+    "delivered": "on_messages_delivered",
+    "read": "on_messages_read",
+    "deliveredToAll": "on_messages_delivered_to_all",
+    "readByAll": "on_messages_read_by_all",
+}
+
+
+def _route_receipt(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    _, action = _action_of(frame)
+    method = _RECEIPT_METHODS.get(action)
+    if method is None:
+        return _drop("receipts", "unknown action")
+    receipt = MessageReceipt.from_frame(frame)
+    if not receipt.message_id:
+        return _drop("receipts", "no messageId")
+    return [Event("message", method, (receipt,))]
+
+
+def _route_presence(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    body, action = _action_of(frame)
+    if action in ("online", "available"):
+        method, status = "on_user_online", "online"
+    elif action == "offline":
+        method, status = "on_user_offline", "offline"
+    else:
+        return _drop("presence", "unknown action")
+    user_json = as_mapping(body.get("user"))
+    if user_json is None:
+        return _drop("presence", "no user object")
+    user = parse_user(user_json)
+    if not user.uid:
+        return _drop("presence", "user without uid")
+    user.status = status
+    timestamp = safe_opt_int(body.get("timestamp"))
+    if timestamp is not None:
+        user.last_active_at = timestamp
+    return [Event("user", method, (user,))]
+
+
+def _route_transient(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    if as_mapping(frame.get("body")) is None:
+        return _drop("transient_message", "body is not an object")
+    message = TransientMessage.from_frame(frame)
+    return [Event("message", "on_transient_message_received", (message,))]
+
+
+_REACTION_METHODS = {
+    "message_reaction_added": "on_message_reaction_added",
+    "message_reaction_removed": "on_message_reaction_removed",
+    "added": "on_message_reaction_added",
+    "removed": "on_message_reaction_removed",
+}
+
+
+def _route_reaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    _, action = _action_of(frame)
+    method = _REACTION_METHODS.get(action)
+    if method is None:
+        return _drop("reaction", "unknown action")
+    return [Event("message", method, (ReactionEvent.from_frame(frame),))]
+
+
+_HANDLERS = {
+    "message": _route_message,
+    "typing_indicator": _route_typing,
+    "receipts": _route_receipt,
+    "presence": _route_presence,
+    "transient_message": _route_transient,
+    "reaction": _route_reaction,
+}
+
+
+def route(
+    frame: Mapping[str, Any], own_resource: str, *, own_uid: Optional[str] = None
+) -> list[Event]:
+    """The listener calls one incoming frame means; ``[]`` for frames no listener takes.
+
+    Args:
+        frame: the parsed JSON frame (anything else gives ``[]``).
+        own_resource: this session's resource (the ``deviceId`` it stamps on what it
+            sends); frames carrying it are echoes and are dropped.
+        own_uid: the logged-in user's uid, if known; used only to skip ``initiated`` group
+            calls this user started from another device, as the official SDKs do.
+
+    Never raises.
+    """
+    data = as_mapping(frame)
+    if data is None:
+        return _drop(None, "frame is not an object")
+    ftype = data.get("type")
+    try:
+        if not isinstance(ftype, str):
+            return _drop(ftype, "no type")
+        if own_resource and ftype not in ECHO_EXEMPT_TYPES:
+            device = data.get("deviceId")
+            if isinstance(device, str) and device == own_resource:
+                return _drop(ftype, "echo of our own device")
+        handler = _HANDLERS.get(ftype)
+        if handler is None:
+            return _drop(ftype, "not a listener event")
+        return handler(data, own_uid)
+    except Exception as exc:  # defence in depth: the router must never raise
+        return _drop(ftype, f"unexpected {type(exc).__name__} while routing")
