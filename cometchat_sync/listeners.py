@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from .connection.state import ConnectionStateChange
     from .errors import CometChatException
     from .models import (
         Action,
@@ -104,7 +105,17 @@ class ConnectionListener(_Listener):
         "on_disconnected",
         "on_feature_throttled",
         "on_connection_error",
+        "on_state_change",
     )
+
+    def on_state_change(self, change: ConnectionStateChange) -> None:
+        """Any change of status, with its cause; called just before the specific method.
+
+        ``change.previous`` and ``change.current`` are :class:`ConnectionStatus` values;
+        when ``current`` is ``disconnected``, ``change.reason`` says why (``"user"``,
+        ``"logout"``, ``"background"``, ``"background_ping_deadline"``, ``"link_lost"``,
+        ``"auth_rejected"``, ...), and ``change.error`` holds the failure if one caused it.
+        """
 
     def on_connecting(self) -> None:
         """The SDK started (re)connecting the socket."""
@@ -113,7 +124,8 @@ class ConnectionListener(_Listener):
         """The server accepted the socket's auth frame: real-time events flow."""
 
     def on_disconnected(self) -> None:
-        """A connected socket went down (the SDK may reconnect on its own)."""
+        """The socket went down or an attempt was abandoned (the SDK reconnects on its own
+        when the link is still wanted; ``on_state_change`` tells why)."""
 
     def on_feature_throttled(self) -> None:
         """The service throttled real-time features for this app."""
