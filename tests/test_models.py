@@ -736,3 +736,21 @@ def test_fuzz_models_never_raise_on_any_mapping():
             d = {"category": rng.choice(["message", "action", "call", "custom"]), "data": d}
         obj = parsers[i % len(parsers)](d)
         repr(obj)
+
+
+def test_sender_and_receiver_are_built_lazily_and_settable():
+    d = text_json()
+    m = BaseMessage.from_json(d)
+    assert m._sender_src is not None and m._receiver_src is not None  # not built yet
+    assert m.sender is m.sender  # built once, then cached
+    assert m._sender_src is None
+    m.sender = User("someone")
+    assert m.sender.uid == "someone"
+    g = Group("g1")
+    m.receiver = g
+    assert m.receiver is g
+    # uids are known without building the objects
+    d2 = text_json()
+    del d2["sender"], d2["receiver"]
+    m2 = BaseMessage.from_json(d2)
+    assert (m2.sender_uid, m2.receiver_uid) == ("superhero1", "superhero2")

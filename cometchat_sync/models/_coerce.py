@@ -86,6 +86,8 @@ def safe_opt_int(value: Any) -> Optional[int]:
     Values outside the signed 64-bit range (no real id, count or timestamp is) are ``None``
     too, so a hostile payload cannot plant an int that later breaks ``str()``/``repr()``.
     """
+    if value is None:
+        return None
     if type(value) is int:  # the common case first
         result: Optional[int] = value
     else:
@@ -122,6 +124,8 @@ def safe_str(value: Any, default: str = "") -> str:
 def safe_opt_str(value: Any) -> Optional[str]:
     if type(value) is str:
         return value
+    if value is None:
+        return None
     result = safe_str(value, "")
     return result if result or isinstance(value, str) else None
 
@@ -150,4 +154,6 @@ def as_bool(value: Any, default: bool = False) -> bool:
 
 def as_mapping(value: Any) -> Optional[Mapping[str, Any]]:
     """``value`` if it is a mapping, else ``None`` (no copy)."""
+    if type(value) is dict:  # fast path: ABC isinstance checks are slow
+        return value
     return value if isinstance(value, Mapping) else None

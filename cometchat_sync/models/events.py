@@ -31,8 +31,7 @@ _EMPTY: Mapping[str, Any] = {}
 
 
 def _body(frame: Mapping[str, Any]) -> Mapping[str, Any]:
-    body = frame.get("body")
-    return body if isinstance(body, Mapping) else _EMPTY
+    return as_mapping(frame.get("body")) or _EMPTY
 
 
 def _frame_sender(frame: Mapping[str, Any], body: Mapping[str, Any]) -> Optional[User]:

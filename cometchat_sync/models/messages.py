@@ -74,11 +74,11 @@ def _short(text: Optional[str], limit: int = 40) -> Optional[str]:
 
 def _entity(entities: Mapping[str, Any], key: str) -> tuple[Optional[Mapping[str, Any]], str]:
     """``(entity, entityType)`` of ``data.entities[key]``, or ``(None, "")``."""
-    wrapper = entities.get(key)
-    if not isinstance(wrapper, Mapping):
+    wrapper = as_mapping(entities.get(key))
+    if wrapper is None:
         return None, ""
-    entity = wrapper.get("entity")
-    if not isinstance(entity, Mapping):
+    entity = as_mapping(wrapper.get("entity"))
+    if entity is None:
         return None, ""
     etype = wrapper.get("entityType")
     return entity, etype if isinstance(etype, str) else ""
@@ -184,6 +184,10 @@ class BaseMessage:
     """
 
     __slots__ = (
+        "_receiver",
+        "_receiver_src",
+        "_sender",
+        "_sender_src",
         "category",
         "conversation_id",
         "deleted_at",
@@ -197,11 +201,9 @@ class BaseMessage:
         "parent_id",
         "raw",
         "read_at",
-        "receiver",
         "receiver_type",
         "receiver_uid",
         "reply_count",
-        "sender",
         "sender_uid",
         "sent_at",
         "tags",
@@ -252,45 +254,47 @@ class BaseMessage:
 
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         """Fill every slot from the wire JSON ``d``; returns ``d["data"]`` (or ``{}``)."""
-        data = d.get("data")
-        if not isinstance(data, Mapping):
-            data = _EMPTY
-        entities = data.get("entities")
-        if not isinstance(entities, Mapping):
-            entities = _EMPTY
+        data = as_mapping(d.get("data")) or _EMPTY
+        entities = as_mapping(data.get("entities")) or _EMPTY
 
         self.id = safe_int(d.get("id"))
         self.muid = safe_opt_str(d.get("muid"))
         self.conversation_id = safe_opt_str(d.get("conversationId"))
 
+        # sender and receiver objects are parsed lazily, on first access (see the properties)
         sender = d.get("sender")
-        if isinstance(sender, Mapping):  # some payloads inline the user object
-            self.sender: Optional[User] = parse_user(sender)
-            self.sender_uid = ""
+        sender_json = as_mapping(sender)
+        if sender_json is not None:  # some payloads inline the user object
+            self.sender_uid = safe_str(sender_json.get("uid"))
+            self._sender_src: Optional[tuple[Mapping[str, Any], str]] = (sender_json, "user")
         else:
             entity, _ = _entity(entities, "sender")
-            self.sender = parse_user(entity) if entity is not None else None
             self.sender_uid = safe_str(sender)
-        if not self.sender_uid and self.sender is not None:
-            self.sender_uid = self.sender.uid
+            if not self.sender_uid and entity is not None:
+                self.sender_uid = safe_str(entity.get("uid"))
+            self._sender_src = (entity, "user") if entity is not None else None
+        self._sender: Optional[User] = None
 
         receiver = d.get("receiver")
-        if isinstance(receiver, Mapping):
-            self.receiver: Union[User, Group, None] = (
-                Group.from_json(receiver) if "guid" in receiver else parse_user(receiver)
-            )
+        receiver_json = as_mapping(receiver)
+        if receiver_json is not None:
+            entity, etype = receiver_json, ""
             self.receiver_uid = ""
         else:
             entity, etype = _entity(entities, "receiver")
-            obj = _entity_object(entity, etype, _MAX_DEPTH)  # never a message here
-            self.receiver = obj if isinstance(obj, (User, Group)) else None
             self.receiver_uid = safe_str(receiver)
-        if not self.receiver_uid and self.receiver is not None:
-            self.receiver_uid = (
-                self.receiver.guid if isinstance(self.receiver, Group) else self.receiver.uid
-            )
-        default_rt = "group" if isinstance(self.receiver, Group) else "user"
-        self.receiver_type = safe_str(d.get("receiverType"), default_rt)
+        if entity is not None:
+            if not etype:
+                etype = "group" if "guid" in entity else "user"
+            if not self.receiver_uid:
+                self.receiver_uid = safe_str(entity.get("guid" if etype == "group" else "uid"))
+            self._receiver_src: Optional[tuple[Mapping[str, Any], str]] = (entity, etype)
+        else:
+            self._receiver_src = None
+        self._receiver: Union[User, Group, None] = None
+        self.receiver_type = safe_str(
+            d.get("receiverType"), "group" if etype == "group" else "user"
+        )
 
         self.category = safe_str(d.get("category"))
         self.type = safe_str(d.get("type"))
@@ -311,6 +315,37 @@ class BaseMessage:
         self.tags = safe_str_list(d.get("tags"))
         self.raw: dict[str, Any] = dict(d)
         return data
+
+    # -- lazily built entities -----------------------------------------------------------
+
+    @property
+    def sender(self) -> Optional[User]:
+        """The sender as a :class:`User` (built on first access), or ``None``."""
+        src = self._sender_src
+        if src is not None:
+            self._sender_src = None
+            self._sender = parse_user(src[0])
+        return self._sender
+
+    @sender.setter
+    def sender(self, value: Optional[User]) -> None:
+        self._sender_src = None
+        self._sender = value
+
+    @property
+    def receiver(self) -> Union[User, Group, None]:
+        """The receiver as a :class:`User` or :class:`Group` (built on first access)."""
+        src = self._receiver_src
+        if src is not None:
+            self._receiver_src = None
+            obj = _entity_object(src[0], src[1], _MAX_DEPTH)  # never a message here
+            self._receiver = obj if isinstance(obj, (User, Group)) else None
+        return self._receiver
+
+    @receiver.setter
+    def receiver(self, value: Union[User, Group, None]) -> None:
+        self._receiver_src = None
+        self._receiver = value
 
     # -- convenience ---------------------------------------------------------------------
 
@@ -585,9 +620,7 @@ class Action(BaseMessage):
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         data = super()._load(d, depth)
         self.action = safe_str(data.get("action"))
-        entities = data.get("entities")
-        if not isinstance(entities, Mapping):
-            entities = _EMPTY
+        entities = as_mapping(data.get("entities")) or _EMPTY
         by, by_type = _entity(entities, "by")
         on, on_type = _entity(entities, "on")
         for_, for_type = _entity(entities, "for")
@@ -642,9 +675,7 @@ class Call(BaseMessage):
 
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         data = super()._load(d, depth)
-        entities = data.get("entities")
-        if not isinstance(entities, Mapping):
-            entities = _EMPTY
+        entities = as_mapping(data.get("entities")) or _EMPTY
         on, _ = _entity(entities, "on")
         call = on if on is not None else _EMPTY
         session = call.get("sessionid")
