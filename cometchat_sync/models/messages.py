@@ -322,9 +322,9 @@ class BaseMessage:
     def sender(self) -> Optional[User]:
         """The sender as a :class:`User` (built on first access), or ``None``."""
         src = self._sender_src
-        if src is not None:
-            self._sender_src = None
+        if src is not None:  # build, then publish: a racing reader at worst builds it twice
             self._sender = parse_user(src[0])
+            self._sender_src = None
         return self._sender
 
     @sender.setter
@@ -337,9 +337,9 @@ class BaseMessage:
         """The receiver as a :class:`User` or :class:`Group` (built on first access)."""
         src = self._receiver_src
         if src is not None:
-            self._receiver_src = None
             obj = _entity_object(src[0], src[1], _MAX_DEPTH)  # never a message here
             self._receiver = obj if isinstance(obj, (User, Group)) else None
+            self._receiver_src = None
         return self._receiver
 
     @receiver.setter
