@@ -1,0 +1,401 @@
+"""A local, faithful CometChat: REST client + admin API and the WebSocket protocol.
+
+Needs the ``cometchat-sync[emulator]`` extra (``websockets``). It does not import the SDK's
+client code. See ``docs/emulator.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import socket
+import ssl
+import threading
+from types import TracebackType
+from typing import Any, Callable, Optional, Union
+
+from websockets.sync.server import Server
+
+from ._net import Listener, abort_socket, bind_listener
+from ._rest import RestApp, serve_http_connection
+from ._state import JSON, ApiError, Outbox, Session, State, deliver
+from ._ws import AUTH_FAILED_CODE, AUTH_TIMEOUT_CODE, make_ws_server
+
+__all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator"]
+
+log = logging.getLogger("cometchat_sync.testing.emulator")
+
+_UNSENDABLE_CLOSE_CODES = (1004, 1005, 1006, 1015)
+
+
+class Emulator:
+    """A local CometChat app: REST (client + admin API, one port) and WebSocket (second port).
+
+    Use it as a context manager, or call :meth:`start` / :meth:`stop`. ``stop()`` followed by
+    ``start()`` on the same object is a server restart: same ports, same users, tokens, JWTs,
+    messages and groups.
+
+    The users ``superhero1`` … ``superhero5`` exist from the start, as in a new CometChat app.
+
+    WebSocket auth: the first frame must be ``auth`` carrying a JWT this emulator issued (from
+    ``PUT/GET me`` or ``POST me/jwt``) and has not revoked (``DELETE me`` revokes a token's
+    JWTs). Otherwise, or while :meth:`reject_auth` is on, the socket is closed with code
+    **4001** (``AUTH_FAILED_CODE``), reason ``"AUTH_FAILED"``: "auth rejected, do not retry".
+    No first frame within ``auth_timeout`` seconds closes it with **1008** reason
+    ``"AUTH_TIMEOUT"``.
+
+    ``stop()`` is a crash: every live socket is ``shutdown(SHUT_RDWR)`` with no close frame,
+    both listeners stop, and every thread the emulator started is joined (in well under 1 s).
+
+    Args:
+        host: address to bind (and to advertise; ``0.0.0.0``/``::`` advertise loopback).
+        port: REST port (0 = pick a free one; kept across restarts).
+        ws_port: WebSocket port (0 = pick a free one; kept across restarts).
+        app_id, region, auth_key: the app's identity; ``auth_key`` is also the admin apiKey.
+        certfile, keyfile: PEM files to serve both ports over TLS (https / wss).
+        auth_timeout: seconds a new socket has to send its ``auth`` frame.
+        close_timeout: seconds a server-initiated close waits for the client's close frame.
+    """
+
+    def __init__(  # noqa: PLR0917 (the documented positional signature)
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ws_port: int = 0,
+        app_id: str = "cometchat-emulator",
+        region: str = "eu",
+        auth_key: str = "emulator-auth-key",
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        *,
+        auth_timeout: float = 5.0,
+        close_timeout: float = 1.0,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._ws_port = ws_port
+        self._certfile = certfile
+        self._keyfile = keyfile
+        self._auth_timeout = auth_timeout
+        self._close_timeout = close_timeout
+        self._state = State(app_id, region, auth_key)
+        self._state.public_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        if host == "::":
+            self._state.public_host = "::1"
+        self._state.tls = certfile is not None
+        self._lifecycle = threading.Lock()
+        self._stop_event = threading.Event()
+        self._http: Optional[Listener] = None
+        self._ws: Optional[Listener] = None
+        self._ws_server: Optional[Server] = None
+        self._closers: set[threading.Thread] = set()
+        self._closers_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _ssl_context(self) -> Optional[ssl.SSLContext]:
+        if self._certfile is None:
+            return None
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self._certfile, self._keyfile)
+        return ctx
+
+    def start(self) -> Emulator:
+        """Bind both ports (the previous ones after a stop) and serve. Returns ``self``."""
+        with self._lifecycle:
+            if self._http is not None:
+                return self
+            ctx = self._ssl_context()
+            http_sock = bind_listener(self._host, self._port)
+            try:
+                ws_sock = bind_listener(self._host, self._ws_port)
+            except BaseException:
+                http_sock.close()
+                raise
+            self._port = http_sock.getsockname()[1]
+            self._ws_port = ws_sock.getsockname()[1]
+            state = self._state
+            with state.lock:
+                state.http_port = self._port
+                state.ws_port = self._ws_port
+                state.accepting = True
+            self._stop_event.clear()
+            app = RestApp(state, self._stop_event)
+            self._ws_server = make_ws_server(
+                state, ws_sock, self._auth_timeout, self._close_timeout
+            )
+            self._http = Listener(
+                http_sock, "cometchat-emulator-http", serve_http_connection(app), ctx
+            )
+            self._ws = Listener(ws_sock, "cometchat-emulator-ws", self._ws_server.handler, ctx)
+            self._http.start()
+            self._ws.start()
+            return self
+
+    def stop(self) -> None:
+        """Crash-stop: abort every socket, stop both listeners, join every thread. Idempotent."""
+        with self._lifecycle:
+            http, ws, server = self._http, self._ws, self._ws_server
+            if http is None or ws is None:
+                return
+            self._http = self._ws = self._ws_server = None
+            with self._state.lock:
+                self._state.accepting = False
+            self._stop_event.set()  # wakes REST handlers sleeping on set_request_delay()
+            # Forget sockets first (no offline presence is sent during a crash).
+            self._state.drop_all_sessions()
+            stragglers = ws.stop() + http.stop()
+            if server is not None:
+                server.socket_closed.set()
+                for attr in ("shutdown_watcher", "shutdown_notifier"):
+                    pair_end = getattr(server, attr, None)
+                    if isinstance(pair_end, socket.socket):
+                        pair_end.close()
+            with self._closers_lock:
+                closers = list(self._closers)
+            for thread in closers:
+                thread.join(1.0)
+            for thread in stragglers:
+                log.warning("emulator thread %s did not stop in time", thread.name)
+
+    @property
+    def running(self) -> bool:
+        return self._http is not None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Emulator {self.app_id} {state} rest={self.client_host} ws={self.ws_url}>"
+
+    # ------------------------------------------------------------------ addresses
+
+    @property
+    def app_id(self) -> str:
+        return self._state.app_id
+
+    @property
+    def region(self) -> str:
+        return self._state.region
+
+    @property
+    def auth_key(self) -> str:
+        """The Auth Key; also accepted as the admin ``apiKey``."""
+        return self._state.auth_key
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def ws_port(self) -> int:
+        return self._ws_port
+
+    @property
+    def tls(self) -> bool:
+        return self._state.tls
+
+    def _url_host(self) -> str:
+        host = self._state.public_host
+        return f"[{host}]" if ":" in host else host
+
+    @property
+    def client_host(self) -> str:
+        """``http://127.0.0.1:PORT`` (``https://`` with TLS), for ``override_client_host()``."""
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self._url_host()}:{self._port}"
+
+    @property
+    def admin_host(self) -> str:
+        """Same server as :attr:`client_host` (client and admin API share one port)."""
+        return self.client_host
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://127.0.0.1:WSPORT`` (``wss://`` with TLS)."""
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://{self._url_host()}:{self._ws_port}"
+
+    def settings(self) -> JSON:
+        """The settings object ``GET settings`` and the login answer carry right now."""
+        return self._state.settings()
+
+    # ------------------------------------------------------------------ fault hooks
+
+    def reject_auth(self, flag: bool) -> None:
+        """While on, every WebSocket ``auth`` frame is answered with close 4001 "AUTH_FAILED"."""
+        with self._state.lock:
+            self._state.reject_auth = flag
+
+    def drop_pongs(self, flag: bool) -> None:
+        """While on, ``{"action":"ping"}`` frames get no ``pong`` (they are still recorded)."""
+        with self._state.lock:
+            self._state.drop_pongs = flag
+
+    def close_sockets(self, uid: str, code: int = 1011, reason: str = "") -> int:
+        """Close every socket of ``uid`` with ``code``/``reason``; returns how many.
+
+        The sockets leave :meth:`socket_count` at once (with ``offline`` presence for
+        subscribers); the close frame goes out in the background. ``code=1006`` sends no close
+        frame: the TCP connection is aborted, like a crash of that one link.
+        """
+        sessions = self._state.sessions_of(uid)
+        outbox: Outbox = []
+        for session in sessions:
+            outbox += self._state.unregister(session)
+        deliver(outbox)
+        for session in sessions:
+            self._close_in_background(session, code, reason)
+        return len(sessions)
+
+    def _close_in_background(self, session: Session, code: int, reason: str) -> None:
+        conn = session.conn
+
+        def run() -> None:
+            try:
+                if code in _UNSENDABLE_CLOSE_CODES:
+                    abort_socket(getattr(conn, "socket", None))
+                else:
+                    conn.close(code, reason)
+            except Exception as exc:
+                log.debug("closing a socket failed: %r", exc)
+                abort_socket(getattr(conn, "socket", None))
+            finally:
+                with self._closers_lock:
+                    self._closers.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name="cometchat-emulator-close", daemon=True)
+        with self._closers_lock:
+            self._closers.add(thread)
+        thread.start()
+
+    def fail_next_request(
+        self, code: str, status: int = 500, message: Optional[str] = None
+    ) -> None:
+        """The next REST call (any path) answers this error instead. Calls queue up."""
+        err = ApiError(status, code, message or f"Injected failure {code}.")
+        with self._state.lock:
+            self._state.fail_queue.append(err)
+
+    def set_request_delay(self, seconds: float) -> None:
+        """Every REST answer waits this long first (0 = none); ``stop()`` cuts the wait."""
+        with self._state.lock:
+            self._state.request_delay = max(0.0, float(seconds))
+
+    def advertise_ws(self, host: Optional[str], port: Optional[int] = None) -> None:
+        """Settings handed out from now point ``CHAT_HOST``/``CHAT_WSS_PORT``/``CHAT_WS_PORT``
+        at ``host:port`` (e.g. a fault proxy); ``advertise_ws(None)`` restores the real port."""
+        with self._state.lock:
+            if host is None:
+                self._state.advertised = None
+            else:
+                if port is None:
+                    raise ValueError("advertise_ws(host, port) needs a port")
+                self._state.advertised = (host, int(port))
+
+    def set_mode(self, mode: str) -> None:
+        """The ``MODE`` setting: ``DEFAULT``, ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``."""
+        with self._state.lock:
+            self._state.mode = mode
+
+    def push_raw(self, uid: str, data: Union[str, bytes]) -> int:
+        """Send ``data`` as one text (str) or binary (bytes) frame to every socket of ``uid``."""
+        sessions = self._state.sessions_of(uid)
+        deliver([(sessions, data)])
+        return len(sessions)
+
+    # ------------------------------------------------------------------ inspection
+
+    def socket_count(self, uid: str) -> int:
+        """Open authenticated sockets of ``uid``."""
+        return len(self._state.sessions_of(uid))
+
+    def auth_count(self, uid: str) -> int:
+        """Successful socket auths of ``uid`` so far (counts reconnects)."""
+        with self._state.lock:
+            return self._state.auth_counts.get(uid.lower(), 0)
+
+    def frames_from(self, uid: str) -> list[JSON]:
+        """Every parsed frame received from ``uid``'s sockets, oldest first (auth and pings
+        included). The auth frames carry JWTs: do not print them."""
+        with self._state.lock:
+            return list(self._state.frames.get(uid.lower(), ()))
+
+    def wait_for_sockets(self, uid: str, count: int, timeout: float = 5.0) -> bool:
+        """Wait until ``uid`` has exactly ``count`` open authenticated sockets."""
+        return self._state.wait_until(lambda: self.socket_count(uid) == count, timeout)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` is true, re-checking on every emulator state change
+        (sockets, auths, received frames, messages). ``False`` on timeout."""
+        return self._state.wait_until(predicate, timeout)
+
+    def wait_for_frame(
+        self,
+        uid: str,
+        predicate: Callable[[JSON], bool],
+        timeout: float = 5.0,
+        start: int = 0,
+    ) -> Optional[JSON]:
+        """The first frame from ``uid`` (at index >= ``start``) matching ``predicate``, waiting
+        up to ``timeout``; ``None`` if none came."""
+        found: list[JSON] = []
+
+        def check() -> bool:
+            for frame in self._state.frames.get(uid.lower(), ())[start:]:
+                if predicate(frame):
+                    found.append(frame)
+                    return True
+            return False
+
+        return found[0] if self._state.wait_until(check, timeout) else None
+
+    # ------------------------------------------------------------------ data helpers
+
+    def create_user(self, uid: str, name: str, role: str = "default", **fields: Any) -> JSON:
+        """Create a user as the admin API would; returns its JSON."""
+        return self._state.create_user({"uid": uid, "name": name, "role": role, **fields})
+
+    def create_auth_token(self, uid: str) -> str:
+        """Issue an auth token for ``uid`` as ``POST users/{uid}/auth_tokens`` would."""
+        token: str = self._state.create_auth_token(uid)["authToken"]
+        return token
+
+    def token_of(self, uid: str) -> Optional[str]:
+        """The newest valid auth token of ``uid`` (for tests; never print it)."""
+        return self._state.latest_token(uid)
+
+    def send_message(
+        self,
+        sender_uid: str,
+        receiver_id: str,
+        text: str,
+        receiver_type: str = "user",
+        resource: Optional[str] = None,
+    ) -> JSON:
+        """A text message as if ``sender_uid`` had sent it over REST (``resource`` = its
+        ``resource`` header); fanned out the same way. Returns the message JSON."""
+        body = {
+            "receiver": receiver_id,
+            "receiverType": receiver_type,
+            "category": "message",
+            "type": "text",
+            "data": {"text": text},
+        }
+        msg, outbox = self._state.send_message(sender_uid.lower(), resource, body)
+        deliver(outbox)
+        return msg
+
+    def messages(self) -> list[JSON]:
+        """Every stored message (actions and calls included), oldest first."""
+        with self._state.lock:
+            return copy.deepcopy(self._state.messages)

@@ -1,0 +1,387 @@
+"""The REST side: routing, header checks, JSON envelopes, and the stdlib HTTP handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl, unquote
+
+from ._state import JSON, ApiError, Outbox, State, bad_request, deliver
+
+__all__ = ["RestApp", "serve_http_connection"]
+
+log = logging.getLogger("cometchat_sync.testing.emulator")
+
+_MAX_BODY = 8 * 1024 * 1024
+
+
+@dataclass
+class Ctx:
+    """One authenticated request."""
+
+    uid: str  # the caller ("" for admin calls that act on no user)
+    token: Optional[str]
+    resource: Optional[str]
+    query: dict[str, str]
+    body: JSON
+    params: dict[str, str]
+
+
+@dataclass
+class Result:
+    data: Any
+    meta: Optional[JSON] = None
+    outbox: Optional[Outbox] = None
+
+
+Handler = Callable[[Ctx], Result]
+
+# Auth kinds: "admin" (apiKey), "client" (authToken, or apiKey + onBehalfOf),
+# "either" (authToken or apiKey), "app" (appId only).
+_Route = tuple[str, tuple[str, ...], str, Handler]
+
+
+def _err(status: int, code: str, message: str) -> ApiError:
+    return ApiError(status, code, message)
+
+
+class RestApp:
+    """Turns one HTTP request into one ``(status, JSON body)`` answer."""
+
+    def __init__(self, state: State, stop_event: threading.Event) -> None:
+        self.state = state
+        self.stop_event = stop_event
+        self.routes: list[_Route] = self._build_routes()
+
+    # ------------------------------------------------------------ routes
+
+    def _build_routes(self) -> list[_Route]:
+        s = self.state
+
+        def one(data: Any, outbox: Optional[Outbox] = None) -> Result:
+            return Result(data, outbox=outbox)
+
+        def pair(res: tuple[JSON, Outbox]) -> Result:
+            return Result(res[0], outbox=res[1])
+
+        def page(res: tuple[list[JSON], JSON]) -> Result:
+            return Result(res[0], meta=res[1])
+
+        def token(c: Ctx) -> str:
+            if c.token is None:  # admin acting on behalf of a user: no session token
+                raise _err(400, "ERR_BAD_REQUEST", "This call needs an authToken.")
+            return c.token
+
+        r: list[_Route] = [
+            # admin API
+            ("POST", ("users", "{uid}", "auth_tokens"), "admin",
+             lambda c: one(s.create_auth_token(c.params["uid"]))),
+            ("POST", ("users",), "admin", lambda c: one(s.create_user(c.body))),
+            ("PUT", ("users", "{uid}"), "admin",
+             lambda c: one(s.update_user(c.params["uid"], c.body))),
+            ("GET", ("users",), "either", lambda c: page(s.list_users(c.query))),
+            ("GET", ("users", "{uid}"), "either", lambda c: one(s.get_user(c.params["uid"]))),
+            # session
+            ("GET", ("settings",), "app", lambda c: one(s.settings())),
+            ("PUT", ("me",), "client", lambda c: one(s.me(token(c)))),
+            ("GET", ("me",), "client", lambda c: one(s.me(token(c)))),
+            ("DELETE", ("me",), "client", self._logout),
+            ("POST", ("me", "jwt"), "client", lambda c: one(s.new_jwt(token(c)))),
+            ("POST", ("user_sessions",), "client", lambda c: one({})),
+            # messages
+            ("POST", ("messages",), "client",
+             lambda c: pair(s.send_message(c.uid, c.resource, c.body))),
+            ("GET", ("messages",), "client",
+             lambda c: page(s.history(c.uid, "all", None, c.query))),
+            ("GET", ("users", "{uid}", "messages"), "client",
+             lambda c: page(s.history(c.uid, "user", c.params["uid"], c.query))),
+            ("GET", ("groups", "{guid}", "messages"), "client",
+             lambda c: page(s.history(c.uid, "group", c.params["guid"], c.query))),
+            ("GET", ("messages", "{id}"), "client",
+             lambda c: one(s.get_message(c.uid, c.params["id"]))),
+            ("PUT", ("messages", "{id}"), "client",
+             lambda c: pair(s.edit_message(c.uid, c.resource, c.params["id"], c.body))),
+            ("DELETE", ("messages", "{id}"), "client",
+             lambda c: pair(s.delete_message(c.uid, c.resource, c.params["id"]))),
+            ("POST", ("messages", "{id}", "thread"), "client",
+             lambda c: pair(s.send_message(c.uid, c.resource, c.body, parent_id=c.params["id"]))),
+            ("POST", ("messages", "{id}", "reactions", "{reaction}"), "client",
+             lambda c: pair(
+                 s.react(c.uid, c.resource, c.params["id"], c.params["reaction"], True))),
+            ("DELETE", ("messages", "{id}", "reactions", "{reaction}"), "client",
+             lambda c: pair(
+                 s.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
+            # groups
+            ("POST", ("groups",), "client", lambda c: one(s.create_group(c.uid, c.body))),
+            ("GET", ("groups",), "client", lambda c: page(s.list_groups(c.uid, c.query))),
+            ("GET", ("groups", "{guid}"), "client",
+             lambda c: one(s.get_group(c.uid, c.params["guid"]))),
+            ("POST", ("groups", "{guid}", "members"), "client",
+             lambda c: pair(s.join_group(c.uid, c.resource, c.params["guid"], c.body))),
+            ("DELETE", ("groups", "{guid}", "members"), "client",
+             lambda c: pair(s.leave_group(c.uid, c.resource, c.params["guid"]))),
+            ("GET", ("groups", "{guid}", "members"), "client",
+             lambda c: page(s.list_members(c.params["guid"], c.query))),
+            ("PUT", ("groups", "{guid}", "members"), "client",
+             lambda c: pair(s.add_members(c.uid, c.resource, c.params["guid"], c.body))),
+            ("DELETE", ("groups", "{guid}", "members", "{uid}"), "client",
+             lambda c: pair(s.kick(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+            ("PUT", ("groups", "{guid}", "members", "{uid}"), "client",
+             lambda c: pair(
+                 s.change_scope(c.uid, c.resource, c.params["guid"], c.params["uid"], c.body))),
+            ("GET", ("groups", "{guid}", "bannedusers"), "client",
+             lambda c: page(s.list_banned(c.params["guid"], c.query))),
+            ("POST", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
+             lambda c: pair(s.ban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+            ("DELETE", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
+             lambda c: pair(s.unban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+            # calls
+            ("POST", ("calls",), "client",
+             lambda c: pair(s.initiate_call(c.uid, c.resource, c.body))),
+            ("PUT", ("calls", "{sessionid}"), "client",
+             lambda c: pair(s.update_call(c.uid, c.resource, c.params["sessionid"], c.body))),
+        ]  # fmt: skip
+        return r
+
+    def _logout(self, c: Ctx) -> Result:
+        if c.token is not None:
+            self.state.logout(c.token)
+        return Result({"success": True, "message": "Logged out successfully."})
+
+    def _match(self, method: str, segments: list[str]) -> tuple[Optional[_Route], dict[str, str]]:
+        for route in self.routes:
+            r_method, pattern, _, _ = route
+            if r_method != method or len(pattern) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for pat, seg in zip(pattern, segments):
+                if pat.startswith("{"):
+                    if not seg:
+                        break
+                    params[pat[1:-1]] = seg
+                elif pat != seg:
+                    break
+            else:
+                return route, params
+        return None, {}
+
+    # ------------------------------------------------------------ request handling
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], raw_body: bytes
+    ) -> tuple[int, JSON]:
+        """Answer one request: ``(status, body)``."""
+        with self.state.lock:
+            delay = self.state.request_delay
+        if delay > 0:
+            self.stop_event.wait(delay)
+        try:
+            result = self._handle(method, target, headers, raw_body)
+        except ApiError as exc:
+            return exc.status, exc.to_json()
+        if result.outbox:
+            deliver(result.outbox)
+        out: JSON = {"data": result.data}
+        if result.meta is not None:
+            out["meta"] = result.meta
+        return 200, out
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], raw_body: bytes) -> Result:
+        state = self.state
+        with state.lock:
+            failure = state.fail_queue.pop(0) if state.fail_queue else None
+        if failure is not None:
+            raise failure
+        path, _, query_string = target.partition("?")
+        segments = [unquote(seg) for seg in path.split("/") if seg]
+        if segments and segments[0] in ("v3", "v3.0"):
+            segments = segments[1:]
+        route, params = self._match(method, segments)
+        if route is None:
+            raise _err(
+                404, "ERR_API_NOT_FOUND", f"The API {method} /{'/'.join(segments)} does not exist."
+            )
+        _, _, auth, handler = route
+
+        app_id = headers.get("appid", "")
+        if not app_id:
+            raise _err(401, "AUTH_ERR_EMPTY_APPID", "The appId header is missing or empty.")
+        if app_id != state.app_id:
+            raise _err(401, "AUTH_ERR_INVALID_APPID", "The appId does not exist in this region.")
+
+        uid, token = self._authenticate(auth, headers)
+        body = self._parse_body(raw_body)
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        ctx = Ctx(uid, token, headers.get("resource") or None, query, body, params)
+        return handler(ctx)
+
+    def _authenticate(self, auth: str, headers: dict[str, str]) -> tuple[str, Optional[str]]:
+        state = self.state
+        if auth == "app":
+            return "", None
+        token = headers.get("authtoken", "")
+        api_key = headers.get("apikey", "")
+        if auth == "client" or (auth == "either" and (token or not api_key)):
+            if token:
+                uid = state.uid_for_token(token)
+                if uid is None:
+                    raise _err(
+                        401,
+                        "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
+                        "The auth token does not exist. Please make sure you are logged in and "
+                        "have a valid auth token or try login again.",
+                    )
+                return uid, token
+            if auth == "client" and api_key:
+                self._check_api_key(api_key)
+                behalf = headers.get("onbehalfof", "").lower()
+                if not behalf:
+                    raise _err(
+                        401,
+                        "AUTH_ERR_EMPTY_AUTH_TOKEN",
+                        "The authToken header is missing or empty.",
+                    )
+                with state.lock:
+                    if behalf not in state.users:
+                        raise ApiError(
+                            404,
+                            "ERR_UID_NOT_FOUND",
+                            f"The UID {behalf} does not exist, please make sure you have created "
+                            f"a user with UID {behalf}.",
+                        )
+                return behalf, None
+            raise _err(
+                401, "AUTH_ERR_EMPTY_AUTH_TOKEN", "The authToken header is missing or empty."
+            )
+        # admin, or "either" with only an apiKey
+        self._check_api_key(api_key)
+        return "", None
+
+    def _check_api_key(self, api_key: str) -> None:
+        if not api_key:
+            raise _err(401, "AUTH_ERR_EMPTY_APIKEY", "The apiKey header is missing or empty.")
+        if api_key != self.state.auth_key:
+            raise _err(401, "AUTH_ERR_APIKEY_NOT_FOUND", "The apiKey does not exist.")
+
+    @staticmethod
+    def _parse_body(raw: bytes) -> JSON:
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise bad_request({"body": ["The request body is not valid JSON."]}) from None
+        if not isinstance(body, dict):
+            raise bad_request({"body": ["The request body must be a JSON object."]})
+        return body
+
+
+class _ServerShim(socketserver.BaseServer):
+    """What ``BaseHTTPRequestHandler`` expects as its server; it only carries the app."""
+
+    def __init__(self, app: RestApp) -> None:
+        super().__init__(("", 0), _Handler)
+        self.app = app
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "CometChatEmulator/1.0"
+    sys_version = ""
+    timeout = 300  # idle keep-alive connections end after this
+
+    def _app(self) -> RestApp:
+        server = self.server
+        assert isinstance(server, _ServerShim)
+        return server.app
+
+    def _read_body(self) -> Optional[bytes]:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                size_line = self.rfile.readline(1024)
+                try:
+                    size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > _MAX_BODY:
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        raw_len = self.headers.get("Content-Length")
+        if not raw_len:
+            return b""
+        try:
+            length = int(raw_len)
+        except ValueError:
+            return None
+        if length < 0 or length > _MAX_BODY:
+            return None
+        return self.rfile.read(length)
+
+    def _dispatch(self, method: str) -> None:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            status, payload = 400, bad_request({"body": ["Unreadable request body."]}).to_json()
+        else:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, payload = self._app().handle(method, self.path, headers, body)
+        self._send_json(status, payload)
+
+    def _send_json(self, status: int, payload: JSON) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "*")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("rest %s " + format, self.address_string(), *args)
+
+
+def serve_http_connection(app: RestApp) -> Callable[[socket.socket, Any], None]:
+    """A per-connection function for the listener: serve HTTP/1.1 until the peer goes away."""
+    shim = _ServerShim(app)
+
+    def serve(sock: socket.socket, addr: Any) -> None:
+        _Handler(sock, addr, shim)
+
+    return serve
