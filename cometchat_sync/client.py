@@ -1,0 +1,648 @@
+"""``CometChatClient``: one app, one logged-in user, one real-time link.
+
+A client is cheap to create and starts no thread until it has something to do: logging in
+(auto mode), ``connect()`` (manual mode), or finding a stored session in auto mode, which
+connects at once as the official SDKs do on ``init``.
+
+Thread safety: every public method may be called from any thread. ``disconnect()``,
+``logout()``, ``close()`` and ``set_app_state()`` are also safe from inside a listener. The
+blocking calls (``login``, ``logout``, ``connect``, ``disconnect``, ``ping``, REST calls) take
+a timeout or use the one from the settings, and raise a typed error when it runs out.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import ssl
+import threading
+import weakref
+from types import TracebackType
+from typing import Any, Optional, Union
+
+from ._version import __version__
+from .auth_frame import build_auth_frame
+from .connection.manager import Connection
+from .connection.state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .connection.transport import Transport, WebSocketTransport
+from .dispatch import Dispatcher, Executor
+from .endpoints import Endpoints
+from .errors import CometChatException, ErrorCode, NotLoggedInError
+from .listener_registry import ErrorHook, ListenerRegistry
+from .listeners import (
+    CallListener,
+    ConnectionListener,
+    GroupListener,
+    LoginListener,
+    MessageListener,
+    UserListener,
+)
+from .models import BaseMessage, User
+from .rest import RestClient, RestResponse
+from .router import route
+from .session import FileSessionStore, Session, SessionStore, new_resource_id
+from .settings import AppSettings, AppSettingsBuilder
+
+__all__ = ["CometChatClient"]
+
+log = logging.getLogger("cometchat_sync.client")
+
+_PLATFORM = "python"
+
+
+class CometChatClient:
+    """The SDK's real object. See the module docstring for threading.
+
+    Args:
+        app_id: the CometChat app id.
+        settings: built with :class:`~cometchat_sync.settings.AppSettingsBuilder`; defaults
+            to region ``eu``, auto mode, the platform's session folder.
+        transport: the socket transport (a test seam); defaults to websocket-client.
+    """
+
+    def __init__(
+        self,
+        app_id: str,
+        settings: Optional[AppSettings] = None,
+        *,
+        transport: Optional[Transport] = None,
+    ) -> None:
+        if not isinstance(app_id, str) or not app_id.strip():
+            raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The app id cannot be empty.")
+        if any(c.isspace() or c in "/\\" for c in app_id):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "The app id must not contain spaces or slashes."
+            )
+        self._app_id = app_id
+        self._settings = settings if settings is not None else AppSettingsBuilder().build()
+        if not isinstance(self._settings, AppSettings):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "settings must be built with AppSettingsBuilder."
+            )
+        s = self._settings
+        self._store: SessionStore = s.session_store or FileSessionStore(
+            app_id, directory=s.session_dir
+        )
+        self._resource = new_resource_id()
+        self._endpoints = Endpoints(app_id, s)
+        self._rest = RestClient(
+            app_id,
+            self._resource,
+            timeout=s.request_timeout,
+            connect_timeout=s.connect_timeout,
+            ca_bundle=s.ca_bundle,
+        )
+        self._lock = threading.RLock()
+        self._login_busy = False
+        self._session: Optional[Session] = self._store.load()
+        self._pid = os.getpid()
+
+        self._connection_listeners = ListenerRegistry(ConnectionListener, "connection")
+        self._login_listeners = ListenerRegistry(LoginListener, "login")
+        self._families: dict[str, ListenerRegistry[Any]] = {
+            "message": ListenerRegistry(MessageListener, "message"),
+            "user": ListenerRegistry(UserListener, "user"),
+            "group": ListenerRegistry(GroupListener, "group"),
+            "call": ListenerRegistry(CallListener, "call"),
+        }
+        self._listener_error_hook: Optional[ErrorHook] = None
+        self._dispatcher = Dispatcher(lambda: f"cometchat-dispatch-{self._thread_suffix()}")
+
+        if transport is None:
+            context = None
+            if s.ca_bundle or not s.insecure_transport:
+                context = ssl.create_default_context(cafile=s.ca_bundle)
+            transport = WebSocketTransport(ssl_context=context, max_frame_size=s.max_frame_size)
+        self._connection = Connection(
+            s,
+            transport=transport,
+            url=self._socket_url,
+            auth_frame=self._auth_frame,
+            logged_in=lambda: self._session is not None,
+            thread_suffix=self._thread_suffix,
+            on_change=self._on_state_change,
+            on_error=self._on_connection_error,
+            on_frame=self._on_frame,
+        )
+        _CLIENTS.add(self)
+        if self._session is not None and s.auto_establish_socket_connection:
+            self._connection.start()
+
+    # -- identity ------------------------------------------------------------------------------
+
+    @property
+    def app_id(self) -> str:
+        return self._app_id
+
+    @property
+    def settings(self) -> AppSettings:
+        return self._settings
+
+    @property
+    def resource(self) -> str:
+        """This run's resource id (the socket's ``deviceId``, the REST ``resource`` header)."""
+        return self._resource
+
+    def __repr__(self) -> str:
+        user = self._session.uid if self._session else None
+        return (
+            f"CometChatClient(app_id={self._app_id!r}, user={user!r}, "
+            f"status={self.get_connection_status().value!r})"
+        )
+
+    def __enter__(self) -> CometChatClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    # -- login and logout ----------------------------------------------------------------------
+
+    def login(
+        self,
+        uid: Optional[str] = None,
+        auth_key: Optional[str] = None,
+        *,
+        auth_token: Optional[str] = None,
+    ) -> User:
+        """Log a user in and return it; in auto mode, also open the real-time link.
+
+        Either ``login(uid, auth_key)`` (creates an auth token with the Auth Key, then logs
+        in with it: fine for development; production apps create tokens on their server) or
+        ``login(auth_token=...)``.
+
+        Logging in again as the stored user returns it without a network call. Logging in
+        as someone else logs the stored user out first. In auto mode ``login`` returns once
+        the socket is authenticated or the connect timeout passed; a socket failure never
+        makes it fail (connection listeners hear of it, and attempts go on).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` or ``ERR_INVALID_PARAMETER`` for bad
+                arguments, ``LOGIN_IN_PROGRESS`` while another login runs, the server's code
+                (``ERR_UID_NOT_FOUND``, ``AUTH_ERR_APIKEY_NOT_FOUND``, ...), ``ERR_NO_INTERNET``,
+                ``FAILED_TO_FETCH`` or ``ERR_TIMEOUT``.
+        """
+        self._check_fork()
+        uid, auth_key, auth_token = _check_login_args(uid, auth_key, auth_token)
+        with self._lock:
+            if self._login_busy:
+                raise CometChatException(
+                    ErrorCode.LOGIN_IN_PROGRESS, "Another login is in progress."
+                )
+            current = self._session
+            if current is not None and (
+                (uid is not None and current.uid == uid)
+                or (auth_token is not None and current.auth_token == auth_token)
+            ):
+                user = _user_of(current)
+                self._ensure_auto_link()
+                return user
+            self._login_busy = True
+        try:
+            if current is not None:
+                self.logout()
+            user = self._login(uid, auth_key, auth_token)
+        except CometChatException as exc:
+            self._emit_login("on_login_failure", (exc,))
+            raise
+        finally:
+            with self._lock:
+                self._login_busy = False
+        self._emit_login("on_login_success", (user,))
+        if self._settings.auto_establish_socket_connection:
+            self._connection.start(wait=self._settings.connect_timeout)
+        return user
+
+    def _login(
+        self, uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
+    ) -> User:
+        body = {
+            "platform": _PLATFORM,
+            "deviceId": self._store.device_id(),
+            "appInfo": {"version": f"v{__version__}", "apiVersion": "v3.0"},
+        }
+        if auth_token is None:
+            assert uid is not None and auth_key is not None
+            created = self._rest.call(
+                "POST",
+                self._endpoints.admin_base() + f"users/{uid}/auth_tokens",
+                api_key=auth_key,
+                body=body,
+            )
+            data = created.data if isinstance(created.data, dict) else {}
+            token = data.get("authToken")
+            if not isinstance(token, str) or not token:
+                raise CometChatException(
+                    ErrorCode.FAILED_TO_FETCH, "The server returned no auth token."
+                )
+            auth_token = token
+        me = self._rest.call(
+            "PUT", self._endpoints.client_base() + "me", auth_token=auth_token, body=body
+        )
+        data = me.data if isinstance(me.data, dict) else {}
+        jwt = data.get("jwt")
+        server_settings = data.get("settings")
+        if not isinstance(jwt, str) or not jwt or not isinstance(data.get("uid"), str):
+            raise CometChatException(
+                ErrorCode.FAILED_TO_FETCH, "The login answer lacks the user or its JWT."
+            )
+        token = data.get("authToken") if isinstance(data.get("authToken"), str) else auth_token
+        user_json = {k: v for k, v in data.items() if k not in ("authToken", "jwt", "settings")}
+        session = Session(
+            uid=str(data["uid"]),
+            auth_token=str(token),
+            jwt=jwt,
+            user=user_json,
+            settings=server_settings if isinstance(server_settings, dict) else {},
+            resource=self._resource,
+        )
+        self._store.save(session)
+        with self._lock:
+            self._session = session
+        log.info("logged in as %s", session.uid)
+        return _user_of(session)
+
+    def logout(self) -> None:
+        """Log the user out: ``DELETE me`` on the server, then clear the local session, close
+        the link and end the SDK threads, whatever the server said.
+
+        Idempotent. The local session is cleared even when this raises (for example
+        ``ERR_NO_INTERNET``: the server could not be told).
+        """
+        self._check_fork()
+        with self._lock:
+            session = self._session
+        if session is None:
+            return
+        self._connection.lifecycle.drop(DisconnectReason.LOGOUT)
+        error: Optional[CometChatException] = None
+        try:
+            self._rest.call("DELETE", self._client_base() + "me", auth_token=session.auth_token)
+        except CometChatException as exc:
+            if exc.code != ErrorCode.AUTH_TOKEN_NOT_FOUND:
+                error = exc
+        self._forget_session(DisconnectReason.LOGOUT)
+        if error is not None:
+            self._emit_login("on_logout_failure", (error,))
+        else:
+            self._emit_login("on_logout_success", ())
+            log.info("logged out")
+        # Listeners hear of the logout first; then the dispatcher ends too.
+        self._dispatcher.stop(1.0)
+        if error is not None:
+            raise error
+
+    def _forget_session(self, reason: DisconnectReason) -> None:
+        with self._lock:
+            self._session = None
+        self._store.clear()
+        self._connection.close(reason)
+
+    def get_logged_in_user(self) -> Optional[User]:
+        """The logged-in user from the stored session (no network), or ``None``."""
+        self._check_fork()
+        session = self._session
+        return None if session is None else _user_of(session)
+
+    # -- connection ----------------------------------------------------------------------------
+
+    def get_connection_status(self) -> ConnectionStatus:
+        """``"connecting"``, ``"connected"``, ``"disconnected"`` or ``"featureThrottled"``."""
+        return self._connection.status
+
+    @property
+    def last_disconnect_reason(self) -> Optional[DisconnectReason]:
+        """Why the link last went to ``disconnected`` (``None`` before the first time)."""
+        return self._connection.last_disconnect_reason
+
+    def connect(self, timeout: Optional[float] = None) -> None:
+        """Open the real-time link and block until the server accepted it.
+
+        Meant for manual mode; in auto mode it re-opens a link that ``disconnect()`` closed.
+        ``timeout`` defaults to the connect timeout of the settings (plus one second).
+
+        Raises:
+            AlreadyConnectedError: ``ERROR_WEBSOCKETS_ALLREADY_IN_CONNECTED_STATE``.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
+            CometChatException: ``ERR_NO_INTERNET`` (the network is unreachable),
+                ``ERR_WEBSOCKET_ERROR`` (the socket could not be opened or authenticated).
+            CometChatTimeoutError: ``ERR_TIMEOUT``.
+        """
+        self._check_fork()
+        self._connection.connect(timeout)
+
+    def disconnect(self, timeout: Optional[float] = None) -> None:
+        """Close the real-time link and block until the status is ``disconnected``.
+
+        Idempotent; safe from any thread, including inside a listener. No reconnection
+        follows until ``connect()`` (or, in auto mode, the next return to the foreground).
+        """
+        self._check_fork()
+        self._connection.disconnect(timeout)
+
+    def ping(self, timeout: Optional[float] = None) -> float:
+        """Manual mode: ping the server, block for the pong, return the round trip (seconds).
+
+        In the background each successful ping re-arms the background deadline.
+
+        Raises:
+            CometChatException: ``ERROR_PING_NOT_AVAILABLE`` in auto mode,
+                ``NO_WEBSOCKET_CONNECTION`` when not connected, ``ERR_WEBSOCKET_ERROR`` if
+                the link drops while waiting.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
+            CometChatTimeoutError: no pong within ``timeout`` (default: the pong timeout).
+        """
+        self._check_fork()
+        return self._connection.ping(timeout)
+
+    def set_app_state(self, state: Union[AppState, str]) -> None:
+        """Tell the SDK the app went to the background or came back (design §3)."""
+        self._check_fork()
+        try:
+            app_state = AppState(state)
+        except ValueError:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, f"Unknown app state {state!r}."
+            ) from None
+        self._connection.set_app_state(app_state)
+
+    @property
+    def app_state(self) -> AppState:
+        return self._connection.app_state
+
+    def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
+        """Register a connection listener; the same id replaces the earlier one."""
+        self._connection_listeners.add(listener_id, listener)
+
+    def remove_connection_listener(self, listener_id: str) -> None:
+        self._connection_listeners.remove(listener_id)
+
+    def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
+        self._login_listeners.add(listener_id, listener)
+
+    def remove_login_listener(self, listener_id: str) -> None:
+        self._login_listeners.remove(listener_id)
+
+    def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
+        self._families["message"].add(listener_id, listener)
+
+    def remove_message_listener(self, listener_id: str) -> None:
+        self._families["message"].remove(listener_id)
+
+    def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
+        self._families["user"].add(listener_id, listener)
+
+    def remove_user_listener(self, listener_id: str) -> None:
+        self._families["user"].remove(listener_id)
+
+    def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
+        self._families["group"].add(listener_id, listener)
+
+    def remove_group_listener(self, listener_id: str) -> None:
+        self._families["group"].remove(listener_id)
+
+    def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
+        self._families["call"].add(listener_id, listener)
+
+    def remove_call_listener(self, listener_id: str) -> None:
+        self._families["call"].remove(listener_id)
+
+    def set_callback_executor(self, executor: Optional[Executor]) -> None:
+        """Run listener calls through ``executor(callable)`` (e.g. onto a GUI main loop)
+        instead of directly on the dispatcher thread. ``None`` restores the default."""
+        if executor is not None and not callable(executor):
+            raise CometChatException(ErrorCode.INVALID_PARAMETER, "executor must be callable.")
+        self._dispatcher.executor = executor
+
+    def set_listener_error_hook(self, hook: Optional[ErrorHook]) -> None:
+        """``hook(exception, listener, method_name)`` is called when a listener raises."""
+        self._listener_error_hook = hook
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    def send_message(self, message: BaseMessage) -> BaseMessage:
+        """Send a text, media or custom message over REST; return it as the server stored it
+        (with its ``id`` and ``sent_at``)."""
+        self._check_fork()
+        if not isinstance(message, BaseMessage):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "send_message() takes a TextMessage, MediaMessage "
+                "or CustomMessage."
+            )
+        response = self._client_call("POST", "messages", body=message.to_send_json())
+        if not isinstance(response.data, dict):
+            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no message.")
+        return BaseMessage.from_json(response.data)
+
+    def get_user(self, uid: str) -> User:
+        """Fetch a user by uid."""
+        self._check_fork()
+        uid = _check_uid(uid)
+        response = self._client_call("GET", f"users/{uid}")
+        if not isinstance(response.data, dict):
+            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no user.")
+        return User.from_json(response.data)
+
+    def _client_base(self) -> str:
+        session = self._session
+        return self._endpoints.client_base(session.settings if session else None)
+
+    def _client_call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Optional[dict[str, Any]] = None,
+        params: Optional[dict[str, Any]] = None,
+    ) -> RestResponse:
+        session = self._session
+        if session is None:
+            raise NotLoggedInError()
+        try:
+            return self._rest.call(
+                method,
+                self._endpoints.client_base(session.settings) + path,
+                auth_token=session.auth_token,
+                body=body,
+                params=params,
+            )
+        except CometChatException as exc:
+            if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:
+                # The server no longer knows the token: log out locally, as the official
+                # SDKs do.
+                log.warning("the auth token was revoked on the server; logging out locally")
+                self._forget_session(DisconnectReason.LOGOUT)
+                self._emit_login("on_logout_success", ())
+            raise
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    def close(self, timeout: float = 2.0) -> None:
+        """End the link and every SDK thread (each joined up to a share of ``timeout``) but
+        keep the stored session, as a process that shuts down would. Safe from any thread,
+        including inside a listener; a later call starts what it needs again."""
+        self._connection.close(DisconnectReason.CLOSED, timeout * 0.6)
+        self._dispatcher.stop(timeout * 0.4)
+        self._rest.close()
+
+    def threads(self) -> list[threading.Thread]:
+        """The SDK threads of this client that are alive (for tests and diagnostics)."""
+        found = [*self._connection.threads(), self._dispatcher.thread]
+        return [t for t in found if t is not None and t.is_alive()]
+
+    # -- fork ------------------------------------------------------------------------------------
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
+        self._login_busy = False
+        self._connection.after_fork_in_child()
+        self._dispatcher.forget()
+        self._rest.reset()
+
+    def _check_fork(self) -> None:
+        """In a forked child, reconnect lazily on first use (auto mode)."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        if self._session is not None and self._settings.auto_establish_socket_connection:
+            self._connection.start()
+
+    # -- socket plumbing -------------------------------------------------------------------------
+
+    def _thread_suffix(self) -> str:
+        session = self._session
+        return session.uid if session is not None else "anonymous"
+
+    def _socket_url(self) -> str:
+        session = self._session
+        return self._endpoints.websocket_url(session.settings if session else None)
+
+    def _auth_frame(self) -> Optional[str]:
+        session = self._session
+        if session is None:
+            return None
+        return build_auth_frame(
+            self._app_id, session, self._settings, self._resource, self._store.device_id()
+        )
+
+    def _ensure_auto_link(self) -> None:
+        if (
+            self._settings.auto_establish_socket_connection
+            and self._connection.status is ConnectionStatus.DISCONNECTED
+        ):
+            self._connection.start()
+
+    def _on_state_change(self, change: ConnectionStateChange) -> None:
+        method = {
+            ConnectionStatus.CONNECTING: "on_connecting",
+            ConnectionStatus.CONNECTED: "on_connected",
+            ConnectionStatus.DISCONNECTED: "on_disconnected",
+            ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
+        }[change.current]
+        registry = self._connection_listeners
+        hook = self._listener_error_hook
+
+        def deliver() -> None:
+            registry.emit("on_state_change", (change,), hook)
+            registry.emit(method, (), hook)
+
+        self._dispatcher.submit(deliver)
+
+    def _on_connection_error(self, error: CometChatException) -> None:
+        registry = self._connection_listeners
+        hook = self._listener_error_hook
+        self._dispatcher.submit(lambda: registry.emit("on_connection_error", (error,), hook))
+
+    def _emit_login(self, method: str, args: tuple[Any, ...]) -> None:
+        registry = self._login_listeners
+        hook = self._listener_error_hook
+        self._dispatcher.submit(lambda: registry.emit(method, args, hook))
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        """Reader thread: route one frame and queue its listener calls."""
+        session = self._session
+        events = route(frame, self._resource, own_uid=session.uid if session else None)
+        if not events:
+            return
+        families = self._families
+        hook = self._listener_error_hook
+        for event in events:
+            registry = families[event.kind]
+            self._dispatcher.submit(
+                lambda r=registry, e=event: r.emit(e.method, e.args, hook)  # type: ignore[misc]
+            )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _user_of(session: Session) -> User:
+    return User.from_json(session.user).with_auth_token(session.auth_token)
+
+
+def _check_uid(uid: object) -> str:
+    if not isinstance(uid, str) or not uid.strip():
+        raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The uid cannot be empty.")
+    if any(c.isspace() for c in uid):
+        raise CometChatException(ErrorCode.INVALID_PARAMETER, "The uid cannot contain spaces.")
+    if "/" in uid or "?" in uid or "#" in uid or "%" in uid:
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, "The uid may hold letters, digits, '-' and '_' only."
+        )
+    return uid.lower()
+
+
+def _check_login_args(
+    uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
+) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    if auth_token is not None:
+        if uid is not None or auth_key is not None:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                "Call login(uid, auth_key) or login(auth_token=...), not both.",
+            )
+        if not isinstance(auth_token, str) or not auth_token.strip():
+            raise CometChatException(
+                ErrorCode.MISSING_PARAMETERS, "The auth token cannot be empty."
+            )
+        return None, None, auth_token
+    if uid is None:
+        raise CometChatException(
+            ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key, or an auth token."
+        )
+    checked = _check_uid(uid)
+    if not isinstance(auth_key, str) or not auth_key.strip():
+        raise CometChatException(
+            ErrorCode.MISSING_PARAMETERS, "login(uid, auth_key) needs the app's Auth Key."
+        )
+    return checked, auth_key, None
+
+
+# -- process-wide hooks: fork and interpreter exit ---------------------------------------------
+
+_CLIENTS: weakref.WeakSet[CometChatClient] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_CLIENTS):
+        # A broken client must not break the child process.
+        with contextlib.suppress(Exception):
+            client._after_fork_in_child()
+
+
+def _close_all_at_exit() -> None:
+    for client in list(_CLIENTS):
+        with contextlib.suppress(Exception):
+            client.close(timeout=1.0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all_at_exit)

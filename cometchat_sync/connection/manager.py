@@ -1,0 +1,382 @@
+"""The connection of one client: modes, app state, blocking ``connect``/``disconnect``/
+``ping``, keepalive and the background ping deadline.
+
+Threads (design §2): the reader (:mod:`.reader`) dials, authenticates and reads; the timer
+(:mod:`.timer`) runs the keepalive ping, the pong deadline and the background deadline. This
+module decides *what* is wanted; the lifecycle object (:mod:`.lifecycle`) holds the state.
+
+Thread safety: every public method may be called from any thread, including from inside a
+listener on the dispatcher thread. None of them waits for the dispatcher, so none can deadlock
+on it; none holds a lock while it waits on the network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from ..errors import (
+    AlreadyConnectedError,
+    CometChatException,
+    CometChatTimeoutError,
+    ErrorCode,
+    NotLoggedInError,
+)
+from ..settings import AppSettings
+from .backoff import Backoff
+from .lifecycle import Lifecycle, LinkState
+from .reader import Reader
+from .state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .timer import Timer
+from .transport import Link, LinkClosed, Transport
+
+__all__ = ["Connection"]
+
+log = logging.getLogger("cometchat_sync.connection")
+
+PING_FRAME = '{"action":"ping","ack":"true"}'
+_SLICE = 0.2  # blocking waits wake this often, so Ctrl-C is honoured on every platform
+# A timer tick this much later than planned, or a wall clock that moved this much more than
+# the monotonic one, means the machine slept: the link is presumed dead.
+_SLEEP_THRESHOLD = 2.0
+
+
+class Connection:
+    """The real-time link of one client (see the module docstring for thread safety)."""
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        transport: Transport,
+        url: Callable[[], str],
+        auth_frame: Callable[[], Optional[str]],
+        logged_in: Callable[[], bool],
+        thread_suffix: Callable[[], str],
+        on_change: Callable[[ConnectionStateChange], None],
+        on_error: Callable[[CometChatException], None],
+        on_frame: Callable[[dict[str, Any]], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._auto = settings.auto_establish_socket_connection
+        self._logged_in = logged_in
+        self._on_frame = on_frame
+        self._clock = clock
+        self._lc = Lifecycle(on_change=on_change, on_error=on_error, clock=clock)
+        self._backoff = Backoff(
+            settings.reconnect_backoff_base,
+            settings.reconnect_backoff_cap,
+            settings.probe_interval,
+        )
+        self._suffix = thread_suffix
+        self._timer = Timer(f"cometchat-timer-{thread_suffix()}", clock)
+        self._reader = Reader(
+            name=lambda: f"cometchat-reader-{thread_suffix()}",
+            lifecycle=self._lc,
+            transport=transport,
+            backoff=self._backoff,
+            connect_timeout=settings.connect_timeout,
+            url=url,
+            auth_frame=auth_frame,
+            on_connected=self._on_connected,
+            on_frame=self._handle_frame,
+            arm_auth_deadline=self._arm_auth_deadline,
+        )
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> ConnectionStatus:
+        return self._lc.status
+
+    @property
+    def app_state(self) -> AppState:
+        return self._lc.app_state
+
+    @property
+    def last_disconnect_reason(self) -> Optional[DisconnectReason]:
+        return self._lc.last_reason
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self._lc
+
+    def threads(self) -> list[threading.Thread]:
+        """The SDK threads of this connection that are alive."""
+        found = [self._reader.thread, self._timer.thread]
+        return [t for t in found if t is not None and t.is_alive()]
+
+    # -- auto mode -----------------------------------------------------------------------------
+
+    def start(self, wait: float = 0.0) -> bool:
+        """Auto mode: want the link (if the app is in the foreground) and wait up to ``wait``
+        seconds for it. Never raises for a socket failure: listeners hear of it, and attempts
+        go on. Returns True when connected."""
+        if self._lc.app_state is AppState.BACKGROUND:
+            return False
+        self._want(fail_fast=False)
+        return self._wait_for(self._lc.connected, wait)
+
+    # -- blocking calls ------------------------------------------------------------------------
+
+    def connect(self, timeout: Optional[float] = None) -> None:
+        """Open the link and block until the server accepted its credentials."""
+        if not self._logged_in():
+            raise NotLoggedInError()
+        budget = self._budget(timeout, self._settings.connect_timeout + 1.0)
+        lc = self._lc
+        with lc.lock:
+            if lc.status in (ConnectionStatus.CONNECTED, ConnectionStatus.FEATURE_THROTTLED):
+                raise AlreadyConnectedError()
+            seen = lc.outcomes
+            started_here = lc.status is ConnectionStatus.DISCONNECTED
+        self._want(fail_fast=True)
+        deadline = self._clock() + budget
+        with lc.lock:
+            while True:
+                if lc.connected.is_set():
+                    return
+                if lc.outcomes > seen:
+                    error = lc.last_outcome_error
+                    if error is None:
+                        return  # it connected (and may already have dropped again)
+                    raise CometChatException(error.code, error.message, error.details)
+                if not lc.want:
+                    raise CometChatException(
+                        ErrorCode.WEBSOCKET_ERROR, "The connection attempt was cancelled."
+                    )
+                left = deadline - self._clock()
+                if left <= 0:
+                    break
+                lc.cond.wait(min(left, _SLICE))
+        error = CometChatTimeoutError(f"connect() did not complete within {budget:g} s.")
+        if started_here:
+            lc.drop(DisconnectReason.CONNECT_FAILED, error)
+        raise error
+
+    def disconnect(self, timeout: Optional[float] = None) -> None:
+        """Close the link and block until the status is ``disconnected``. Idempotent."""
+        self._lc.drop(DisconnectReason.USER)
+        self._timer.cancel("keepalive", "pong", "bg_deadline")
+        budget = self._budget(timeout, 5.0)
+        if not self._lc.wait_idle(budget):
+            raise CometChatTimeoutError(f"disconnect() did not complete within {budget:g} s.")
+
+    def ping(self, timeout: Optional[float] = None) -> float:
+        """Manual mode: send a ping and block for the pong; return the round trip in seconds."""
+        if self._auto:
+            raise CometChatException(
+                ErrorCode.PING_NOT_AVAILABLE,
+                "ping() is only available in manual mode "
+                "(auto_establish_socket_connection(False)).",
+            )
+        if not self._logged_in():
+            raise NotLoggedInError()
+        lc = self._lc
+        with lc.lock:
+            state = lc.current
+            if lc.status is not ConnectionStatus.CONNECTED or state is None:
+                raise _no_connection()
+            seen = state.pongs
+        budget = self._budget(timeout, self._settings.pong_timeout)
+        sent = self._send_ping(state)
+        deadline = sent + budget
+        with lc.lock:
+            while state.pongs == seen:
+                if lc.current is not state:
+                    raise CometChatException(
+                        ErrorCode.WEBSOCKET_ERROR, "The link dropped before the pong arrived."
+                    )
+                left = deadline - self._clock()
+                if left <= 0:
+                    raise CometChatTimeoutError(f"No pong within {budget:g} s.")
+                lc.cond.wait(min(left, _SLICE))
+            rtt = max(0.0, state.last_pong_at - sent)
+            if lc.app_state is AppState.BACKGROUND and not self._auto:
+                self._arm_background_deadline()
+        return rtt
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Send one event frame (typing, receipts, transient) over the link."""
+        state = self._lc.current
+        if self._lc.status is not ConnectionStatus.CONNECTED or state is None:
+            raise _no_connection()
+        try:
+            state.link.send_text(json.dumps(frame, separators=(",", ":")))
+        except LinkClosed:
+            raise _no_connection() from None
+
+    # -- app state ----------------------------------------------------------------------------
+
+    def set_app_state(self, state: AppState) -> None:
+        """Tell the SDK whether the app is in the foreground (see design §3)."""
+        state = AppState(state)
+        lc = self._lc
+        drop: Optional[DisconnectReason] = None
+        want = False
+        with lc.lock:
+            if state is lc.app_state:
+                return
+            lc.app_state = state
+            if state is AppState.BACKGROUND:
+                self._timer.cancel("keepalive", "pong")
+                if self._auto:
+                    drop = DisconnectReason.BACKGROUND
+                elif lc.status is ConnectionStatus.CONNECTED or (
+                    lc.status is ConnectionStatus.CONNECTING and lc.fail_fast
+                ):
+                    self._arm_background_deadline()
+                elif lc.status is ConnectionStatus.CONNECTING:
+                    drop = DisconnectReason.BACKGROUND  # a reconnect loop stops in background
+            else:
+                self._timer.cancel("bg_deadline")
+                if lc.current is not None and lc.status is ConnectionStatus.CONNECTED:
+                    self._arm_keepalive(lc.current)
+                want = self._auto and self._logged_in()
+        if drop is not None:
+            lc.drop(drop)
+        if want:
+            self._want(fail_fast=False)
+
+    # -- shutdown and fork ----------------------------------------------------------------------
+
+    def close(self, reason: DisconnectReason, timeout: float = 2.0) -> None:
+        """End the link and the reader and timer threads (joined up to ``timeout``)."""
+        self._lc.drop(reason)
+        self._lc.stop_reader()
+        self._timer.stop(timeout / 2)
+        self._reader.join(timeout / 2)
+        self._timer.restart()
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's socket and threads without touching the parent's link."""
+        old = self._lc
+        self._lc = Lifecycle(on_change=old._on_change, on_error=old._on_error, clock=self._clock)
+        self._lc.app_state = old.app_state
+        self._reader._lc = self._lc
+        self._reader.forget()
+        self._timer = Timer(f"cometchat-timer-{self._suffix()}", self._clock)
+        # The inherited socket object is dropped unclosed: closing or shutting it down here
+        # could send a FIN or a close frame on the parent's connection.
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _want(self, *, fail_fast: bool) -> None:
+        self._lc.request(fail_fast=fail_fast)
+        self._timer.restart()
+        self._reader.start()
+
+    def _wait_for(self, event: threading.Event, timeout: float) -> bool:
+        deadline = self._clock() + timeout
+        while not event.is_set():
+            left = deadline - self._clock()
+            if left <= 0:
+                return False
+            event.wait(min(left, _SLICE))
+        return True
+
+    @staticmethod
+    def _budget(timeout: Optional[float], default: float) -> float:
+        if timeout is None:
+            return default
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "timeout must be a positive number of seconds."
+            )
+        return float(timeout)
+
+    def _on_connected(self, state: LinkState) -> None:
+        """Reader thread, right after ``connected``: start keepalive or the background rule."""
+        with self._lc.lock:
+            if self._lc.current is not state:
+                return
+            if self._lc.app_state is AppState.FOREGROUND:
+                self._arm_keepalive(state)
+            elif not self._auto:
+                self._arm_background_deadline()
+
+    def _handle_frame(self, state: LinkState, frame: dict[str, Any]) -> None:
+        if state.epoch == self._lc.epoch:
+            self._on_frame(frame)
+
+    def _arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
+        self._timer.schedule("auth", timeout, lambda _late: link.shutdown())
+        return lambda: self._timer.cancel("auth")
+
+    def _arm_keepalive(self, state: LinkState) -> None:
+        planned_wall = time.time() + self._settings.ping_interval
+        self._timer.schedule(
+            "keepalive",
+            self._settings.ping_interval,
+            lambda late: self._keepalive_tick(state, late, planned_wall),
+        )
+
+    def _keepalive_tick(self, state: LinkState, lateness: float, planned_wall: float) -> None:
+        with self._lc.lock:
+            if self._lc.current is not state or self._lc.app_state is AppState.BACKGROUND:
+                return
+        drift = abs((time.time() - planned_wall) - lateness)
+        if lateness > max(self._settings.ping_interval, _SLEEP_THRESHOLD) or (
+            drift > _SLEEP_THRESHOLD
+        ):
+            self._declare_dead(state, "the machine slept or stalled; reconnecting")
+            return
+        self._send_ping(state)
+        self._arm_keepalive(state)
+
+    def _send_ping(self, state: LinkState) -> float:
+        sent = self._clock()
+        try:
+            state.link.send_text(PING_FRAME)
+        except LinkClosed:
+            return sent  # the reader is about to report the loss
+        self._timer.schedule(
+            "pong", self._settings.pong_timeout, lambda _l: self._pong_due(state, sent)
+        )
+        return sent
+
+    def _pong_due(self, state: LinkState, sent: float) -> None:
+        if state.last_inbound < sent:
+            self._declare_dead(
+                state, f"no answer to a ping within {self._settings.pong_timeout:g} s"
+            )
+
+    def _declare_dead(self, state: LinkState, why: str) -> None:
+        if self._lc.current is not state:
+            return
+        log.info("link declared dead: %s", why)
+        state.dead_error = CometChatException(
+            ErrorCode.WEBSOCKET_ERROR, f"The link is dead: {why}."
+        )
+        state.link.shutdown()  # wakes the reader at once; no close handshake on a dead path
+
+    def _arm_background_deadline(self) -> None:
+        self._timer.schedule(
+            "bg_deadline", self._settings.background_ping_deadline, self._background_deadline_hit
+        )
+
+    def _background_deadline_hit(self, _lateness: float) -> None:
+        with self._lc.lock:
+            if self._auto or self._lc.app_state is AppState.FOREGROUND or not self._lc.want:
+                return
+        log.info("no ping() within the background deadline; disconnecting")
+        self._lc.drop(
+            DisconnectReason.BACKGROUND_PING_DEADLINE,
+            CometChatException(
+                ErrorCode.BACKGROUND_DEADLINE,
+                f"No ping() within {self._settings.background_ping_deadline:g} s in the "
+                "background; the link was closed.",
+            ),
+        )
+
+
+def _no_connection() -> CometChatException:
+    return CometChatException(
+        ErrorCode.NO_WEBSOCKET_CONNECTION,
+        "Connection to the WebSocket server is not open. Call connect() first "
+        "(manual mode) or wait for on_connected.",
+    )

@@ -1,0 +1,214 @@
+"""The reader thread: dial with backoff, authenticate, read frames, reconnect while wanted.
+
+It never runs user code: decoded frames go to ``on_frame`` (the client's router, which only
+queues work for the dispatcher), and state changes go through the lifecycle object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Callable, Optional
+
+from ..errors import CometChatException, ErrorCode
+from .backoff import Backoff
+from .lifecycle import Lifecycle, LinkState
+from .transport import Dial, DialCancelled, DialError, Link, LinkClosed, Transport
+
+__all__ = ["AuthRejected", "Reader", "is_policy_close"]
+
+log = logging.getLogger("cometchat_sync.reader")
+
+CLOSE_POLICY = 1008
+
+
+def is_policy_close(code: int) -> bool:
+    """Close codes after which reconnecting cannot help: policy violation (1008) and the
+    application range 4000-4999 (auth refused, kicked, replaced)."""
+    return code == CLOSE_POLICY or 4000 <= code <= 4999
+
+
+class AuthRejected(Exception):
+    """The server refused the auth frame."""
+
+
+class Reader:
+    """Owns the reader thread of one client. ``start()`` is idempotent."""
+
+    def __init__(
+        self,
+        *,
+        name: Callable[[], str],
+        lifecycle: Lifecycle,
+        transport: Transport,
+        backoff: Backoff,
+        connect_timeout: float,
+        url: Callable[[], str],
+        auth_frame: Callable[[], Optional[str]],
+        on_connected: Callable[[LinkState], None],
+        on_frame: Callable[[LinkState, dict[str, Any]], None],
+        arm_auth_deadline: Callable[[Link, float], Callable[[], None]],
+    ) -> None:
+        self._name = name
+        self._lc = lifecycle
+        self._transport = transport
+        self._backoff = backoff
+        self._connect_timeout = connect_timeout
+        self._url = url
+        self._auth_frame = auth_frame
+        self._on_connected = on_connected
+        self._on_frame = on_frame
+        self._arm_auth_deadline = arm_auth_deadline
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+
+    @property
+    def thread(self) -> Optional[threading.Thread]:
+        return self._thread
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._run, name=self._name(), daemon=True)
+            try:
+                self._thread.start()
+            except RuntimeError:  # interpreter shutting down: nothing to reconnect for
+                self._thread = None
+
+    def join(self, timeout: float) -> None:
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def forget(self) -> None:
+        """After ``fork()``: the thread does not exist in this process."""
+        self._thread = None
+        self._lock = threading.Lock()
+
+    # -- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = 0.0
+        while True:
+            try:
+                work = self._lc.next_attempt(delay)
+                if work is None:
+                    return
+                epoch, dial = work
+                delay = self._attempt(epoch, dial)
+            except Exception:  # a bug must not kill the thread silently or spin
+                log.exception("reader loop error; retrying")
+                delay = self._backoff.next_delay(unreachable=False)
+
+    def _attempt(self, epoch: int, dial: Dial) -> float:
+        """One attempt and, if it authenticates, the life of its socket. Returns the wait
+        before the next attempt."""
+        try:
+            link = self._open(dial)
+        except DialCancelled:
+            return 0.0
+        except DialError as exc:
+            error = CometChatException(exc.code, exc.message)
+            self._lc.failed(epoch, error, fatal=False)
+            return self._backoff.next_delay(unreachable=exc.unreachable)
+        except AuthRejected as exc:
+            error = CometChatException(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The server refused the socket's credentials ({exc}).",
+                {"reason": "auth_rejected"},
+            )
+            self._lc.failed(epoch, error, fatal=True)
+            return 0.0
+        finally:
+            self._lc.end_attempt(dial)
+            dial.release()
+        state = self._lc.succeeded(epoch, link)
+        if state is None:
+            link.close()
+            return 0.0
+        self._on_connected(state)
+        error, fatal = self._read(state)
+        self._lc.lost(state, error, fatal=fatal)
+        state.link.shutdown()
+        return self._backoff.next_delay(unreachable=False)
+
+    def _open(self, dial: Dial) -> Link:
+        frame = self._auth_frame()
+        if frame is None:
+            raise AuthRejected("no logged-in user")
+        link = self._transport.open(self._url(), timeout=self._connect_timeout, dial=dial)
+        disarm = self._arm_auth_deadline(link, self._connect_timeout)
+        try:
+            link.send_text(frame)
+            while True:
+                reply = _decode(link.recv_text())
+                if reply is None or reply.get("type") != "auth":
+                    continue  # nothing else is expected before the auth answer
+                body = reply.get("body")
+                body = body if isinstance(body, dict) else {}
+                if str(body.get("code")) == "200" and str(body.get("status")).upper() == "OK":
+                    return link
+                link.close(1000)
+                raise AuthRejected(f"auth answer code {str(body.get('code'))[:10]}")
+        except LinkClosed as exc:
+            link.shutdown()
+            if dial.cancelled:
+                raise DialCancelled() from None
+            if is_policy_close(exc.code):
+                raise AuthRejected(f"closed with {exc.code}") from None
+            raise DialError(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The socket closed before authentication (code {exc.code}).",
+                unreachable=False,
+            ) from None
+        except BaseException:
+            link.shutdown()
+            raise
+        finally:
+            disarm()
+
+    def _read(self, state: LinkState) -> tuple[CometChatException, bool]:
+        link = state.link
+        clock = self._lc.clock
+        on_frame = self._on_frame
+        while True:
+            try:
+                text = link.recv_text()
+            except LinkClosed as exc:
+                if state.dead_error is not None:
+                    return state.dead_error, False
+                fatal = is_policy_close(exc.code)
+                return (
+                    CometChatException(
+                        ErrorCode.WEBSOCKET_ERROR,
+                        f"The socket closed (code {exc.code}).",
+                        {"close_code": exc.code},
+                    ),
+                    fatal,
+                )
+            state.last_inbound = clock()
+            frame = _decode(text)
+            if frame is None:
+                continue
+            if frame.get("action") == "pong":
+                if self._lc.pong(state):
+                    self._backoff.healthy()
+                continue
+            try:
+                on_frame(state, frame)
+            except Exception:
+                log.exception("frame handler failed; frame dropped")
+
+
+def _decode(text: str) -> Optional[dict[str, Any]]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        log.debug("dropped a frame that is not JSON (%d chars)", len(text))
+        return None
+    if not isinstance(value, dict):
+        log.debug("dropped a JSON frame that is not an object")
+        return None
+    return value

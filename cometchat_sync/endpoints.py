@@ -1,0 +1,82 @@
+"""Where requests and the socket go: the base URLs of protocol §1.1 and §2.1.
+
+Before login the client and admin APIs live at the region defaults
+(``https://{appId}.apiclient-{region}.cometchat.io/v3.0/``) or at the overrides. After login
+the server's ``settings`` name the hosts (``CLIENT_API_HOST``, ``ADMIN_API_HOST``,
+``CHAT_HOST``, ``CHAT_WSS_PORT``), as the official SDKs use them, except that an override
+given in :class:`~cometchat_sync.settings.AppSettings` always wins.
+
+An override URL carries no version segment (``{scheme}://{host}/{endpoint}``), as in the
+official JavaScript SDK; the emulator serves both forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from .settings import AppSettings
+
+__all__ = ["API_VERSION", "Endpoints"]
+
+API_VERSION = "v3.0"
+
+
+class Endpoints:
+    """Builds URLs from the app id, the settings and (after login) the server's settings."""
+
+    def __init__(self, app_id: str, settings: AppSettings) -> None:
+        self._app_id = app_id
+        self._settings = settings
+
+    @property
+    def _scheme(self) -> str:
+        return "http" if self._settings.insecure_transport else "https"
+
+    def client_base(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
+        """Base URL (ending in ``/``) of the client API."""
+        override = self._settings.client_host
+        if override is not None:
+            return override.base_url + "/"
+        host = _setting(server_settings, "CLIENT_API_HOST")
+        if host:
+            version = _setting(server_settings, "CHAT_API_VERSION") or API_VERSION
+            return f"https://{host}/{version}/"
+        region = self._settings.region
+        return f"https://{self._app_id}.apiclient-{region}.cometchat.io/{API_VERSION}/"
+
+    def admin_base(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
+        """Base URL (ending in ``/``) of the admin API (used for auth-token creation)."""
+        override = self._settings.admin_host
+        if override is not None:
+            return override.base_url + "/"
+        host = _setting(server_settings, "ADMIN_API_HOST")
+        if host:
+            version = _setting(server_settings, "CHAT_API_VERSION") or API_VERSION
+            return f"https://{host}/{version}/"
+        region = self._settings.region
+        return f"https://{self._app_id}.api-{region}.cometchat.io/{API_VERSION}/"
+
+    def websocket_url(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
+        """``wss://{host}:{CHAT_WSS_PORT}`` from the server's settings (``ws://`` when the
+        client host override is plain ``http://``)."""
+        scheme = "ws" if self._settings.insecure_transport else "wss"
+        host = (
+            _setting(server_settings, "CHAT_HOST_OVERRIDE")
+            or _setting(server_settings, "CHAT_HOST_APP_SPECIFIC")
+            or _setting(server_settings, "CHAT_HOST")
+            or f"{self._app_id}.websocket-{self._settings.region}.cometchat.io"
+        )
+        port = _setting(server_settings, "CHAT_WSS_PORT") or "443"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{port}"
+
+
+def _setting(server_settings: Optional[Mapping[str, Any]], key: str) -> str:
+    if not server_settings:
+        return ""
+    value = server_settings.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()

@@ -1,0 +1,76 @@
+"""Listeners of one family, keyed by id, and the safe way to call them all.
+
+Registration is copy-on-write: ``emit`` iterates a snapshot, so a listener may add or remove
+listeners (itself included) while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Generic, Optional, TypeVar
+
+from .errors import CometChatException, ErrorCode
+
+__all__ = ["ErrorHook", "ListenerRegistry"]
+
+log = logging.getLogger("cometchat_sync.listeners")
+
+L = TypeVar("L")
+ErrorHook = Callable[[BaseException, Any, str], None]
+"""``on_listener_error(exception, listener, method_name)``."""
+
+
+class ListenerRegistry(Generic[L]):
+    """Listeners of one base class, keyed by a non-empty string id."""
+
+    def __init__(self, base: type[L], family: str) -> None:
+        self._base = base
+        self._family = family
+        self._lock = threading.Lock()
+        self._listeners: dict[str, L] = {}
+
+    def add(self, listener_id: str, listener: L) -> None:
+        """Register ``listener`` under ``listener_id``; the same id replaces the old one."""
+        if not isinstance(listener_id, str) or not listener_id.strip():
+            raise CometChatException(
+                ErrorCode.MISSING_PARAMETERS, f"A {self._family} listener id cannot be empty."
+            )
+        if not isinstance(listener, self._base):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"A {self._family} listener must be a {self._base.__name__}, "
+                f"not {type(listener).__name__}.",
+            )
+        with self._lock:
+            listeners = dict(self._listeners)
+            listeners.pop(listener_id, None)  # a replaced listener moves to the end
+            listeners[listener_id] = listener
+            self._listeners = listeners
+
+    def remove(self, listener_id: str) -> None:
+        """Remove the listener registered under ``listener_id``; unknown ids are ignored."""
+        with self._lock:
+            if listener_id in self._listeners:
+                listeners = dict(self._listeners)
+                del listeners[listener_id]
+                self._listeners = listeners
+
+    def __len__(self) -> int:
+        return len(self._listeners)
+
+    def emit(self, method: str, args: tuple[Any, ...], on_error: Optional[ErrorHook]) -> None:
+        """Call ``method(*args)`` on every listener; a raising listener is logged and
+        reported through ``on_error``, and the others still run."""
+        for listener in self._listeners.values():
+            try:
+                getattr(listener, method)(*args)
+            except Exception as exc:
+                log.exception(
+                    "%s listener %s.%s raised", self._family, type(listener).__name__, method
+                )
+                if on_error is not None:
+                    try:
+                        on_error(exc, listener, method)
+                    except Exception:
+                        log.exception("on_listener_error itself raised")

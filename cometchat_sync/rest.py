@@ -1,0 +1,201 @@
+"""The REST transport: one ``requests.Session``, the headers of protocol §1.2, the
+``{"data"}``/``{"error"}`` envelope of §1.3, and the mapping of every failure to a
+:class:`~cometchat_sync.errors.CometChatException`.
+
+Secrets travel only in headers (``authToken``, ``apiKey``), never in a URL, so they cannot
+reach urllib3's DEBUG lines, proxy logs or exception texts.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import requests
+
+from ._version import __version__
+from .errors import CometChatException, CometChatTimeoutError, ErrorCode
+
+__all__ = ["RestClient", "RestResponse", "classify_network_error"]
+
+log = logging.getLogger("cometchat_sync.rest")
+
+SDK_HEADER = f"python@{__version__}"
+
+# Errors that say "the host cannot be reached at all" rather than "the host answered badly".
+_UNREACHABLE_ERRNOS = frozenset(
+    {
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH),
+    }
+)
+
+
+def classify_network_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or its cause chain) means the network or host is unreachable:
+    name resolution failed, no route, or the TCP connect timed out."""
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (socket.gaierror, requests.exceptions.ConnectTimeout)):
+            return True
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return True
+        if isinstance(current, (socket.timeout, TimeoutError)) and not isinstance(
+            current, CometChatException
+        ):
+            return True
+        text = type(current).__name__
+        if text == "NameResolutionError":
+            return True
+        nested = current.args[0] if current.args else None
+        current = (
+            current.__cause__
+            or current.__context__
+            or (nested if isinstance(nested, BaseException) else None)
+            or getattr(current, "reason", None)
+        )
+    return False
+
+
+class RestResponse:
+    """The ``data`` and ``meta`` parts of a successful envelope."""
+
+    __slots__ = ("data", "meta")
+
+    def __init__(self, data: Any, meta: dict[str, Any]) -> None:
+        self.data = data
+        self.meta = meta
+
+
+class RestClient:
+    """Thread-safe REST caller. One per client; ``close()`` releases the pooled connections."""
+
+    def __init__(
+        self,
+        app_id: str,
+        resource: str,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        ca_bundle: Optional[str] = None,
+    ) -> None:
+        self._app_id = app_id
+        self._resource = resource
+        self._timeout = (min(connect_timeout, timeout), timeout)
+        self._session = requests.Session()
+        self._session.trust_env = True
+        if ca_bundle:
+            self._session.verify = ca_bundle
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+    def reset(self) -> None:
+        """Drop pooled connections (after ``fork()``: never reuse the parent's sockets)."""
+        with self._lock:
+            old = self._session
+            self._session = requests.Session()
+            self._session.verify = old.verify
+        # The parent's pooled sockets are simply forgotten; closing them here could send
+        # TLS close-notify on the parent's connections.
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth_token: Optional[str] = None,
+        api_key: Optional[str] = None,
+        body: Optional[Mapping[str, Any]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> RestResponse:
+        """Make one call and return its envelope, or raise ``CometChatException``."""
+        headers = {
+            "appId": self._app_id,
+            "resource": self._resource,
+            "sdk": SDK_HEADER,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        if auth_token is not None:
+            headers["authToken"] = auth_token
+        if api_key is not None:
+            headers["apiKey"] = api_key
+        data = None if body is None else json.dumps(body, separators=(",", ":"))
+        path = url.split("://", 1)[-1].split("/", 1)[-1]
+        log.debug("%s /%s", method, path)
+        try:
+            response = self._session.request(
+                method, url, headers=headers, data=data, params=params, timeout=self._timeout
+            )
+            content = response.content
+        except requests.exceptions.ReadTimeout as exc:
+            raise CometChatTimeoutError(
+                f"The server did not answer {method} /{path} within {self._timeout[1]} s."
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            if classify_network_error(exc):
+                raise CometChatException(
+                    ErrorCode.NO_INTERNET,
+                    f"The CometChat server could not be reached ({type(exc).__name__}).",
+                ) from exc
+            raise CometChatException(
+                ErrorCode.FAILED_TO_FETCH,
+                f"The request {method} /{path} failed ({type(exc).__name__}).",
+            ) from exc
+        return _parse_envelope(response, content, method, path)
+
+
+def _parse_envelope(
+    response: requests.Response, content: bytes, method: str, path: str
+) -> RestResponse:
+    status = response.status_code
+    details: dict[str, Any] = {"status": status}
+    retry_after = response.headers.get("Retry-After")
+    if retry_after is not None:
+        try:
+            details["retry_after"] = float(retry_after)
+        except ValueError:
+            details["retry_after"] = retry_after
+    try:
+        payload = json.loads(content.decode("utf-8")) if content else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        payload = None
+    log.debug("%s /%s -> %s", method, path, status)
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error = payload["error"]
+        code = error.get("code")
+        message = error.get("message") or error.get("devMessage") or "The request failed."
+        server_details = error.get("details")
+        if isinstance(server_details, dict):
+            details.update(server_details)
+        elif server_details is not None:
+            details["details"] = server_details
+        if not code:
+            code = "ERR_TOO_MANY_REQUESTS" if status == 429 else ErrorCode.FAILED_TO_FETCH
+        raise CometChatException(str(code), str(message), details)
+    if isinstance(payload, dict) and "data" in payload and status < 400:
+        meta = payload.get("meta")
+        return RestResponse(payload["data"], meta if isinstance(meta, dict) else {})
+    if status == 429:
+        raise CometChatException(
+            "ERR_TOO_MANY_REQUESTS", "Too many requests; retry later.", details
+        )
+    what = "an empty body" if not content else "a body that is not a CometChat envelope"
+    raise CometChatException(
+        ErrorCode.FAILED_TO_FETCH,
+        f"The server answered {method} /{path} with HTTP {status} and {what}.",
+        details,
+    )
