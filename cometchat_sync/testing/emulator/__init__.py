@@ -307,9 +307,12 @@ class Emulator:
         with self._state.lock:
             self._state.mode = mode
 
-    def push_raw(self, uid: str, data: Union[str, bytes]) -> int:
-        """Send ``data`` as one text (str) or binary (bytes) frame to every socket of ``uid``."""
-        sessions = self._state.sessions_of(uid)
+    def push_raw(self, uid: str, data: Union[str, bytes], resource: Optional[str] = None) -> int:
+        """Send ``data`` as one text (str) or binary (bytes) frame to every socket of ``uid``
+        (only those authenticated with ``resource``, if given); returns how many."""
+        sessions = [
+            s for s in self._state.sessions_of(uid) if resource is None or s.resource == resource
+        ]
         deliver([(sessions, data)])
         return len(sessions)
 
@@ -323,6 +326,11 @@ class Emulator:
         """Successful socket auths of ``uid`` so far (counts reconnects)."""
         with self._state.lock:
             return self._state.auth_counts.get(uid.lower(), 0)
+
+    def request_count(self) -> int:
+        """REST requests received so far (counted on arrival, before any delay or failure)."""
+        with self._state.lock:
+            return self._state.rest_requests
 
     def frames_from(self, uid: str) -> list[JSON]:
         """Every parsed frame received from ``uid``'s sockets, oldest first (auth and pings

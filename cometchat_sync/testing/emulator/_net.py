@@ -95,6 +95,8 @@ class Listener:
 
     def _spawn(self, conn: socket.socket, addr: Any) -> None:
         conn.setblocking(True)
+        if conn.family in (socket.AF_INET, socket.AF_INET6):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             if self._stopping:
                 abort_socket(conn)

@@ -178,6 +178,8 @@ class RestApp:
     ) -> tuple[int, JSON]:
         """Answer one request: ``(status, body)``."""
         with self.state.lock:
+            self.state.rest_requests += 1
+            self.state.cond.notify_all()
             delay = self.state.request_delay
         if delay > 0:
             self.stop_event.wait(delay)
@@ -295,6 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CometChatEmulator/1.0"
     sys_version = ""
     timeout = 300  # idle keep-alive connections end after this
+    wbufsize = -1  # buffered: headers and body leave in one write (no Nagle/delayed-ACK stall)
 
     def _app(self) -> RestApp:
         server = self.server

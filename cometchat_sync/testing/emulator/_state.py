@@ -359,6 +359,7 @@ class State:
         self.fail_queue: list[ApiError] = []
         self.advertised: Optional[tuple[str, int]] = None
         self.mode = "DEFAULT"
+        self.rest_requests = 0  # REST requests received so far (counted before any delay)
 
         # Data.
         self.users: dict[str, UserRec] = {}

@@ -1,0 +1,216 @@
+"""Fixtures for the emulator tests: a running emulator, a REST helper, WebSocket clients.
+
+Everything waits with bounded timeouts; nothing sleeps and hopes.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import pytest
+import requests
+import websocket
+
+from cometchat_sync.testing.emulator import Emulator
+
+WAIT = 5.0  # generous upper bound for anything that should happen "at once"
+
+
+class WS:
+    """A plain websocket-client socket plus JSON helpers."""
+
+    def __init__(self, sock: websocket.WebSocket, uid: str, resource: Optional[str]) -> None:
+        self.sock = sock
+        self.uid = uid
+        self.resource = resource
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.sock.send(json.dumps(frame))
+
+    def recv(self, timeout: float = WAIT) -> dict[str, Any]:
+        self.sock.settimeout(timeout)
+        raw = self.sock.recv()
+        frame = json.loads(raw)
+        assert isinstance(frame, dict)
+        return frame
+
+    def recv_until(
+        self, pred: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("expected frame did not arrive")
+            frame = self.recv(left)
+            if pred(frame):
+                return frame
+
+    def recv_close(self, timeout: float = WAIT) -> tuple[int, str]:
+        """Read until the server's close frame; returns (code, reason)."""
+        self.sock.settimeout(timeout)
+        while True:
+            opcode, frame = self.sock.recv_data_frame(True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                data = frame.data
+                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+                return code, data[2:].decode("utf-8")
+
+    def close(self) -> None:
+        try:
+            self.sock.close(timeout=0.2)
+        except Exception:
+            self.sock.shutdown()
+
+
+class Kit:
+    """One emulator plus helpers to drive it like a client would."""
+
+    def __init__(self, emu: Emulator, verify: Any = True, sslopt: Optional[dict[str, Any]] = None):
+        self.emu = emu
+        self.http = requests.Session()
+        self.http.verify = verify
+        self.sslopt = sslopt
+        self.sockets: list[WS] = []
+        self.tokens: dict[str, str] = {}
+
+    # REST -----------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        uid: Optional[str] = None,
+        token: Optional[str] = None,
+        admin: bool = False,
+        resource: Optional[str] = None,
+        body: Any = None,
+        headers: Optional[dict[str, str]] = None,
+        params: Optional[dict[str, Any]] = None,
+    ) -> requests.Response:
+        h = {"appId": self.emu.app_id}
+        if admin:
+            h["apiKey"] = self.emu.auth_key
+        if uid is not None and token is None:
+            token = self.token(uid)
+        if token is not None:
+            h["authToken"] = token
+        if resource is not None:
+            h["resource"] = resource
+        if headers:
+            h.update(headers)
+        return self.http.request(
+            method,
+            f"{self.emu.client_host}/v3.0/{path}",
+            headers=h,
+            json=body,
+            params=params,
+            timeout=WAIT,
+        )
+
+    def ok(self, method: str, path: str, **kw: Any) -> Any:
+        r = self.call(method, path, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    def token(self, uid: str) -> str:
+        if uid not in self.tokens:
+            self.tokens[uid] = self.ok("POST", f"users/{uid}/auth_tokens", admin=True)["authToken"]
+        return self.tokens[uid]
+
+    def login(self, uid: str, resource: Optional[str] = None) -> dict[str, Any]:
+        me: dict[str, Any] = self.ok(
+            "PUT",
+            "me",
+            uid=uid,
+            resource=resource,
+            body={"platform": "python", "deviceId": "dev-1", "appInfo": {"version": "test"}},
+        )
+        return me
+
+    # WebSocket ------------------------------------------------------------
+
+    def raw_ws(self) -> websocket.WebSocket:
+        return websocket.create_connection(self.emu.ws_url, timeout=WAIT, sslopt=self.sslopt)
+
+    def ws(
+        self,
+        uid: str,
+        resource: Optional[str] = None,
+        *,
+        subscription: Optional[str] = None,
+        roles: Optional[list[str]] = None,
+        jwt: Optional[str] = None,
+    ) -> WS:
+        """Log in (unless a jwt is given), open a socket, authenticate, expect auth OK."""
+        if resource is None:
+            resource = f"PY-{uid}-{len(self.sockets)}"
+        if jwt is None:
+            jwt = self.login(uid, resource)["jwt"]
+        ws = WS(self.raw_ws(), uid, resource)
+        self.sockets.append(ws)
+        body: dict[str, Any] = {"auth": jwt, "deviceId": resource}
+        if subscription is not None:
+            body["presenceSubscription"] = subscription
+        if roles is not None:
+            body["roles"] = roles
+        ws.send(
+            {
+                "appId": self.emu.app_id,
+                "deviceId": resource,
+                "type": "auth",
+                "sender": uid,
+                "body": body,
+            }
+        )
+        assert ws.recv() == {"type": "auth", "body": {"code": "200", "status": "OK"}}
+        return ws
+
+    def marker(self, ws: WS, text: str = "marker") -> None:
+        """Push a raw marker frame and expect it to be the very next frame on ``ws``.
+
+        Frames are delivered in order per socket, so this proves nothing else was queued.
+        """
+        self.emu.push_raw(ws.uid, json.dumps({"type": "test-marker", "text": text}), ws.resource)
+        frame = ws.recv()
+        assert frame == {"type": "test-marker", "text": text}, frame
+
+    def close(self) -> None:
+        for ws in self.sockets:
+            ws.close()
+        self.http.close()
+
+
+@pytest.fixture
+def no_thread_leak():
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not left, f"threads left running: {[t.name for t in left]}"
+
+
+@pytest.fixture
+def emu(no_thread_leak):
+    emulator = Emulator().start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def kit(emu):
+    k = Kit(emu)
+    try:
+        yield k
+    finally:
+        k.close()
+
+
+def client_ssl_context(ca_file: str) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=ca_file)
