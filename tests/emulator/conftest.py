@@ -171,6 +171,11 @@ class Kit:
         assert ws.recv() == {"type": "auth", "body": {"code": "200", "status": "OK"}}
         return ws
 
+    def wrap(self, sock: websocket.WebSocket, uid: str = "", resource: Optional[str] = None) -> WS:
+        ws = WS(sock, uid, resource)
+        self.sockets.append(ws)
+        return ws
+
     def marker(self, ws: WS, text: str = "marker") -> None:
         """Push a raw marker frame and expect it to be the very next frame on ``ws``.
 
@@ -209,6 +214,21 @@ def kit(emu):
     try:
         yield k
     finally:
+        k.close()
+
+
+@pytest.fixture
+def make_kit():
+    """``make_kit(emulator)`` -> a Kit closed at teardown (for tests that run their own)."""
+    kits: list[Kit] = []
+
+    def make(emulator: Emulator, **kw: Any) -> Kit:
+        k = Kit(emulator, **kw)
+        kits.append(k)
+        return k
+
+    yield make
+    for k in kits:
         k.close()
 
 
