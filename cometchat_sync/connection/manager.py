@@ -73,7 +73,7 @@ class Connection:
             settings.probe_interval,
         )
         self._suffix = thread_suffix
-        self._timer = Timer(f"cometchat-timer-{thread_suffix()}", clock)
+        self._timer = Timer(lambda: f"cometchat-timer-{thread_suffix()}", clock)
         self._reader = Reader(
             name=lambda: f"cometchat-reader-{thread_suffix()}",
             lifecycle=self._lc,
@@ -259,7 +259,7 @@ class Connection:
         self._lc.app_state = old.app_state
         self._reader._lc = self._lc
         self._reader.forget()
-        self._timer = Timer(f"cometchat-timer-{self._suffix()}", self._clock)
+        self._timer = Timer(lambda: f"cometchat-timer-{self._suffix()}", self._clock)
         # The inherited socket object is dropped unclosed: closing or shutting it down here
         # could send a FIN or a close frame on the parent's connection.
 

@@ -24,7 +24,7 @@ Clock = Callable[[], float]
 class Timer:
     """Named one-shot deadlines run on a daemon thread started on first use."""
 
-    def __init__(self, name: str, clock: Clock = time.monotonic) -> None:
+    def __init__(self, name: Callable[[], str], clock: Clock = time.monotonic) -> None:
         self._name = name
         self._clock = clock
         self._lock = threading.Lock()
@@ -52,7 +52,7 @@ class Timer:
             self._live[key] = (seq, when, callback)
             heapq.heappush(self._heap, (when, seq, key))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self._name(), daemon=True)
                 self._thread.start()
             self._wake.notify()
 

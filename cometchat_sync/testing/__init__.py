@@ -1,1 +1,28 @@
-"""Test kit: a faithful local CometChat emulator and helpers (needs ``cometchat-sync[emulator]``)."""
+"""Test kit: a faithful local CometChat emulator, a fault proxy and recording listeners.
+
+Needs the extra ``cometchat-sync[emulator]`` (the emulator serves with ``websockets``).
+"""
+
+from .emulator import Emulator
+from .listeners import (
+    CallRecorder,
+    ConnectionRecorder,
+    EventLog,
+    GroupRecorder,
+    MessageRecorder,
+    UserRecorder,
+)
+from .proxy import FaultProxy
+from .wiring import emulator_settings
+
+__all__ = [
+    "CallRecorder",
+    "ConnectionRecorder",
+    "Emulator",
+    "EventLog",
+    "FaultProxy",
+    "GroupRecorder",
+    "MessageRecorder",
+    "UserRecorder",
+    "emulator_settings",
+]
