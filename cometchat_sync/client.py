@@ -322,6 +322,16 @@ class CometChatClient:
         """Why the link last went to ``disconnected`` (``None`` before the first time)."""
         return self._connection.last_disconnect_reason
 
+    def wait_until_connected(self, timeout: float) -> None:
+        """Block until the link is connected (e.g. after ``login`` in auto mode, or while
+        it reconnects). Raises ``CometChatTimeoutError`` when ``timeout`` runs out."""
+        self._connection.wait_for(ConnectionStatus.CONNECTED, timeout)
+
+    def wait_until_disconnected(self, timeout: float) -> None:
+        """Block until the link is disconnected. Raises ``CometChatTimeoutError`` when
+        ``timeout`` runs out."""
+        self._connection.wait_for(ConnectionStatus.DISCONNECTED, timeout)
+
     def connect(self, timeout: Optional[float] = None) -> None:
         """Open the real-time link and block until the server accepted it.
 

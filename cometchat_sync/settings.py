@@ -139,6 +139,17 @@ class AppSettingsBuilder:
         self._client_host: Optional[str] = None
         self._admin_host: Optional[str] = None
 
+    @classmethod
+    def from_settings(cls, settings: AppSettings) -> AppSettingsBuilder:
+        """A builder that starts from ``settings`` (to derive a variant of them)."""
+        builder = cls()
+        builder._settings = replace(settings, client_host=None, admin_host=None)
+        if settings.client_host is not None:
+            builder._client_host = settings.client_host.base_url
+        if settings.admin_host is not None:
+            builder._admin_host = settings.admin_host.base_url
+        return builder
+
     def _set(self, **changes: object) -> AppSettingsBuilder:
         self._settings = replace(self._settings, **changes)  # type: ignore[arg-type]
         return self

@@ -56,7 +56,8 @@ def settings_for(emu: Emulator, **overrides: Any) -> AppSettingsBuilder:
     if "auto" in overrides:
         builder.auto_establish_socket_connection(overrides.pop("auto"))
     for name, value in overrides.items():
-        getattr(builder, name)(*value) if isinstance(value, tuple) else getattr(builder, name)(value)
+        setter = getattr(builder, name)
+        setter(*value) if isinstance(value, tuple) else setter(value)
     return builder
 
 

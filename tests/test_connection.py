@@ -1,7 +1,7 @@
 """The connection lifecycle against the emulator over real sockets (design §3, issue 3).
 
 Timings are small (see ``conftest.settings_for``): ping 2 s unless a test sets it, pong 0.5 s,
-background deadline 1 s, backoff 0.05–0.5 s, probe 0.2 s.
+background deadline 1 s, backoff 0.05-0.5 s, probe 0.2 s.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import pytest
 from cometchat_sync import (
     AlreadyConnectedError,
     AppState,
+    CometChatClient,
     CometChatException,
     CometChatTimeoutError,
     ConnectionListener,
     ConnectionStatus,
     DisconnectReason,
+    MemorySessionStore,
     NotLoggedInError,
 )
 from cometchat_sync.testing.listeners import ConnectionRecorder
@@ -99,12 +101,11 @@ def test_auto_mode_link_lost_in_background_waits_for_foreground(make_client, emu
 
 
 def test_stored_session_connects_a_new_client_in_auto_mode(emulator, settings_for):
-    from cometchat_sync import CometChatClient, MemorySessionStore
-
 
 
     store = MemorySessionStore(emulator.app_id)
-    first = CometChatClient(emulator.app_id, settings_for(emulator).set_session_store(store).build())
+    settings = settings_for(emulator).set_session_store(store).build()
+    first = CometChatClient(emulator.app_id, settings)
     login(first, emulator)
     first.close()
     assert emulator.wait_until(lambda: emulator.socket_count(UID) == 0, 2)

@@ -123,6 +123,20 @@ class Connection:
 
     # -- blocking calls ------------------------------------------------------------------------
 
+    def wait_for(self, status: ConnectionStatus, timeout: float) -> None:
+        """Block until the status is ``status``; ``CometChatTimeoutError`` after ``timeout``."""
+        event = {
+            ConnectionStatus.CONNECTED: self._lc.connected,
+            ConnectionStatus.DISCONNECTED: self._lc.disconnected,
+        }.get(status)
+        if event is None:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "Only connected or disconnected can be waited for."
+            )
+        budget = self._budget(timeout, 0.0)
+        if not self._wait_for(event, budget):
+            raise CometChatTimeoutError(f"The link was not {status.value} within {budget:g} s.")
+
     def connect(self, timeout: Optional[float] = None) -> None:
         """Open the link and block until the server accepted its credentials."""
         if not self._logged_in():
