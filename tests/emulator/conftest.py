@@ -6,7 +6,6 @@ Everything waits with bounded timeouts; nothing sleeps and hopes.
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -73,7 +72,7 @@ class Kit:
     def __init__(self, emu: Emulator, verify: Any = True, sslopt: Optional[dict[str, Any]] = None):
         self.emu = emu
         self.http = requests.Session()
-        self.http.verify = verify
+        self.verify = verify  # per request: a session-level verify loses to REQUESTS_CA_BUNDLE
         self.sslopt = sslopt
         self.sockets: list[WS] = []
         self.tokens: dict[str, str] = {}
@@ -111,6 +110,7 @@ class Kit:
             json=body,
             params=params,
             timeout=WAIT,
+            verify=self.verify,
         )
 
     def ok(self, method: str, path: str, **kw: Any) -> Any:
@@ -230,7 +230,3 @@ def make_kit():
     yield make
     for k in kits:
         k.close()
-
-
-def client_ssl_context(ca_file: str) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=ca_file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -331,7 +332,9 @@ def test_stop_is_fast_with_live_and_half_open_connections(no_thread_leak, make_k
         assert time.monotonic() - t0 < 1.0
         for s in (idle_ws, idle_http):
             s.settimeout(5)
-            assert s.recv(1024) == b""  # the server side is gone
+            # the server side is gone: EOF, or RST if it had unread bytes
+            with contextlib.suppress(ConnectionResetError):
+                assert s.recv(1024) == b""
             s.close()
     finally:
         emu.stop()
