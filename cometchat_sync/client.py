@@ -20,7 +20,7 @@ import ssl
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ._version import __version__
 from .auth_frame import build_auth_frame
@@ -30,6 +30,7 @@ from .connection.transport import Transport, WebSocketTransport
 from .dispatch import Dispatcher, Executor
 from .endpoints import Endpoints
 from .errors import CometChatException, ErrorCode, NotLoggedInError
+from .ledger import MessageLedger
 from .listener_registry import ErrorHook, ListenerRegistry
 from .listeners import (
     CallListener,
@@ -39,9 +40,10 @@ from .listeners import (
     MessageListener,
     UserListener,
 )
+from .messaging import Messaging
 from .models import BaseMessage, User
 from .rest import RestClient, RestResponse
-from .router import route
+from .router import Event, route
 from .session import FileSessionStore, Session, SessionStore, new_resource_id
 from .settings import AppSettings, AppSettingsBuilder
 
@@ -52,7 +54,7 @@ log = logging.getLogger("cometchat_sync.client")
 _PLATFORM = "python"
 
 
-class CometChatClient:
+class CometChatClient(Messaging):
     """The SDK's real object. See the module docstring for threading.
 
     Args:
@@ -108,7 +110,11 @@ class CometChatClient:
             "call": ListenerRegistry(CallListener, "call"),
         }
         self._listener_error_hook: Optional[ErrorHook] = None
+        self._executor: Optional[Executor] = None
         self._dispatcher = Dispatcher(lambda: f"cometchat-dispatch-{self._thread_suffix()}")
+        self._ledger = MessageLedger(self._session.uid if self._session else None)
+        self._typing_lock = threading.Lock()
+        self._typing: set[tuple[str, str]] = set()
 
         if transport is None:
             context = None
@@ -266,6 +272,7 @@ class CometChatClient:
         self._store.save(session)
         with self._lock:
             self._session = session
+        self._ledger.reset(session.uid)
         log.info("logged in as %s", session.uid)
         return _user_of(session)
 
@@ -302,6 +309,9 @@ class CometChatClient:
     def _forget_session(self, reason: DisconnectReason) -> None:
         with self._lock:
             self._session = None
+        self._ledger.reset(None)
+        with self._typing_lock:
+            self._typing.clear()
         self._store.clear()
         self._connection.close(reason)
 
@@ -429,36 +439,13 @@ class CometChatClient:
         instead of directly on the dispatcher thread. ``None`` restores the default."""
         if executor is not None and not callable(executor):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "executor must be callable.")
-        self._dispatcher.executor = executor
+        self._executor = executor
 
     def set_listener_error_hook(self, hook: Optional[ErrorHook]) -> None:
         """``hook(exception, listener, method_name)`` is called when a listener raises."""
         self._listener_error_hook = hook
 
     # -- REST ----------------------------------------------------------------------------------
-
-    def send_message(self, message: BaseMessage) -> BaseMessage:
-        """Send a text, media or custom message over REST; return it as the server stored it
-        (with its ``id`` and ``sent_at``)."""
-        self._check_fork()
-        if not isinstance(message, BaseMessage):
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER, "send_message() takes a TextMessage, MediaMessage "
-                "or CustomMessage."
-            )
-        response = self._client_call("POST", "messages", body=message.to_send_json())
-        if not isinstance(response.data, dict):
-            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no message.")
-        return BaseMessage.from_json(response.data)
-
-    def get_user(self, uid: str) -> User:
-        """Fetch a user by uid."""
-        self._check_fork()
-        uid = _check_uid(uid)
-        response = self._client_call("GET", f"users/{uid}")
-        if not isinstance(response.data, dict):
-            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no user.")
-        return User.from_json(response.data)
 
     def _client_base(self) -> str:
         session = self._session
@@ -491,6 +478,17 @@ class CometChatClient:
                 self._forget_session(DisconnectReason.LOGOUT)
                 self._emit_login("on_logout_success", ())
             raise
+
+    def _socket_send(self, frame: dict[str, Any]) -> None:
+        session = self._session
+        if session is None:
+            raise NotLoggedInError()
+        envelope = {"appId": self._app_id, "deviceId": self._resource, "sender": session.uid}
+        envelope.update(frame)
+        self._connection.send(envelope)
+
+    def _note_sent(self, message: BaseMessage) -> None:
+        self._ledger.note_sent(message)
 
     # -- shutdown ------------------------------------------------------------------------------
 
@@ -549,45 +547,98 @@ class CometChatClient:
         ):
             self._connection.start()
 
-    def _on_state_change(self, change: ConnectionStateChange) -> None:
-        method = {
-            ConnectionStatus.CONNECTING: "on_connecting",
-            ConnectionStatus.CONNECTED: "on_connected",
-            ConnectionStatus.DISCONNECTED: "on_disconnected",
-            ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
-        }[change.current]
-        registry = self._connection_listeners
+    # -- delivery to listeners (all of it runs on the dispatcher thread) ---------------------------
+
+    def _run_user(self, call: Callable[[], None]) -> None:
+        """Run a listener call here, or hand it to the app's executor."""
+        executor = self._executor
+        if executor is None:
+            call()
+        else:
+            executor(call)
+
+    def _emit(self, registry: ListenerRegistry[Any], method: str, args: tuple[Any, ...]) -> None:
         hook = self._listener_error_hook
+        self._run_user(lambda: registry.emit(method, args, hook))
+
+    def _on_state_change(self, change: ConnectionStateChange) -> None:
+        """Lifecycle lock held: queue the listener calls (and, once connected, the catch-up
+        of messages missed while the link was down) in order."""
+        method = _STATUS_METHODS[change.current]
+        registry = self._connection_listeners
 
         def deliver() -> None:
-            registry.emit("on_state_change", (change,), hook)
-            registry.emit(method, (), hook)
+            self._emit(registry, "on_state_change", (change,))
+            self._emit(registry, method, ())
 
         self._dispatcher.submit(deliver)
+        if change.current is ConnectionStatus.CONNECTED:
+            self._dispatcher.submit(self._catch_up)
 
     def _on_connection_error(self, error: CometChatException) -> None:
         registry = self._connection_listeners
-        hook = self._listener_error_hook
-        self._dispatcher.submit(lambda: registry.emit("on_connection_error", (error,), hook))
+        self._dispatcher.submit(lambda: self._emit(registry, "on_connection_error", (error,)))
 
     def _emit_login(self, method: str, args: tuple[Any, ...]) -> None:
         registry = self._login_listeners
-        hook = self._listener_error_hook
-        self._dispatcher.submit(lambda: registry.emit(method, args, hook))
+        self._dispatcher.submit(lambda: self._emit(registry, method, args))
 
     def _on_frame(self, frame: dict[str, Any]) -> None:
         """Reader thread: route one frame and queue its listener calls."""
         session = self._session
         events = route(frame, self._resource, own_uid=session.uid if session else None)
-        if not events:
-            return
-        families = self._families
-        hook = self._listener_error_hook
         for event in events:
-            registry = families[event.kind]
-            self._dispatcher.submit(
-                lambda r=registry, e=event: r.emit(e.method, e.args, hook)  # type: ignore[misc]
-            )
+            self._dispatcher.submit(lambda e=event: self._deliver_event(e))  # type: ignore[misc]
+
+    def _deliver_event(self, event: Event) -> None:
+        message = event.message
+        if message is not None and not self._ledger.admit(message):
+            return  # already delivered (or sent by this client)
+        self._emit(self._families[event.kind], event.method, event.args)
+
+    def _catch_up(self) -> None:
+        """Fetch and deliver, in order, what was sent while the link was down."""
+        session = self._session
+        if session is None:
+            return
+        for conversation in self._ledger.conversations():
+            after = conversation.watermark
+            while self._session is session:
+                try:
+                    page = self._client_call(
+                        "GET",
+                        conversation.path,
+                        params={"id": after, "affix": "append", "per_page": _CATCH_UP_PAGE},
+                    ).data
+                except CometChatException as exc:
+                    log.warning("catching up %s failed (%s); next reconnect retries",
+                                conversation.path, exc.code)
+                    return
+                items = [item for item in page if isinstance(item, dict)] if isinstance(
+                    page, list
+                ) else []
+                for item in items:
+                    for event in route({"type": "message", "body": item}, "", own_uid=session.uid):
+                        self._deliver_event(event)
+                    after = max(after, _int_id(item))
+                if len(items) < _CATCH_UP_PAGE:
+                    break
+
+
+_STATUS_METHODS = {
+    ConnectionStatus.CONNECTING: "on_connecting",
+    ConnectionStatus.CONNECTED: "on_connected",
+    ConnectionStatus.DISCONNECTED: "on_disconnected",
+    ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
+}
+_CATCH_UP_PAGE = 100
+
+
+def _int_id(item: dict[str, Any]) -> int:
+    try:
+        return int(item.get("id", 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ Work items (zero-argument callables built by the client) run one at a time, in t
 were submitted, on ``cometchat-dispatch-<uid>``. The thread drains everything queued before it
 sleeps again, so a burst of frames costs one wake-up, not one per frame.
 
-``set_executor(fn)`` hands each item to ``fn`` instead (``fn(item)`` must schedule ``item()``
-elsewhere, e.g. on a Tk main loop); order is then the executor's business.
+(The client's callback executor, for GUI main loops, wraps only the listener calls inside
+the items; the SDK's own bookkeeping always runs here.)
 
 A slow listener delays only later listeners: the reader and timer threads never wait for
 this one, so keepalive goes on.
@@ -37,8 +37,6 @@ class Dispatcher:
         self._thread: Optional[threading.Thread] = None
         self._idle_waiting = False
         self._stopping = False
-        self._running = False
-        self.executor: Optional[Executor] = None
 
     @property
     def thread(self) -> Optional[threading.Thread]:
@@ -109,12 +107,8 @@ class Dispatcher:
                     self._idle_waiting = False
                 batch = self._items
                 self._items = collections.deque()
-            executor = self.executor
             for item in batch:
                 try:
-                    if executor is None:
-                        item()
-                    else:
-                        executor(item)
+                    item()
                 except BaseException:  # never let user code end the thread
                     log.exception("a callback raised; the next one still runs")

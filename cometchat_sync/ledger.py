@@ -1,0 +1,113 @@
+"""What was delivered, so that nothing is lost across a reconnect and nothing is doubled.
+
+The ledger remembers, per conversation this client has seen (received or sent a message in),
+the highest message id it delivered, plus the recent delivered ids. After a reconnect the
+client fetches, over REST, every message after that id and delivers the ones the ledger has
+not seen; live frames are checked against the same ledger. It is used only from the
+dispatcher thread (and ``note_sent`` from the sending thread), under one small lock.
+
+Limits (documented in ``docs/events.md``): the ledger lives in memory, so a new process starts
+with none; only conversations seen by this client are caught up; it remembers the last
+``max_ids`` delivered ids for de-duplication.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Optional
+
+from .models import BaseMessage
+
+__all__ = ["Conversation", "MessageLedger"]
+
+
+class Conversation:
+    """One conversation the client follows: the REST path of its history and the id after
+    which a catch-up starts."""
+
+    __slots__ = ("path", "watermark")
+
+    def __init__(self, path: str, watermark: int) -> None:
+        self.path = path
+        self.watermark = watermark
+
+    def __repr__(self) -> str:
+        return f"Conversation({self.path!r}, after={self.watermark})"
+
+
+class MessageLedger:
+    """Delivered message ids and per-conversation watermarks (see the module docstring)."""
+
+    def __init__(self, own_uid: Optional[str] = None, max_ids: int = 20_000) -> None:
+        self._lock = threading.Lock()
+        self._own_uid = own_uid
+        self._max_ids = max_ids
+        self._conversations: dict[str, Conversation] = {}
+        self._delivered: set[int] = set()
+        self._order: collections.deque[int] = collections.deque()
+        self._sent_here: set[int] = set()
+
+    def reset(self, own_uid: Optional[str]) -> None:
+        """Forget everything (a new user logged in, or the user logged out)."""
+        with self._lock:
+            self._own_uid = own_uid
+            self._conversations.clear()
+            self._delivered.clear()
+            self._order.clear()
+            self._sent_here.clear()
+
+    def conversations(self) -> list[Conversation]:
+        """A snapshot of the conversations to catch up, each with its current watermark."""
+        with self._lock:
+            return [Conversation(c.path, c.watermark) for c in self._conversations.values()]
+
+    def admit(self, message: BaseMessage) -> bool:
+        """True if ``message`` should be delivered now (and record it); False for a
+        duplicate or for a message this client itself sent."""
+        mid = message.id
+        if mid <= 0:
+            return True
+        with self._lock:
+            if mid in self._delivered or mid in self._sent_here:
+                return False
+            self._remember(mid)
+            self._follow(message, mid)
+            return True
+
+    def note_sent(self, message: BaseMessage) -> None:
+        """``message`` was sent by this client: never deliver it back, but follow its
+        conversation from just before it (so replies sent meanwhile are caught up)."""
+        mid = message.id
+        if mid <= 0:
+            return
+        with self._lock:
+            self._sent_here.add(mid)
+            if len(self._sent_here) > self._max_ids:
+                self._sent_here.discard(min(self._sent_here))
+            self._follow(message, mid - 1)
+
+    def _remember(self, mid: int) -> None:
+        self._delivered.add(mid)
+        self._order.append(mid)
+        if len(self._order) > self._max_ids:
+            self._delivered.discard(self._order.popleft())
+
+    def _follow(self, message: BaseMessage, watermark: int) -> None:
+        path = self._path_of(message)
+        if path is None:
+            return
+        key = message.conversation_id or path
+        known = self._conversations.get(key)
+        if known is None:
+            self._conversations[key] = Conversation(path, watermark)
+        elif watermark > known.watermark:
+            known.watermark = watermark
+
+    def _path_of(self, message: BaseMessage) -> Optional[str]:
+        if message.receiver_type == "group":
+            return f"groups/{message.receiver_uid}/messages" if message.receiver_uid else None
+        other = (
+            message.receiver_uid if message.sender_uid == self._own_uid else message.sender_uid
+        )
+        return f"users/{other}/messages" if other else None
