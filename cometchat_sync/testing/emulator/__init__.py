@@ -146,7 +146,11 @@ class Emulator:
             self._state.drop_all_sessions()
             stragglers = ws.stop() + http.stop()
             if server is not None:
-                server.socket_closed.set()
+                # We run our own accept loop, so close what websockets' serve_forever() would
+                # (attributes differ across websockets versions).
+                socket_closed = getattr(server, "socket_closed", None)
+                if isinstance(socket_closed, threading.Event):
+                    socket_closed.set()
                 for attr in ("shutdown_watcher", "shutdown_notifier"):
                     pair_end = getattr(server, attr, None)
                     if isinstance(pair_end, socket.socket):
