@@ -37,10 +37,6 @@ class ErrorCode:
     TIMEOUT = "ERR_TIMEOUT"
     # The link was dropped by the manual-mode background ping deadline.
     BACKGROUND_DEADLINE = "ERR_BACKGROUND_PING_DEADLINE"
-    # The server refused the socket's auth frame or closed it with a policy code.
-    WEBSOCKET_AUTH_FAILED = "ERR_WEBSOCKET_AUTH_FAILED"
-    # The client was closed (``close()``/``logout()``) while the call was waiting.
-    CLIENT_CLOSED = "ERR_CLIENT_CLOSED"
 
     # Login, REST and input validation (official SDK names).
     LOGIN_IN_PROGRESS = "LOGIN_IN_PROGRESS"
@@ -48,7 +44,7 @@ class ErrorCode:
     MISSING_PARAMETERS = "MISSING_PARAMETERS"
     INVALID_PARAMETER = "ERR_INVALID_PARAMETER"
     INIT_NOT_CALLED = "ERROR_INIT_NOT_CALLED"
-    BAD_RESPONSE = "ERR_BAD_RESPONSE"
+    SESSION_LOCKED = "ERR_SESSION_LOCKED"
 
     # Server codes the SDK itself reacts to.
     AUTH_TOKEN_NOT_FOUND = "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"

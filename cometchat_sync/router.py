@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 
 from .listeners import CallListener, GroupListener, MessageListener, UserListener, _Listener
-from .models._coerce import as_mapping, safe_opt_int, safe_str
+from .models._coerce import as_mapping, as_opt_int, as_str
 from .models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
 from .models.group import Group, parse_user
 from .models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
@@ -186,7 +186,7 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
 
 def _action_of(frame: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     body = as_mapping(frame.get("body")) or {}
-    return body, safe_str(body.get("action"))
+    return body, as_str(body.get("action"))
 
 
 def _route_typing(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
@@ -230,7 +230,7 @@ def _route_presence(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Ev
     if not user.uid:
         return _drop("presence", "user without uid")
     user.status = status
-    timestamp = safe_opt_int(body.get("timestamp"))
+    timestamp = as_opt_int(body.get("timestamp"))
     if timestamp is not None:
         user.last_active_at = timestamp
     return [Event("user", method, (user,))]

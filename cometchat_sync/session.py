@@ -43,7 +43,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from ._version import __version__
-from .errors import CometChatException
+from .errors import CometChatException, ErrorCode
 
 __all__ = [
     "SESSION_LOCKED",
@@ -57,7 +57,7 @@ __all__ = [
 logger = logging.getLogger("cometchat_sync.session")
 
 #: Error code raised when the session file's lock cannot be taken in time.
-SESSION_LOCKED = "ERR_SESSION_LOCKED"
+SESSION_LOCKED = ErrorCode.SESSION_LOCKED
 
 #: Version of the on-disk JSON document this module writes and understands.
 _FILE_VERSION = 1

@@ -27,11 +27,11 @@ from cometchat_sync.models import (
 )
 from cometchat_sync.models._coerce import (
     as_bool,
-    safe_int,
-    safe_opt_int,
-    safe_opt_str,
-    safe_str,
-    safe_str_list,
+    as_int,
+    as_opt_int,
+    as_opt_str,
+    as_str,
+    as_str_list,
 )
 
 IRON = {
@@ -152,21 +152,21 @@ def call_json(status="initiated", receiver_type="user"):
 
 
 def test_safe_coercions_never_raise():
-    assert safe_opt_int("42") == 42
-    assert safe_opt_int(" 7 ") == 7
-    assert safe_opt_int("3.9") == 3
-    assert safe_opt_int(json.loads("1e999")) is None
-    assert safe_opt_int(float("nan")) is None
-    assert safe_opt_int("1e999") is None
-    assert safe_opt_int([1]) is None
-    assert safe_int(None, 5) == 5
-    assert safe_str(10**5000) == ""
-    assert safe_str(12) == "12"
-    assert safe_str({"a": 1}, "d") == "d"
-    assert safe_opt_str(None) is None
-    assert safe_opt_str("") == ""
-    assert safe_opt_str([]) is None
-    assert safe_str_list(["a", 1, None, {"x": 1}, 10**5000]) == ["a", "1"]
+    assert as_opt_int("42") == 42
+    assert as_opt_int(" 7 ") == 7
+    assert as_opt_int("3.9") == 3
+    assert as_opt_int(json.loads("1e999")) is None
+    assert as_opt_int(float("nan")) is None
+    assert as_opt_int("1e999") is None
+    assert as_opt_int([1]) is None
+    assert as_int(None, 5) == 5
+    assert as_str(10**5000) == ""
+    assert as_str(12) == "12"
+    assert as_str({"a": 1}, "d") == "d"
+    assert as_opt_str(None) is None
+    assert as_opt_str("") == ""
+    assert as_opt_str([]) is None
+    assert as_str_list(["a", 1, None, {"x": 1}, 10**5000]) == ["a", "1"]
     assert as_bool("false") is False
     assert as_bool("true") is True
     assert as_bool(0) is False
@@ -680,10 +680,10 @@ def test_reprs_are_token_free():
 
 
 def test_out_of_range_ints_are_dropped():
-    assert safe_opt_int(2**63 - 1) == 2**63 - 1
-    assert safe_opt_int(-(2**63)) == -(2**63)
-    assert safe_opt_int(2**63) is None
-    assert safe_opt_int(10**5000) is None
+    assert as_opt_int(2**63 - 1) == 2**63 - 1
+    assert as_opt_int(-(2**63)) == -(2**63)
+    assert as_opt_int(2**63) is None
+    assert as_opt_int(10**5000) is None
     m = BaseMessage.from_json({"id": 10**5000, "sentAt": -(10**30), "category": "message"})
     assert m.id == 0 and m.sent_at is None
     repr(m)

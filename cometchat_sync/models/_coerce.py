@@ -1,11 +1,13 @@
 """Tolerant converters from wire JSON values to typed Python values.
 
-The wire is not always consistent (ids as strings or numbers, missing fields, nulls); these
-helpers never raise on a missing or odd value, they fall back to a default.
+The wire is not always consistent (ids as strings or numbers, missing fields, nulls) and a
+hostile peer may send anything (``1e999`` parses to ``inf``; an int may be too long for
+``str()``). These helpers never raise: an odd value falls back to the default.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -18,24 +20,42 @@ __all__ = [
     "as_opt_str",
     "as_str",
     "as_str_list",
-    "safe_int",
-    "safe_opt_int",
-    "safe_opt_str",
-    "safe_str",
-    "safe_str_list",
 ]
 
-
-def as_str(value: Any, default: str = "") -> str:
-    if value is None:
-        return default
-    return value if isinstance(value, str) else str(value)
+_INT64 = 2**63
 
 
-def as_opt_str(value: Any) -> Optional[str]:
-    if value is None:
+def as_opt_int(value: Any) -> Optional[int]:
+    """An int from an int, a float or a numeric string; ``None`` for anything else, for
+    inf/nan, and for values outside the signed 64-bit range (no real id, count or
+    timestamp is, and such ints could break ``str()`` later)."""
+    if type(value) is int:  # the common case first
+        result: Optional[int] = value
+    elif isinstance(value, int):  # bool and int subclasses
+        result = int(value)
+    elif isinstance(value, float):
+        result = int(value) if math.isfinite(value) else None
+    elif isinstance(value, str):
+        result = _parse_int(value)
+    else:
         return None
-    return value if isinstance(value, str) else str(value)
+    if result is not None and not -_INT64 <= result < _INT64:
+        return None
+    return result
+
+
+def _parse_int(text: str) -> Optional[int]:
+    text = text.strip()
+    if len(text) > 40:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if math.isfinite(number) else None
 
 
 def as_int(value: Any, default: int = 0) -> int:
@@ -43,98 +63,40 @@ def as_int(value: Any, default: int = 0) -> int:
     return default if result is None else result
 
 
-def as_opt_int(value: Any) -> Optional[int]:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            try:
-                return int(float(value))
-            except ValueError:
-                return None
-    return None
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def as_str_list(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [as_str(v) for v in value if v is not None]
-    return []
-
-
-# --- Never-raising variants (added for the message/event models and the frame router). ---
-#
-# ``as_opt_int`` raises on ``inf``/``nan`` (``json.loads("1e999")`` gives ``inf``) and
-# ``as_str`` raises on ints beyond Python's int->str digit limit; the receive path must not.
-
-
-_INT64 = 2**63
-
-
-def safe_opt_int(value: Any) -> Optional[int]:
-    """Like :func:`as_opt_int`, but ``None`` instead of raising on inf, nan or odd strings.
-
-    Values outside the signed 64-bit range (no real id, count or timestamp is) are ``None``
-    too, so a hostile payload cannot plant an int that later breaks ``str()``/``repr()``.
-    """
-    if value is None:
-        return None
-    if type(value) is int:  # the common case first
-        result: Optional[int] = value
-    else:
-        try:
-            result = as_opt_int(value)
-        except (ValueError, OverflowError):
-            return None
-    if result is not None and not -_INT64 <= result < _INT64:
-        return None
-    return result
-
-
-def safe_int(value: Any, default: int = 0) -> int:
-    result = safe_opt_int(value)
-    return default if result is None else result
-
-
-def safe_str(value: Any, default: str = "") -> str:
-    """Like :func:`as_str`, but only str and plain scalars are stringified; else ``default``."""
+def as_str(value: Any, default: str = "") -> str:
+    """A str as is; an int or float as its text; ``default`` for anything else."""
     if type(value) is str:
         return value
     if value is None:
         return default
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return str(value)
-        except ValueError:  # int too large to convert
+        except ValueError:  # an int too long to convert
             return default
-    if isinstance(value, str):
-        return str(value)
     return default
 
 
-def safe_opt_str(value: Any) -> Optional[str]:
+def as_opt_str(value: Any) -> Optional[str]:
     if type(value) is str:
         return value
     if value is None:
         return None
-    result = safe_str(value, "")
+    result = as_str(value, "")
     return result if result or isinstance(value, str) else None
 
 
-def safe_str_list(value: Any) -> list[str]:
+def as_str_list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
-        out = [safe_opt_str(v) for v in value]
+        out = [as_opt_str(v) for v in value]
         return [v for v in out if v is not None]
     return []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def as_bool(value: Any, default: bool = False) -> bool:

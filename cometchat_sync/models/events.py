@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from ..errors import CometChatException, ErrorCode
-from ._coerce import as_dict, as_mapping, safe_int, safe_opt_int, safe_opt_str, safe_str
+from ._coerce import as_dict, as_int, as_mapping, as_opt_int, as_opt_str, as_str
 from .group import parse_user
 from .messages import validate_receiver
 from .user import User
@@ -39,7 +39,7 @@ def _frame_sender(frame: Mapping[str, Any], body: Mapping[str, Any]) -> Optional
     user = as_mapping(body.get("user"))
     if user is not None:
         return parse_user(user)
-    uid = safe_str(frame.get("sender"))
+    uid = as_str(frame.get("sender"))
     return User(uid) if uid else None
 
 
@@ -72,11 +72,11 @@ class TypingIndicator:
         """Build from a ``typing_indicator`` frame; never raises on odd fields."""
         body = _body(frame)
         obj = cls.__new__(cls)
-        obj.receiver_id = safe_str(frame.get("receiver"))
-        obj.receiver_type = safe_str(frame.get("receiverType"), "user")
+        obj.receiver_id = as_str(frame.get("receiver"))
+        obj.receiver_type = as_str(frame.get("receiverType"), "user")
         obj.metadata = as_dict(body.get("metadata"))
         obj.sender = _frame_sender(frame, body)
-        obj.action = safe_opt_str(body.get("action"))
+        obj.action = as_opt_str(body.get("action"))
         obj.raw = dict(frame)
         return obj
 
@@ -145,8 +145,8 @@ class TransientMessage:
         """Build from a ``transient_message`` frame; never raises on odd fields."""
         body = _body(frame)
         obj = cls.__new__(cls)
-        obj.receiver_id = safe_str(frame.get("receiver"))
-        obj.receiver_type = safe_str(frame.get("receiverType"), "user")
+        obj.receiver_id = as_str(frame.get("receiver"))
+        obj.receiver_type = as_str(frame.get("receiverType"), "user")
         obj.data = as_dict(body.get("data"))
         obj.sender = _frame_sender(frame, body)
         obj.raw = dict(frame)
@@ -228,24 +228,24 @@ class MessageReceipt:
     def from_frame(cls, frame: Mapping[str, Any]) -> MessageReceipt:
         """Build from a ``receipts`` frame; never raises on odd fields."""
         body = _body(frame)
-        rtype = safe_str(body.get("action"))
-        timestamp = safe_opt_int(body.get("timestamp"))
-        delivered_at = safe_opt_int(body.get("deliveredAt"))
-        read_at = safe_opt_int(body.get("readAt"))
+        rtype = as_str(body.get("action"))
+        timestamp = as_opt_int(body.get("timestamp"))
+        delivered_at = as_opt_int(body.get("deliveredAt"))
+        read_at = as_opt_int(body.get("readAt"))
         if rtype in ("delivered", "deliveredToAll") and delivered_at is None:
             delivered_at = timestamp
         elif rtype in ("read", "readByAll") and read_at is None:
             read_at = timestamp
         return cls(
-            message_id=safe_int(body.get("messageId")),
+            message_id=as_int(body.get("messageId")),
             receipt_type=rtype,
             sender=_frame_sender(frame, body),
-            receiver_id=safe_str(frame.get("receiver")),
-            receiver_type=safe_str(frame.get("receiverType"), "user"),
+            receiver_id=as_str(frame.get("receiver")),
+            receiver_type=as_str(frame.get("receiverType"), "user"),
             timestamp=timestamp,
             delivered_at=delivered_at,
             read_at=read_at,
-            message_sender=safe_opt_str(frame.get("messageSender")),
+            message_sender=as_opt_str(frame.get("messageSender")),
             raw=frame,
         )
 
@@ -321,23 +321,23 @@ class ReactionEvent:
         body = _body(frame)
         by = body.get("reactedBy")
         reacted_by = parse_user(by) if isinstance(by, Mapping) else None
-        uid = safe_str(body.get("uid"))
+        uid = as_str(body.get("uid"))
         if not uid:
-            uid = reacted_by.uid if reacted_by is not None else safe_str(by)
+            uid = reacted_by.uid if reacted_by is not None else as_str(by)
         if reacted_by is None and uid:
             reacted_by = User(uid)
         return cls(
-            reaction=safe_str(body.get("reaction")),
-            message_id=safe_int(body.get("messageId")),
+            reaction=as_str(body.get("reaction")),
+            message_id=as_int(body.get("messageId")),
             uid=uid,
             reacted_by=reacted_by,
-            reacted_at=safe_opt_int(body.get("reactedAt")),
-            conversation_id=safe_opt_str(body.get("conversationId")),
-            parent_id=safe_opt_int(body.get("parentId")) or None,
-            action=safe_str(body.get("action")),
-            id=safe_int(body.get("id")),
-            receiver_id=safe_str(frame.get("receiver")),
-            receiver_type=safe_str(frame.get("receiverType"), "user"),
+            reacted_at=as_opt_int(body.get("reactedAt")),
+            conversation_id=as_opt_str(body.get("conversationId")),
+            parent_id=as_opt_int(body.get("parentId")) or None,
+            action=as_str(body.get("action")),
+            id=as_int(body.get("id")),
+            receiver_id=as_str(frame.get("receiver")),
+            receiver_type=as_str(frame.get("receiverType"), "user"),
             raw=frame,
         )
 

@@ -8,11 +8,11 @@ from typing import Any, Optional, cast
 from ._coerce import (
     as_bool,
     as_dict,
-    safe_int,
-    safe_opt_int,
-    safe_opt_str,
-    safe_str,
-    safe_str_list,
+    as_int,
+    as_opt_int,
+    as_opt_str,
+    as_str,
+    as_str_list,
 )
 from .user import User
 
@@ -25,8 +25,8 @@ def parse_user(data: Mapping[str, Any]) -> User:
         return User.from_json(data)
     except (ValueError, OverflowError, TypeError):
         return User(
-            uid=safe_str(data.get("uid")),
-            name=safe_str(data.get("name")),
+            uid=as_str(data.get("uid")),
+            name=as_str(data.get("name")),
             raw={k: v for k, v in data.items() if k not in ("authToken", "jwt")},
         )
 
@@ -97,20 +97,20 @@ class Group:
         raw = dict(data)
         raw.pop("password", None)
         return cls(
-            guid=safe_str(data.get("guid")),
-            name=safe_str(data.get("name")),
-            type=safe_str(data.get("type"), "public"),
-            description=safe_opt_str(data.get("description")),
-            icon=safe_opt_str(data.get("icon")),
-            owner=safe_opt_str(data.get("owner")),
-            members_count=safe_int(data.get("membersCount")),
+            guid=as_str(data.get("guid")),
+            name=as_str(data.get("name")),
+            type=as_str(data.get("type"), "public"),
+            description=as_opt_str(data.get("description")),
+            icon=as_opt_str(data.get("icon")),
+            owner=as_opt_str(data.get("owner")),
+            members_count=as_int(data.get("membersCount")),
             has_joined=as_bool(data.get("hasJoined")),
-            scope=safe_opt_str(data.get("scope")),
-            created_at=safe_opt_int(data.get("createdAt")),
-            joined_at=safe_opt_int(data.get("joinedAt")),
-            updated_at=safe_opt_int(data.get("updatedAt")),
+            scope=as_opt_str(data.get("scope")),
+            created_at=as_opt_int(data.get("createdAt")),
+            joined_at=as_opt_int(data.get("joinedAt")),
+            updated_at=as_opt_int(data.get("updatedAt")),
             metadata=as_dict(data.get("metadata")),
-            tags=safe_str_list(data.get("tags")),
+            tags=as_str_list(data.get("tags")),
             raw=raw,
         )
 
@@ -183,12 +183,12 @@ class GroupMember(User):
             member = cast(GroupMember, super().from_json(data))
         except (ValueError, OverflowError, TypeError):
             member = cls(
-                uid=safe_str(data.get("uid")),
-                name=safe_str(data.get("name")),
+                uid=as_str(data.get("uid")),
+                name=as_str(data.get("name")),
                 raw={k: v for k, v in data.items() if k not in ("authToken", "jwt")},
             )
-        member.scope = safe_str(data.get("scope"), "participant")
-        member.joined_at = safe_opt_int(data.get("joinedAt"))
+        member.scope = as_str(data.get("scope"), "participant")
+        member.joined_at = as_opt_int(data.get("joinedAt"))
         return member
 
     def to_json(self) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from typing import Any, Optional, TypeVar, Union, cast
 from ..errors import CometChatException, ErrorCode
 from ._coerce import (
     as_dict,
+    as_int,
     as_mapping,
-    safe_int,
-    safe_opt_int,
-    safe_opt_str,
-    safe_str,
-    safe_str_list,
+    as_opt_int,
+    as_opt_str,
+    as_str,
+    as_str_list,
 )
 from .group import Group, parse_user
 from .user import User
@@ -135,11 +135,11 @@ class Attachment:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Attachment:
         return cls(
-            url=safe_str(data.get("url")),
-            name=safe_opt_str(data.get("name")),
-            extension=safe_opt_str(data.get("extension")),
-            mime_type=safe_opt_str(data.get("mimeType")),
-            size=safe_opt_int(data.get("size")),
+            url=as_str(data.get("url")),
+            name=as_opt_str(data.get("name")),
+            extension=as_opt_str(data.get("extension")),
+            mime_type=as_opt_str(data.get("mimeType")),
+            size=as_opt_int(data.get("size")),
             raw=data,
         )
 
@@ -257,21 +257,21 @@ class BaseMessage:
         data = as_mapping(d.get("data")) or _EMPTY
         entities = as_mapping(data.get("entities")) or _EMPTY
 
-        self.id = safe_int(d.get("id"))
-        self.muid = safe_opt_str(d.get("muid"))
-        self.conversation_id = safe_opt_str(d.get("conversationId"))
+        self.id = as_int(d.get("id"))
+        self.muid = as_opt_str(d.get("muid"))
+        self.conversation_id = as_opt_str(d.get("conversationId"))
 
         # sender and receiver objects are parsed lazily, on first access (see the properties)
         sender = d.get("sender")
         sender_json = as_mapping(sender)
         if sender_json is not None:  # some payloads inline the user object
-            self.sender_uid = safe_str(sender_json.get("uid"))
+            self.sender_uid = as_str(sender_json.get("uid"))
             self._sender_src: Optional[tuple[Mapping[str, Any], str]] = (sender_json, "user")
         else:
             entity, _ = _entity(entities, "sender")
-            self.sender_uid = safe_str(sender)
+            self.sender_uid = as_str(sender)
             if not self.sender_uid and entity is not None:
-                self.sender_uid = safe_str(entity.get("uid"))
+                self.sender_uid = as_str(entity.get("uid"))
             self._sender_src = (entity, "user") if entity is not None else None
         self._sender: Optional[User] = None
 
@@ -282,37 +282,37 @@ class BaseMessage:
             self.receiver_uid = ""
         else:
             entity, etype = _entity(entities, "receiver")
-            self.receiver_uid = safe_str(receiver)
+            self.receiver_uid = as_str(receiver)
         if entity is not None:
             if not etype:
                 etype = "group" if "guid" in entity else "user"
             if not self.receiver_uid:
-                self.receiver_uid = safe_str(entity.get("guid" if etype == "group" else "uid"))
+                self.receiver_uid = as_str(entity.get("guid" if etype == "group" else "uid"))
             self._receiver_src: Optional[tuple[Mapping[str, Any], str]] = (entity, etype)
         else:
             self._receiver_src = None
         self._receiver: Union[User, Group, None] = None
-        self.receiver_type = safe_str(
+        self.receiver_type = as_str(
             d.get("receiverType"), "group" if etype == "group" else "user"
         )
 
-        self.category = safe_str(d.get("category"))
-        self.type = safe_str(d.get("type"))
+        self.category = as_str(d.get("category"))
+        self.type = as_str(d.get("type"))
         metadata = data.get("metadata")
         if metadata is None:
             metadata = d.get("metadata")
         self.metadata = as_dict(metadata)
-        self.sent_at = safe_opt_int(d.get("sentAt"))
-        self.updated_at = safe_opt_int(d.get("updatedAt"))
-        self.delivered_at = safe_opt_int(d.get("deliveredAt"))
-        self.read_at = safe_opt_int(d.get("readAt"))
-        self.edited_at = safe_opt_int(d.get("editedAt"))
-        self.edited_by = safe_opt_str(d.get("editedBy"))
-        self.deleted_at = safe_opt_int(d.get("deletedAt"))
-        self.deleted_by = safe_opt_str(d.get("deletedBy"))
-        self.parent_id = safe_opt_int(d.get("parentId")) or None
-        self.reply_count = safe_int(d.get("replyCount"))
-        self.tags = safe_str_list(d.get("tags"))
+        self.sent_at = as_opt_int(d.get("sentAt"))
+        self.updated_at = as_opt_int(d.get("updatedAt"))
+        self.delivered_at = as_opt_int(d.get("deliveredAt"))
+        self.read_at = as_opt_int(d.get("readAt"))
+        self.edited_at = as_opt_int(d.get("editedAt"))
+        self.edited_by = as_opt_str(d.get("editedBy"))
+        self.deleted_at = as_opt_int(d.get("deletedAt"))
+        self.deleted_by = as_opt_str(d.get("deletedBy"))
+        self.parent_id = as_opt_int(d.get("parentId")) or None
+        self.reply_count = as_int(d.get("replyCount"))
+        self.tags = as_str_list(d.get("tags"))
         self.raw: dict[str, Any] = dict(d)
         return data
 
@@ -436,7 +436,7 @@ class TextMessage(BaseMessage):
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         data = super()._load(d, depth)
         text = data.get("text")
-        self.text = safe_str(d.get("text") if text is None else text)
+        self.text = as_str(d.get("text") if text is None else text)
         return data
 
     def _send_data(self) -> dict[str, Any]:
@@ -506,10 +506,10 @@ class MediaMessage(BaseMessage):
         else:
             one = as_mapping(data.get("attachment"))
             self.attachments = [Attachment.from_json(one)] if one is not None else []
-        self.url = safe_opt_str(data.get("url"))
+        self.url = as_opt_str(data.get("url"))
         if not self.url and self.attachments:
             self.url = self.attachments[0].url or None
-        self.caption = safe_opt_str(data.get("text"))
+        self.caption = as_opt_str(data.get("text"))
         return data
 
     def _send_data(self) -> dict[str, Any]:
@@ -576,7 +576,7 @@ class CustomMessage(BaseMessage):
         data = super()._load(d, depth)
         self.custom_data = as_dict(data.get("customData"))
         sub = data.get("subType")
-        self.sub_type = safe_opt_str(d.get("subType") if sub is None else sub)
+        self.sub_type = as_opt_str(d.get("subType") if sub is None else sub)
         return data
 
     def _send_data(self) -> dict[str, Any]:
@@ -619,7 +619,7 @@ class Action(BaseMessage):
 
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         data = super()._load(d, depth)
-        self.action = safe_str(data.get("action"))
+        self.action = as_str(data.get("action"))
         entities = as_mapping(data.get("entities")) or _EMPTY
         by, by_type = _entity(entities, "by")
         on, on_type = _entity(entities, "on")
@@ -632,9 +632,9 @@ class Action(BaseMessage):
         self.message = self.actioned_on if isinstance(self.actioned_on, BaseMessage) else None
         extras = as_mapping(data.get("extras")) or _EMPTY
         scope = as_mapping(extras.get("scope")) or _EMPTY
-        self.new_scope = safe_opt_str(scope.get("new"))
-        self.old_scope = safe_opt_str(scope.get("old"))
-        self.text = safe_opt_str(data.get("text"))
+        self.new_scope = as_opt_str(scope.get("new"))
+        self.old_scope = as_opt_str(scope.get("old"))
+        self.text = as_opt_str(data.get("text"))
         return data
 
     def _repr_extra(self) -> str:
@@ -683,11 +683,11 @@ class Call(BaseMessage):
             session = call.get("sessionId")
         if session is None:
             session = d.get("sessionId")
-        self.session_id = safe_opt_str(session)
-        self.action = safe_str(data.get("action"))
-        self.status = safe_str(call.get("status")) or self.action
-        self.initiated_at = safe_opt_int(call.get("initiatedAt"))
-        self.joined_at = safe_opt_int(call.get("joinedAt"))
+        self.session_id = as_opt_str(session)
+        self.action = as_str(data.get("action"))
+        self.status = as_str(call.get("status")) or self.action
+        self.initiated_at = as_opt_int(call.get("initiatedAt"))
+        self.joined_at = as_opt_int(call.get("joinedAt"))
         by, by_type = _entity(entities, "by")
         for_, for_type = _entity(entities, "for")
         self.call_initiator = _user_or_none(_entity_object(by, by_type or "user", _MAX_DEPTH))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ._coerce import as_dict, as_opt_int, as_opt_str, as_str, as_str_list
+from ._coerce import as_bool, as_dict, as_opt_int, as_opt_str, as_str, as_str_list
 
 __all__ = ["User"]
 
@@ -105,8 +105,8 @@ class User:
             created_at=as_opt_int(data.get("createdAt")),
             deactivated_at=as_opt_int(data.get("deactivatedAt")),
             tags=as_str_list(data.get("tags")),
-            has_blocked_me=bool(data.get("hasBlockedMe", False)),
-            blocked_by_me=bool(data.get("blockedByMe", False)),
+            has_blocked_me=as_bool(data.get("hasBlockedMe")),
+            blocked_by_me=as_bool(data.get("blockedByMe")),
             raw=raw,
         )
 
