@@ -230,3 +230,21 @@ def make_kit():
     yield make
     for k in kits:
         k.close()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory):
+    """(ca.pem, chain.pem, key.pem) from a trustme CA, for 127.0.0.1 and localhost."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("tls")
+    ca_file = folder / "ca.pem"
+    chain = folder / "chain.pem"
+    key = folder / "key.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.private_key_pem.write_to_path(str(key))
+    with open(chain, "wb") as f:
+        for blob in cert.cert_chain_pems:
+            f.write(blob.bytes())
+    return str(ca_file), str(chain), str(key)

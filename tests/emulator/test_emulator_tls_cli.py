@@ -16,24 +16,6 @@ import requests
 
 from cometchat_sync.testing.emulator import Emulator
 
-trustme = pytest.importorskip("trustme")
-
-
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory):
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    folder = tmp_path_factory.mktemp("tls")
-    ca_file = folder / "ca.pem"
-    chain = folder / "chain.pem"
-    key = folder / "key.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    cert.private_key_pem.write_to_path(str(key))
-    with open(chain, "wb") as f:
-        for blob in cert.cert_chain_pems:
-            f.write(blob.bytes())
-    return str(ca_file), str(chain), str(key)
-
 
 def test_tls_rest_and_wss(no_thread_leak, make_kit, tls_files):
     ca_file, chain, key = tls_files

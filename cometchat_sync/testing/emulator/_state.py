@@ -1564,7 +1564,7 @@ class State:
             self._changed()
             return outbox
 
-    def unregister(self, session: Session, *, presence: bool = True) -> Outbox:
+    def unregister(self, session: Session) -> Outbox:
         """Forget a socket (idempotent); ``offline`` presence when it was the user's last."""
         with self.lock:
             session.closed = True
@@ -1576,8 +1576,7 @@ class State:
             outbox: Outbox = []
             if not sessions:
                 del self.sockets[session.uid]
-                if presence:
-                    outbox = self._presence(session, "offline")
+                outbox = self._presence(session, "offline")
             self._changed()
             return outbox
 
@@ -1645,14 +1644,13 @@ class State:
         out["body"] = body
         return [(self._sessions_of([*targets, session.uid], exclude=session), json.dumps(out))]
 
-    def drop_all_sessions(self) -> list[Session]:
+    def drop_all_sessions(self) -> None:
         """On stop: forget every socket without presence; users go offline."""
         with self.lock:
-            found = [s for sessions in self.sockets.values() for s in sessions]
             t = now_s()
-            for s in found:
-                s.closed = True
-                self.users[s.uid].last_active_at = t
+            for sessions in self.sockets.values():
+                for s in sessions:
+                    s.closed = True
+                    self.users[s.uid].last_active_at = t
             self.sockets.clear()
             self._changed()
-            return found
