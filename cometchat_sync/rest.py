@@ -12,6 +12,7 @@ import errno
 import json
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Mapping
 from typing import Any, Optional
@@ -39,32 +40,39 @@ _UNREACHABLE_ERRNOS = frozenset(
 )
 
 
-def classify_network_error(exc: BaseException) -> bool:
-    """True when ``exc`` (or its cause chain) means the network or host is unreachable:
-    name resolution failed, no route, or the TCP connect timed out."""
-    seen: set[int] = set()
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (causes, contexts, urllib3 ``reason``s)."""
+    found: list[BaseException] = []
     current: Optional[BaseException] = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        candidates = (
+            current.__cause__,
+            current.__context__,
+            current.args[0] if current.args else None,
+            getattr(current, "reason", None),
+        )
+        current = next((c for c in candidates if isinstance(c, BaseException)), None)
+    return found
+
+
+def classify_network_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) means the network or host is unreachable:
+    name resolution failed, no route, or the TCP connect timed out."""
+    for current in _chain(exc):
         if isinstance(current, (socket.gaierror, requests.exceptions.ConnectTimeout)):
             return True
         if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
             return True
-        if isinstance(current, (socket.timeout, TimeoutError)) and not isinstance(
-            current, CometChatException
-        ):
+        if type(current).__name__ in ("NameResolutionError", "ConnectTimeoutError"):
             return True
-        text = type(current).__name__
-        if text == "NameResolutionError":
-            return True
-        nested = current.args[0] if current.args else None
-        current = (
-            current.__cause__
-            or current.__context__
-            or (nested if isinstance(nested, BaseException) else None)
-            or getattr(current, "reason", None)
-        )
     return False
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    return any(isinstance(current, ssl.SSLError) for current in _chain(exc)) or isinstance(
+        exc, requests.exceptions.SSLError
+    )
 
 
 class RestResponse:
@@ -93,9 +101,8 @@ class RestClient:
         self._resource = resource
         self._timeout = (min(connect_timeout, timeout), timeout)
         self._session = requests.Session()
-        self._session.trust_env = True
-        if ca_bundle:
-            self._session.verify = ca_bundle
+        # Passed on every request: a session-level value would lose to REQUESTS_CA_BUNDLE.
+        self._verify: Any = ca_bundle or True
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -105,9 +112,7 @@ class RestClient:
     def reset(self) -> None:
         """Drop pooled connections (after ``fork()``: never reuse the parent's sockets)."""
         with self._lock:
-            old = self._session
             self._session = requests.Session()
-            self._session.verify = old.verify
         # The parent's pooled sockets are simply forgotten; closing them here could send
         # TLS close-notify on the parent's connections.
 
@@ -138,7 +143,13 @@ class RestClient:
         log.debug("%s /%s", method, path)
         try:
             response = self._session.request(
-                method, url, headers=headers, data=data, params=params, timeout=self._timeout
+                method,
+                url,
+                headers=headers,
+                data=data,
+                params=params,
+                timeout=self._timeout,
+                verify=self._verify,
             )
             content = response.content
         except requests.exceptions.ReadTimeout as exc:
@@ -146,6 +157,12 @@ class RestClient:
                 f"The server did not answer {method} /{path} within {self._timeout[1]} s."
             ) from exc
         except requests.exceptions.RequestException as exc:
+            if _is_tls_error(exc):
+                raise CometChatException(
+                    ErrorCode.FAILED_TO_FETCH,
+                    "The TLS handshake failed: the server's certificate is not trusted "
+                    "(see AppSettingsBuilder.set_ca_bundle).",
+                ) from exc
             if classify_network_error(exc):
                 raise CometChatException(
                     ErrorCode.NO_INTERNET,

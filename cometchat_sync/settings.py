@@ -200,12 +200,14 @@ class AppSettingsBuilder:
     # -- session -------------------------------------------------------------------------
 
     def set_session_dir(self, path: Union[str, os.PathLike[str]]) -> AppSettingsBuilder:
-        """Keep the session file under ``path`` instead of the platform's user data folder."""
-        return self._set(session_dir=os.fspath(path))
+        """Keep the session file under ``path`` instead of the platform's user data folder
+        (replaces an earlier ``set_session_store``)."""
+        return self._set(session_dir=os.fspath(path), session_store=None)
 
     def set_session_store(self, store: SessionStore) -> AppSettingsBuilder:
-        """Use ``store`` (e.g. ``MemorySessionStore``) to keep the logged-in session."""
-        return self._set(session_store=store)
+        """Use ``store`` (e.g. ``MemorySessionStore``) to keep the logged-in session
+        (replaces an earlier ``set_session_dir``)."""
+        return self._set(session_store=store, session_dir=None)
 
     # -- timings (seconds) -----------------------------------------------------------------
 
