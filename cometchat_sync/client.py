@@ -155,7 +155,7 @@ class CometChatClient(Messaging):
         user = self._session.uid if self._session else None
         return (
             f"CometChatClient(app_id={self._app_id!r}, user={user!r}, "
-            f"status={self.get_connection_status().value!r})"
+            f"status={self._connection.status.value!r})"
         )
 
     def __enter__(self) -> CometChatClient:
@@ -325,6 +325,7 @@ class CometChatClient(Messaging):
 
     def get_connection_status(self) -> ConnectionStatus:
         """``"connecting"``, ``"connected"``, ``"disconnected"`` or ``"featureThrottled"``."""
+        self._check_fork()
         return self._connection.status
 
     @property
@@ -335,11 +336,13 @@ class CometChatClient(Messaging):
     def wait_until_connected(self, timeout: float) -> None:
         """Block until the link is connected (e.g. after ``login`` in auto mode, or while
         it reconnects). Raises ``CometChatTimeoutError`` when ``timeout`` runs out."""
+        self._check_fork()
         self._connection.wait_for(ConnectionStatus.CONNECTED, timeout)
 
     def wait_until_disconnected(self, timeout: float) -> None:
         """Block until the link is disconnected. Raises ``CometChatTimeoutError`` when
         ``timeout`` runs out."""
+        self._check_fork()
         self._connection.wait_for(ConnectionStatus.DISCONNECTED, timeout)
 
     def connect(self, timeout: Optional[float] = None) -> None:
@@ -459,6 +462,7 @@ class CometChatClient(Messaging):
         body: Optional[dict[str, Any]] = None,
         params: Optional[dict[str, Any]] = None,
     ) -> RestResponse:
+        self._check_fork()
         session = self._session
         if session is None:
             raise NotLoggedInError()
@@ -480,6 +484,7 @@ class CometChatClient(Messaging):
             raise
 
     def _socket_send(self, frame: dict[str, Any]) -> None:
+        self._check_fork()
         session = self._session
         if session is None:
             raise NotLoggedInError()

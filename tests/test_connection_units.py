@@ -721,6 +721,26 @@ def test_next_attempt_ends_on_stop_reader_and_a_new_request_skips_the_delay() ->
     finish(lc, work[1])
 
 
+def test_an_explicit_connect_skips_an_automatic_reconnect_wait_but_an_auto_request_does_not():
+    lc, _calls = new_lifecycle()
+    results: list[Optional[tuple[int, Dial]]] = []
+    lc.request(fail_fast=False)
+    epoch, dial = attempt(lc)
+    lc.failed(epoch, err(), fatal=False)  # still wanted: the reader backs off
+    finish(lc, dial)
+    t = threading.Thread(target=lambda: results.append(lc.next_attempt(3600.0)))
+    t.start()
+    lc.request(fail_fast=False)  # e.g. a foreground event: the backoff still applies
+    t.join(0.3)
+    assert t.is_alive(), "an automatic request must not bypass the backoff"
+    lc.request(fail_fast=True)  # connect(): the app asks for a link now
+    t.join(WAIT)
+    assert not t.is_alive(), "connect() did not skip the backoff wait"
+    work = results[-1]
+    assert work is not None
+    finish(lc, work[1])
+
+
 # -- the manager's keepalive tick ------------------------------------------------------------------
 
 
@@ -886,12 +906,6 @@ def test_a_link_the_server_drops_before_any_pong_counts_as_a_failure() -> None:
     assert backoff.failures == 1
 
 
-@pytest.mark.xfail(
-    reason="reader.py Reader._attempt counts every end of a link as a backoff failure "
-    "(next_delay(unreachable=False) after _read), even when the app ended it with "
-    "disconnect()/close(); short manual-mode sessions inflate the next real reconnect delay",
-    strict=True,
-)
 def test_a_link_the_app_disconnects_does_not_count_as_a_failure() -> None:
     backoff = run_one_link(lambda lc, _link: lc.drop(DisconnectReason.USER))
     assert backoff.failures == 0

@@ -395,11 +395,6 @@ client.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()")
-@pytest.mark.xfail(
-    reason="client.py wait_until_connected() does not call _check_fork(), so in a forked "
-    "child it never triggers the lazy reconnect and times out (status stays disconnected)",
-    strict=True,
-)
 def test_fork_child_whose_first_call_is_wait_until_connected_reconnects(
     run_script: Callable[..., Script], emulator: Emulator
 ) -> None:

@@ -131,8 +131,8 @@ class Lifecycle:
         (an explicit ``connect()``); otherwise attempts go on with backoff."""
         with self.lock:
             self.stopping = False
-            if not self.want:
-                self._requests += 1
+            if not self.want or fail_fast:
+                self._requests += 1  # a new wish, or an explicit connect(): skip any wait
             self.want = True
             if self.status is ConnectionStatus.DISCONNECTED:
                 self.fail_fast = fail_fast
@@ -242,12 +242,13 @@ class Lifecycle:
             self.cond.notify_all()
             return self.want
 
-    def lost(self, state: LinkState, error: CometChatException, *, fatal: bool) -> None:
+    def lost(self, state: LinkState, error: CometChatException, *, fatal: bool) -> bool:
         """The socket of ``state`` ended. Reconnection follows if the link is still wanted
-        and the app is in the foreground."""
+        and the app is in the foreground. False when the loss was expected (the app or the
+        SDK had already dropped the link), so it is no failure."""
         with self.lock:
             if self.current is not state:
-                return
+                return False
             self.current = None
             reason = DisconnectReason.LINK_LOST
             if fatal:
@@ -258,6 +259,7 @@ class Lifecycle:
                 self.want = False
             self.fail_fast = False
             self._change(ConnectionStatus.DISCONNECTED, reason, error)
+            return True
 
     def pong(self, state: LinkState) -> bool:
         """A pong arrived on ``state``; True when it is that socket's first one."""

@@ -130,9 +130,10 @@ class Reader:
             return 0.0
         self._on_connected(state)
         error, fatal = self._read(state)
-        self._lc.lost(state, error, fatal=fatal)
+        unexpected = self._lc.lost(state, error, fatal=fatal)
         state.link.shutdown()
-        return self._backoff.next_delay(unreachable=False)
+        # A link the app (or the SDK) ended on purpose is no failure: no backoff grows.
+        return self._backoff.next_delay(unreachable=False) if unexpected else 0.0
 
     def _open(self, dial: Dial) -> Link:
         frame = self._auth_frame()
