@@ -514,7 +514,13 @@ class CometChatClient(Messaging):
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
+        self._typing_lock = threading.Lock()
         self._login_busy = False
+        self._connection_listeners.after_fork()
+        self._login_listeners.after_fork()
+        for registry in self._families.values():
+            registry.after_fork()
+        self._ledger.after_fork()
         self._connection.after_fork_in_child()
         self._dispatcher.forget()
         self._rest.reset()

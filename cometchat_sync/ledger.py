@@ -57,6 +57,10 @@ class MessageLedger:
             self._order.clear()
             self._sent_here.clear()
 
+    def after_fork(self) -> None:
+        """In a forked child: a new lock (another thread may have held the old one)."""
+        self._lock = threading.Lock()
+
     def conversations(self) -> list[Conversation]:
         """A snapshot of the conversations to catch up, each with its current watermark."""
         with self._lock:

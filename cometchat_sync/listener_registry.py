@@ -56,6 +56,10 @@ class ListenerRegistry(Generic[L]):
                 del listeners[listener_id]
                 self._listeners = listeners
 
+    def after_fork(self) -> None:
+        """In a forked child: a new lock (another thread may have held the old one)."""
+        self._lock = threading.Lock()
+
     def __len__(self) -> int:
         return len(self._listeners)
 

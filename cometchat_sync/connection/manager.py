@@ -66,12 +66,10 @@ class Connection:
         self._logged_in = logged_in
         self._on_frame = on_frame
         self._clock = clock
-        self._lc = Lifecycle(on_change=on_change, on_error=on_error, clock=clock)
-        self._backoff = Backoff(
-            settings.reconnect_backoff_base,
-            settings.reconnect_backoff_cap,
-            settings.probe_interval,
-        )
+        self._on_change = on_change
+        self._on_error = on_error
+        self._lc = self._new_lifecycle()
+        self._backoff = self._new_backoff()
         self._suffix = thread_suffix
         self._timer = Timer(lambda: f"cometchat-timer-{thread_suffix()}", clock)
         self._reader = Reader(
@@ -268,16 +266,23 @@ class Connection:
 
     def after_fork_in_child(self) -> None:
         """Forget the parent's socket and threads without touching the parent's link."""
-        old = self._lc
-        self._lc = Lifecycle(on_change=old._on_change, on_error=old._on_error, clock=self._clock)
-        self._lc.app_state = old.app_state
-        self._reader._lc = self._lc
-        self._reader.forget()
+        app_state = self._lc.app_state
+        self._lc = self._new_lifecycle()
+        self._lc.app_state = app_state
+        self._backoff = self._new_backoff()
+        self._reader.rebind(self._lc, self._backoff)
         self._timer = Timer(lambda: f"cometchat-timer-{self._suffix()}", self._clock)
         # The inherited socket object is dropped unclosed: closing or shutting it down here
         # could send a FIN or a close frame on the parent's connection.
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _new_lifecycle(self) -> Lifecycle:
+        return Lifecycle(on_change=self._on_change, on_error=self._on_error, clock=self._clock)
+
+    def _new_backoff(self) -> Backoff:
+        s = self._settings
+        return Backoff(s.reconnect_backoff_base, s.reconnect_backoff_cap, s.probe_interval)
 
     def _want(self, *, fail_fast: bool) -> None:
         self._lc.request(fail_fast=fail_fast)

@@ -156,7 +156,7 @@ class Emulator:
                     if isinstance(pair_end, socket.socket):
                         pair_end.close()
             with self._closers_lock:
-                closers = list(self._closers)
+                closers, self._closers = self._closers, set()
             for thread in closers:
                 thread.join(1.0)
             for thread in stragglers:
@@ -273,12 +273,11 @@ class Emulator:
             except Exception as exc:
                 log.debug("closing a socket failed: %r", exc)
                 abort_socket(getattr(conn, "socket", None))
-            finally:
-                with self._closers_lock:
-                    self._closers.discard(threading.current_thread())
 
         thread = threading.Thread(target=run, name="cometchat-emulator-close", daemon=True)
         with self._closers_lock:
+            # Kept until stop() joins them, so none is still winding down after stop().
+            self._closers = {t for t in self._closers if t.is_alive()}
             self._closers.add(thread)
         thread.start()
 

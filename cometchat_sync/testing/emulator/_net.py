@@ -62,7 +62,10 @@ class Listener:
         self._serve = serve
         self._ssl = ssl_context
         self._lock = threading.Lock()
-        self._conns: dict[threading.Thread, socket.socket] = {}
+        self._conns: dict[threading.Thread, socket.socket] = {}  # live connections
+        # Every connection thread until it has exited (a thread drops its socket from _conns
+        # before it ends, so stop() must join these, not just those in _conns).
+        self._threads: set[threading.Thread] = set()
         self._stopping = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(
@@ -105,6 +108,8 @@ class Listener:
             thread = threading.Thread(
                 target=self._run, args=(conn, addr), name=f"{self.name}-conn", daemon=True
             )
+            self._threads = {t for t in self._threads if t.is_alive()}
+            self._threads.add(thread)
             self._conns[thread] = conn
             thread.start()
 
@@ -141,6 +146,7 @@ class Listener:
         with self._lock:
             self._stopping = True
             conns = dict(self._conns)
+            threads = set(self._threads)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
         self._thread.join(deadline_s)
@@ -150,7 +156,7 @@ class Listener:
             abort_socket(sock)
         end = time.monotonic() + deadline_s
         stragglers: list[threading.Thread] = []
-        for thread in conns:
+        for thread in threads:
             thread.join(max(0.0, end - time.monotonic()))
             if thread.is_alive():
                 stragglers.append(thread)
