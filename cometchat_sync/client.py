@@ -622,9 +622,13 @@ class CometChatClient(Messaging):
                         params={"id": after, "affix": "append", "per_page": _CATCH_UP_PAGE},
                     ).data
                 except CometChatException as exc:
-                    log.warning("catching up %s failed (%s); next reconnect retries",
-                                conversation.path, exc.code)
-                    return
+                    if exc.code in _NETWORK_CODES:
+                        log.warning("catch-up stopped (%s); the next reconnect retries", exc.code)
+                        return
+                    # This conversation cannot be read now (e.g. the user left the group):
+                    # the others still are.
+                    log.info("catch-up skipped %s (%s)", conversation.path, exc.code)
+                    break
                 items = [item for item in page if isinstance(item, dict)] if isinstance(
                     page, list
                 ) else []
@@ -643,6 +647,9 @@ _STATUS_METHODS = {
     ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
 }
 _CATCH_UP_PAGE = 100
+_NETWORK_CODES = frozenset(
+    {ErrorCode.NO_INTERNET, ErrorCode.FAILED_TO_FETCH, ErrorCode.TIMEOUT, ErrorCode.NOT_LOGGED_IN}
+)
 
 
 def _int_id(item: dict[str, Any]) -> int:
