@@ -352,8 +352,8 @@ def test_fork_child_reconnects_lazily_and_leaves_the_parent_link_alone(
 ) -> None:
     script = run_script(FORK, CC_CHILD_EXIT=child_exit)
     script.expect("PARENT_CONNECTED")
-    assert emulator.auth_count(UID) == 1
-
+    # (No auth count here: the script forks right after saying so, and the child may
+    # already have connected. The totals below tell the parent never re-authenticated.)
     child = script.expect("CHILD_CONNECTED")
     assert child == f"True {UID} connecting,connected connected", script.output()
     # Both processes hold an authenticated socket now.
