@@ -213,7 +213,7 @@ class CometChatClient(Messaging):
             self._login_busy = True
         try:
             if current is not None:
-                self.logout()
+                self._logout_before_switching()
             user = self._login(uid, auth_key, auth_token)
         except CometChatException as exc:
             self._emit_login("on_login_failure", (exc,))
@@ -305,6 +305,14 @@ class CometChatClient(Messaging):
         self._dispatcher.stop(1.0)
         if error is not None:
             raise error
+
+    def _logout_before_switching(self) -> None:
+        """Another user logs in: the stored one goes first. The local session is cleared
+        even if the server could not be told; that must not stop the new login."""
+        try:
+            self.logout()
+        except CometChatException as exc:
+            log.warning("logging the previous user out failed on the server (%s)", exc.code)
 
     def _forget_session(self, reason: DisconnectReason) -> None:
         with self._lock:
