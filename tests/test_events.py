@@ -297,6 +297,20 @@ def test_receipts_to_all_only_from_a_server_frame(pair, emulator):
     )
 
 
+def test_group_receipts_reach_the_sender(pair):
+    a, b = pair
+    a.client.create_group(Group("g-receipts", "Receipts"))
+    b.client.join_group("g-receipts")
+    sent = a.client.send_message(TextMessage("g-receipts", "to the group", receiver_type="group"))
+    msg = b.wait_text("to the group")
+    assert msg.receiver_type == "group" and msg.receiver_uid == "g-receipts"
+    b.client.mark_as_read(msg)
+    read = a.first(a.messages.log, "on_messages_read")
+    assert (read.message_id, read.receipt_type, read.sender.uid) == (sent.id, "read", B)
+    assert (read.receiver_id, read.receiver_type) == ("g-receipts", "group")
+    assert isinstance(read.read_at, int)
+
+
 def test_transient_message_received(pair):
     a, b = pair
     a.client.send_transient_message(TransientMessage(B, data={"live": "reaction", "n": 3}))
@@ -593,6 +607,19 @@ def test_login_failure(side, emulator, uid, key_ok, code):
     assert a.client.get_logged_in_user() is None
 
 
+def test_logout_failure_still_clears_the_session(side, emulator):
+    a = side(A)
+    emulator.fail_next_request("ERR_MISSION_FAILED", 500)
+    with pytest.raises(CometChatException) as info:
+        a.client.logout()
+    assert info.value.code == "ERR_MISSION_FAILED"
+    error = a.first(a.logins.log, "on_logout_failure")
+    assert error.code == "ERR_MISSION_FAILED"
+    assert a.logins.log.names() == ["on_login_success", "on_logout_failure"]
+    assert a.client.get_logged_in_user() is None
+    assert emulator.wait_for_sockets(A, 0)
+
+
 # -- dispatch -----------------------------------------------------------------------------------
 
 
@@ -807,6 +834,26 @@ def test_no_message_lost_or_doubled_across_a_dead_link(side, emulator, proxied):
     assert got[-1].sender_uid == C
     b.messages.log.calls[:] = [c for c in b.messages.log.calls if c[1][0].sender_uid == A]
     check_exactly_once(b, sent)
+
+
+def test_catch_up_pages_through_a_long_outage(side, emulator, proxied):
+    a = side(A)
+    b = side(B)
+    emulator.send_message(A, B, "m-000", resource=a.client.resource)
+    b.wait_text("m-000")
+    proxied.refuse()
+    assert emulator.close_sockets(B, 1011) == 1
+    assert b.conn.wait_for_status("disconnected", WAIT)
+    # 250 messages: three catch-up pages of at most 100
+    missed = [
+        emulator.send_message(A, B, f"m-{i:03d}", resource=a.client.resource) for i in range(1, 251)
+    ]
+    proxied.pass_through()
+    assert b.messages.log.wait_for_count("on_text_message_received", 251, 15)
+    barrier(emulator, b)
+    got = [m for m in b.received() if m.sender_uid == A]
+    assert [m.text for m in got] == [f"m-{i:03d}" for i in range(251)]
+    assert [m.id for m in got[1:]] == [int(m["id"]) for m in missed]
 
 
 def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator, proxied):

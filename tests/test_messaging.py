@@ -103,6 +103,19 @@ def test_send_custom_message(a):
     assert sent.custom_data == {"q": "tea?", "options": ["yes", "no"]}
 
 
+@pytest.mark.xfail(
+    reason="messaging.py send_message always POSTs to 'messages' with parentId in the body; "
+    "thread replies go to POST messages/{parentId}/thread (protocol 1.5), so the reply is "
+    "stored as a top-level message",
+    strict=True,
+)
+def test_send_thread_reply(a):
+    parent = a.send_message(TextMessage(B, "parent"))
+    reply = a.send_message(TextMessage(B, "reply", parent_id=parent.id))
+    assert reply.parent_id == parent.id
+    assert a.get_message(parent.id).reply_count == 1
+
+
 def test_message_ids_increase(a):
     ids = [a.send_message(TextMessage(B, f"n{i}")).id for i in range(5)]
     assert ids == sorted(set(ids))
@@ -206,6 +219,15 @@ def test_edit_own_message(a):
     assert edited.id == sent.id and edited.text == "color"
     assert edited.edited_by == A and isinstance(edited.edited_at, int)
     assert a.get_message(sent.id).text == "color"
+
+
+def test_edit_custom_message(a):
+    sent = a.send_message(CustomMessage(B, "score", {"home": 0, "away": 0}))
+    sent.custom_data = {"home": 1, "away": 0}
+    edited = a.edit_message(sent)
+    assert type(edited) is CustomMessage
+    assert edited.id == sent.id and edited.custom_data == {"home": 1, "away": 0}
+    assert isinstance(edited.edited_at, int)
 
 
 def test_edit_someone_elses_message_is_refused(a, b):
