@@ -503,6 +503,9 @@ class CometChatClient(Messaging):
     def _note_sent(self, message: BaseMessage) -> None:
         self._ledger.note_sent(message)
 
+    def _note_own_action(self, message_id: int, action: str) -> None:
+        self._ledger.note_own_action(message_id, action)
+
     # -- shutdown ------------------------------------------------------------------------------
 
     def close(self, timeout: float = 2.0) -> None:

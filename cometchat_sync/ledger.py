@@ -17,7 +17,7 @@ import collections
 import threading
 from typing import Optional
 
-from .models import BaseMessage
+from .models import Action, BaseMessage
 
 __all__ = ["Conversation", "MessageLedger"]
 
@@ -47,6 +47,7 @@ class MessageLedger:
         self._delivered: set[int] = set()
         self._order: collections.deque[int] = collections.deque()
         self._sent_here: set[int] = set()
+        self._own_actions: set[tuple[int, str]] = set()
 
     def reset(self, own_uid: Optional[str]) -> None:
         """Forget everything (a new user logged in, or the user logged out)."""
@@ -56,6 +57,7 @@ class MessageLedger:
             self._delivered.clear()
             self._order.clear()
             self._sent_here.clear()
+            self._own_actions.clear()
 
     def after_fork(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
@@ -73,7 +75,7 @@ class MessageLedger:
         if mid <= 0:
             return True
         with self._lock:
-            if mid in self._delivered or mid in self._sent_here:
+            if mid in self._delivered or mid in self._sent_here or self._is_own_action(message):
                 return False
             self._remember(mid)
             self._follow(message, mid)
@@ -90,6 +92,25 @@ class MessageLedger:
             if len(self._sent_here) > self._max_ids:
                 self._sent_here.discard(min(self._sent_here))
             self._follow(message, mid - 1)
+
+    def note_own_action(self, message_id: int, action: str) -> None:
+        """This client edits or deletes ``message_id``: the server's ``action`` message about
+        it (an echo, dropped live by its resource stamp) is not delivered on catch-up."""
+        with self._lock:
+            self._own_actions.add((message_id, action))
+            if len(self._own_actions) > self._max_ids:
+                self._own_actions.discard(min(self._own_actions))
+
+    def _is_own_action(self, message: BaseMessage) -> bool:
+        if not self._own_actions or not isinstance(message, Action):
+            return False
+        target = message.actioned_on
+        by = message.actioned_by
+        return (
+            isinstance(target, BaseMessage)
+            and getattr(by, "uid", None) == self._own_uid
+            and (target.id, message.action) in self._own_actions
+        )
 
     def _remember(self, mid: int) -> None:
         self._delivered.add(mid)

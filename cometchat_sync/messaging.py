@@ -57,6 +57,9 @@ class Messaging:
     def _note_sent(self, message: BaseMessage) -> None:
         raise NotImplementedError
 
+    def _note_own_action(self, message_id: int, action: str) -> None:
+        raise NotImplementedError
+
     # -- messages over REST ---------------------------------------------------------------
 
     def send_message(self, message: BaseMessage) -> BaseMessage:
@@ -67,19 +70,28 @@ class Messaging:
                 ErrorCode.INVALID_PARAMETER,
                 "send_message() takes a TextMessage, MediaMessage or CustomMessage.",
             )
-        sent = _message(self._client_call("POST", "messages", body=message.to_send_json()))
+        # A reply goes to its parent's thread (protocol §1.5).
+        path = "messages" if not message.parent_id else f"messages/{message.parent_id}/thread"
+        sent = _message(self._client_call("POST", path, body=message.to_send_json()))
         self._note_sent(sent)
         return sent
 
     def edit_message(self, message: BaseMessage) -> BaseMessage:
-        """Replace the text/data of a message this user sent (``message.id`` must be set)."""
-        mid = _message_id(message.id if isinstance(message, BaseMessage) else message)
-        body = message.to_send_json()
-        return _message(self._client_call("PUT", f"messages/{mid}", body=body))
+        """Replace the text/data of a message this user sent (``message.id`` must be set);
+        return the edited message."""
+        if not isinstance(message, BaseMessage) or not message.category:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                "edit_message() takes the edited TextMessage, MediaMessage or CustomMessage.",
+            )
+        mid = _message_id(message.id)
+        self._note_own_action(mid, "edited")
+        return _message(self._client_call("PUT", f"messages/{mid}", body=message.to_send_json()))
 
     def delete_message(self, message_id: int) -> BaseMessage:
         """Delete a message; return it with ``deleted_at``/``deleted_by`` set."""
         mid = _message_id(message_id)
+        self._note_own_action(mid, "deleted")
         return _message(self._client_call("DELETE", f"messages/{mid}"))
 
     def get_message(self, message_id: int) -> BaseMessage:
@@ -102,11 +114,7 @@ class Messaging:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "Give before_id or after_id, not both."
             )
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_PAGE:
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER, f"limit must be an int from 1 to {_MAX_PAGE}."
-            )
-        params: dict[str, Any] = {"per_page": limit}
+        params: dict[str, Any] = {"per_page": _limit(limit)}
         if before_id is not None:
             params.update(id=_message_id(before_id), affix="prepend")
         elif after_id is not None:
@@ -160,9 +168,9 @@ class Messaging:
         self._client_call("DELETE", f"groups/{_id(guid, 'guid')}/members")
 
     def get_group_members(self, guid: str, limit: int = 100) -> list[GroupMember]:
-        data = self._client_call(
-            "GET", f"groups/{_id(guid, 'guid')}/members", params={"per_page": limit}
-        ).data
+        """The members of a group (at most ``limit``, up to 100), with their scopes."""
+        params = {"per_page": _limit(limit)}
+        data = self._client_call("GET", f"groups/{_id(guid, 'guid')}/members", params=params).data
         items = data if isinstance(data, list) else []
         return [GroupMember.from_json(item) for item in items if isinstance(item, dict)]
 
@@ -227,7 +235,9 @@ class Messaging:
             "receiverType": _receiver_type(receiver_type),
             "type": call_type,
         }
-        return _call(self._client_call("POST", "calls", body=body))
+        call = _call(self._client_call("POST", "calls", body=body))
+        self._note_sent(call)
+        return call
 
     def accept_call(self, session_id: str) -> Call:
         return self._call_status(session_id, "ongoing")
@@ -246,7 +256,9 @@ class Messaging:
 
     def _call_status(self, session_id: str, status: str) -> Call:
         path = f"calls/{_id(session_id, 'session id')}"
-        return _call(self._client_call("PUT", path, body={"status": status}))
+        call = _call(self._client_call("PUT", path, body={"status": status}))
+        self._note_sent(call)
+        return call
 
     # -- events over the socket ----------------------------------------------------------------
 
@@ -349,6 +361,14 @@ def _message_id(value: object, *, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
         raise CometChatException(
             ErrorCode.INVALID_PARAMETER, "A message id is a positive int (send the message first)."
+        )
+    return value
+
+
+def _limit(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_PAGE:
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, f"limit must be an int from 1 to {_MAX_PAGE}."
         )
     return value
 

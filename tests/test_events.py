@@ -975,11 +975,6 @@ def test_catch_up_does_not_echo_a_message_this_client_sent_while_down(side, emul
     assert b.messages.texts() == ["direct", "live-after"]
 
 
-@pytest.mark.xfail(
-    reason="catch-up echoes this client's own call: initiate_call/_call_status never "
-    "_note_sent() the returned Call, and _catch_up routes history with no own resource",
-    strict=True,
-)
 def test_catch_up_does_not_echo_a_call_this_client_started_while_down(side, emulator, proxied):
     a = side(A)
     b = side(B)
@@ -987,11 +982,6 @@ def test_catch_up_does_not_echo_a_call_this_client_started_while_down(side, emul
     assert b.calls.log.names() == []  # live, the echo of b's own call is dropped
 
 
-@pytest.mark.xfail(
-    reason="catch-up echoes this client's own edit: the edited action's id is never noted "
-    "in the ledger and _catch_up routes history with no own resource",
-    strict=True,
-)
 def test_catch_up_does_not_echo_an_edit_this_client_made_while_down(side, emulator, proxied):
     a = side(A)
     b = side(B)

@@ -103,12 +103,6 @@ def test_send_custom_message(a):
     assert sent.custom_data == {"q": "tea?", "options": ["yes", "no"]}
 
 
-@pytest.mark.xfail(
-    reason="messaging.py send_message always POSTs to 'messages' with parentId in the body; "
-    "thread replies go to POST messages/{parentId}/thread (protocol 1.5), so the reply is "
-    "stored as a top-level message",
-    strict=True,
-)
 def test_send_thread_reply(a):
     parent = a.send_message(TextMessage(B, "parent"))
     reply = a.send_message(TextMessage(B, "reply", parent_id=parent.id))
@@ -545,21 +539,11 @@ def test_invalid_arguments_are_refused_locally(a, emulator, name):
     assert [f for f in emulator.frames_from(A)[frames:] if f.get("action") != "ping"] == []
 
 
-@pytest.mark.xfail(
-    reason="messaging.py edit_message: a non-message argument passes the id check and then "
-    "hits message.to_send_json(), raising AttributeError instead of CometChatException",
-    strict=True,
-)
 def test_edit_message_with_a_bare_id_is_refused(a):
     sent = a.send_message(TextMessage(B, "x"))
     raises_code("ERR_INVALID_PARAMETER", a.edit_message, sent.id)
 
 
-@pytest.mark.xfail(
-    reason="messaging.py get_group_members does not validate limit (fetch_messages does): "
-    "limit=0 is sent as per_page=0 and silently answered with one member",
-    strict=True,
-)
 def test_group_members_limit_is_validated(a, emulator):
     a.create_group(Group("limits", "Limits"))
     requests = emulator.request_count()
