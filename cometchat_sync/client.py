@@ -20,18 +20,18 @@ import ssl
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 from ._version import __version__
 from .auth_frame import build_auth_frame
 from .connection.manager import Connection
 from .connection.state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
 from .connection.transport import Transport, WebSocketTransport
-from .dispatch import Dispatcher, Executor
+from .delivery import Delivery
+from .dispatch import Executor
 from .endpoints import Endpoints
 from .errors import CometChatException, ErrorCode, NotLoggedInError
-from .ledger import MessageLedger
-from .listener_registry import ErrorHook, ListenerRegistry
+from .listener_registry import ErrorHook
 from .listeners import (
     CallListener,
     ConnectionListener,
@@ -43,7 +43,6 @@ from .listeners import (
 from .messaging import Messaging
 from .models import BaseMessage, User
 from .rest import RestClient, RestResponse
-from .router import Event, route
 from .session import FileSessionStore, Session, SessionStore, new_resource_id
 from .settings import AppSettings, AppSettingsBuilder
 
@@ -101,18 +100,10 @@ class CometChatClient(Messaging):
         self._session: Optional[Session] = self._store.load()
         self._pid = os.getpid()
 
-        self._connection_listeners = ListenerRegistry(ConnectionListener, "connection")
-        self._login_listeners = ListenerRegistry(LoginListener, "login")
-        self._families: dict[str, ListenerRegistry[Any]] = {
-            "message": ListenerRegistry(MessageListener, "message"),
-            "user": ListenerRegistry(UserListener, "user"),
-            "group": ListenerRegistry(GroupListener, "group"),
-            "call": ListenerRegistry(CallListener, "call"),
-        }
-        self._listener_error_hook: Optional[ErrorHook] = None
-        self._executor: Optional[Executor] = None
-        self._dispatcher = Dispatcher(lambda: f"cometchat-dispatch-{self._thread_suffix()}")
-        self._ledger = MessageLedger(self._session.uid if self._session else None)
+        self._delivery = Delivery(
+            lambda: f"cometchat-dispatch-{self._thread_suffix()}",
+            self._session.uid if self._session else None,
+        )
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
 
@@ -272,7 +263,7 @@ class CometChatClient(Messaging):
         self._store.save(session)
         with self._lock:
             self._session = session
-        self._ledger.reset(session.uid)
+        self._delivery.ledger.reset(session.uid)
         log.info("logged in as %s", session.uid)
         return _user_of(session)
 
@@ -302,7 +293,7 @@ class CometChatClient(Messaging):
             self._emit_login("on_logout_success", ())
             log.info("logged out")
         # Listeners hear of the logout first; then the dispatcher ends too.
-        self._dispatcher.stop(1.0)
+        self._delivery.stop(1.0)
         if error is not None:
             raise error
 
@@ -317,7 +308,7 @@ class CometChatClient(Messaging):
     def _forget_session(self, reason: DisconnectReason) -> None:
         with self._lock:
             self._session = None
-        self._ledger.reset(None)
+        self._delivery.ledger.reset(None)
         with self._typing_lock:
             self._typing.clear()
         self._store.clear()
@@ -410,51 +401,51 @@ class CometChatClient(Messaging):
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
         """Register a connection listener; the same id replaces the earlier one."""
-        self._connection_listeners.add(listener_id, listener)
+        self._delivery.connection.add(listener_id, listener)
 
     def remove_connection_listener(self, listener_id: str) -> None:
-        self._connection_listeners.remove(listener_id)
+        self._delivery.connection.remove(listener_id)
 
     def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
-        self._login_listeners.add(listener_id, listener)
+        self._delivery.login.add(listener_id, listener)
 
     def remove_login_listener(self, listener_id: str) -> None:
-        self._login_listeners.remove(listener_id)
+        self._delivery.login.remove(listener_id)
 
     def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
-        self._families["message"].add(listener_id, listener)
+        self._delivery.families["message"].add(listener_id, listener)
 
     def remove_message_listener(self, listener_id: str) -> None:
-        self._families["message"].remove(listener_id)
+        self._delivery.families["message"].remove(listener_id)
 
     def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
-        self._families["user"].add(listener_id, listener)
+        self._delivery.families["user"].add(listener_id, listener)
 
     def remove_user_listener(self, listener_id: str) -> None:
-        self._families["user"].remove(listener_id)
+        self._delivery.families["user"].remove(listener_id)
 
     def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
-        self._families["group"].add(listener_id, listener)
+        self._delivery.families["group"].add(listener_id, listener)
 
     def remove_group_listener(self, listener_id: str) -> None:
-        self._families["group"].remove(listener_id)
+        self._delivery.families["group"].remove(listener_id)
 
     def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
-        self._families["call"].add(listener_id, listener)
+        self._delivery.families["call"].add(listener_id, listener)
 
     def remove_call_listener(self, listener_id: str) -> None:
-        self._families["call"].remove(listener_id)
+        self._delivery.families["call"].remove(listener_id)
 
     def set_callback_executor(self, executor: Optional[Executor]) -> None:
         """Run listener calls through ``executor(callable)`` (e.g. onto a GUI main loop)
         instead of directly on the dispatcher thread. ``None`` restores the default."""
         if executor is not None and not callable(executor):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "executor must be callable.")
-        self._executor = executor
+        self._delivery.executor = executor
 
     def set_listener_error_hook(self, hook: Optional[ErrorHook]) -> None:
         """``hook(exception, listener, method_name)`` is called when a listener raises."""
-        self._listener_error_hook = hook
+        self._delivery.error_hook = hook
 
     # -- REST ----------------------------------------------------------------------------------
 
@@ -501,10 +492,10 @@ class CometChatClient(Messaging):
         self._connection.send(envelope)
 
     def _note_sent(self, message: BaseMessage) -> None:
-        self._ledger.note_sent(message)
+        self._delivery.ledger.note_sent(message)
 
     def _note_own_action(self, message_id: int, action: str) -> None:
-        self._ledger.note_own_action(message_id, action)
+        self._delivery.ledger.note_own_action(message_id, action)
 
     # -- shutdown ------------------------------------------------------------------------------
 
@@ -513,12 +504,12 @@ class CometChatClient(Messaging):
         keep the stored session, as a process that shuts down would. Safe from any thread,
         including inside a listener; a later call starts what it needs again."""
         self._connection.close(DisconnectReason.CLOSED, timeout * 0.6)
-        self._dispatcher.stop(timeout * 0.4)
+        self._delivery.stop(timeout * 0.4)
         self._rest.close()
 
     def threads(self) -> list[threading.Thread]:
         """The SDK threads of this client that are alive (for tests and diagnostics)."""
-        found = [*self._connection.threads(), self._dispatcher.thread]
+        found = [*self._connection.threads(), self._delivery.dispatcher.thread]
         return [t for t in found if t is not None and t.is_alive()]
 
     # -- fork ------------------------------------------------------------------------------------
@@ -527,13 +518,8 @@ class CometChatClient(Messaging):
         self._lock = threading.RLock()
         self._typing_lock = threading.Lock()
         self._login_busy = False
-        self._connection_listeners.after_fork()
-        self._login_listeners.after_fork()
-        for registry in self._families.values():
-            registry.after_fork()
-        self._ledger.after_fork()
+        self._delivery.after_fork()
         self._connection.after_fork_in_child()
-        self._dispatcher.forget()
         self._rest.reset()
 
     def _check_fork(self) -> None:
@@ -569,105 +555,31 @@ class CometChatClient(Messaging):
         ):
             self._connection.start()
 
-    # -- delivery to listeners (all of it runs on the dispatcher thread) ---------------------------
-
-    def _run_user(self, call: Callable[[], None]) -> None:
-        """Run a listener call here, or hand it to the app's executor."""
-        executor = self._executor
-        if executor is None:
-            call()
-        else:
-            executor(call)
-
-    def _emit(self, registry: ListenerRegistry[Any], method: str, args: tuple[Any, ...]) -> None:
-        hook = self._listener_error_hook
-        self._run_user(lambda: registry.emit(method, args, hook))
+    # -- feeding delivery --------------------------------------------------------------------
 
     def _on_state_change(self, change: ConnectionStateChange) -> None:
-        """Lifecycle lock held: queue the listener calls (and, once connected, the catch-up
-        of messages missed while the link was down) in order."""
-        method = _STATUS_METHODS[change.current]
-        registry = self._connection_listeners
-
-        def deliver() -> None:
-            self._emit(registry, "on_state_change", (change,))
-            self._emit(registry, method, ())
-
-        self._dispatcher.submit(deliver)
-        if change.current is ConnectionStatus.CONNECTED:
-            self._dispatcher.submit(self._catch_up)
+        self._delivery.state_change(change, self._catch_up)
 
     def _on_connection_error(self, error: CometChatException) -> None:
-        registry = self._connection_listeners
-        self._dispatcher.submit(lambda: self._emit(registry, "on_connection_error", (error,)))
+        self._delivery.connection_error(error)
 
     def _emit_login(self, method: str, args: tuple[Any, ...]) -> None:
-        registry = self._login_listeners
-        self._dispatcher.submit(lambda: self._emit(registry, method, args))
+        self._delivery.login_event(method, args)
 
     def _on_frame(self, frame: dict[str, Any]) -> None:
-        """Reader thread: route one frame and queue its listener calls."""
         session = self._session
-        events = route(frame, self._resource, own_uid=session.uid if session else None)
-        for event in events:
-            self._dispatcher.submit(lambda e=event: self._deliver_event(e))  # type: ignore[misc]
-
-    def _deliver_event(self, event: Event) -> None:
-        message = event.message
-        if message is not None and not self._ledger.admit(message):
-            return  # already delivered (or sent by this client)
-        self._emit(self._families[event.kind], event.method, event.args)
+        self._delivery.frame(frame, self._resource, session.uid if session else None)
 
     def _catch_up(self) -> None:
-        """Fetch and deliver, in order, what was sent while the link was down."""
         session = self._session
         if session is None:
             return
-        for conversation in self._ledger.conversations():
-            after = conversation.watermark
-            while self._session is session:
-                try:
-                    page = self._client_call(
-                        "GET",
-                        conversation.path,
-                        params={"id": after, "affix": "append", "per_page": _CATCH_UP_PAGE},
-                    ).data
-                except CometChatException as exc:
-                    if exc.code in _NETWORK_CODES:
-                        log.warning("catch-up stopped (%s); the next reconnect retries", exc.code)
-                        return
-                    # This conversation cannot be read now (e.g. the user left the group):
-                    # the others still are.
-                    log.info("catch-up skipped %s (%s)", conversation.path, exc.code)
-                    break
-                items = [item for item in page if isinstance(item, dict)] if isinstance(
-                    page, list
-                ) else []
-                for item in items:
-                    for event in route({"type": "message", "body": item}, "", own_uid=session.uid):
-                        self._deliver_event(event)
-                    after = max(after, _int_id(item))
-                if len(items) < _CATCH_UP_PAGE:
-                    break
 
+        def fetch(path: str, after: int, per_page: int) -> Any:
+            params = {"id": after, "affix": "append", "per_page": per_page}
+            return self._client_call("GET", path, params=params).data
 
-_STATUS_METHODS = {
-    ConnectionStatus.CONNECTING: "on_connecting",
-    ConnectionStatus.CONNECTED: "on_connected",
-    ConnectionStatus.DISCONNECTED: "on_disconnected",
-    ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
-}
-_CATCH_UP_PAGE = 100
-_NETWORK_CODES = frozenset(
-    {ErrorCode.NO_INTERNET, ErrorCode.FAILED_TO_FETCH, ErrorCode.TIMEOUT, ErrorCode.NOT_LOGGED_IN}
-)
-
-
-def _int_id(item: dict[str, Any]) -> int:
-    try:
-        return int(item.get("id", 0))
-    except (TypeError, ValueError):
-        return 0
+        self._delivery.catch_up(fetch, session.uid, lambda: self._session is session)
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -61,18 +61,6 @@ class Dispatcher:
             self._thread = None
             self._items.clear()
 
-    def in_dispatcher(self) -> bool:
-        return threading.current_thread() is self._thread
-
-    def drain(self, timeout: float) -> bool:
-        """Wait until everything queued so far has run; False on timeout. Returns at once
-        when called from the dispatcher thread itself (it cannot wait for itself)."""
-        if self.in_dispatcher():
-            return False
-        done = threading.Event()
-        self.submit(done.set)
-        return done.wait(timeout)
-
     def stop(self, timeout: float = 1.0) -> None:
         """Run what is queued, then end the thread (joined up to ``timeout``; never joined
         from the dispatcher thread itself, so ``logout()`` inside a listener is safe)."""

@@ -861,7 +861,7 @@ def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator
     a = side(A)
     b = side(B, ping_interval=0.3, pong_timeout=0.2)
     rejected: list[int] = []
-    ledger = b.client._ledger  # instrumented only to prove the scenario produced doubles
+    ledger = b.client._delivery.ledger  # instrumented only to prove the scenario produced doubles
     admit = ledger.admit
 
     def counting_admit(message: Any) -> bool:
