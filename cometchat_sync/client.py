@@ -121,7 +121,7 @@ class CometChatClient(Messaging):
             thread_suffix=self._thread_suffix,
             on_change=self._on_state_change,
             on_error=self._on_connection_error,
-            on_frame=self._on_frame,
+            on_frames=self._on_frames,
         )
         _CLIENTS.add(self)
         if self._session is not None and s.auto_establish_socket_connection:
@@ -566,9 +566,9 @@ class CometChatClient(Messaging):
     def _emit_login(self, method: str, args: tuple[Any, ...]) -> None:
         self._delivery.login_event(method, args)
 
-    def _on_frame(self, frame: dict[str, Any]) -> None:
+    def _on_frames(self, frames: list[dict[str, Any]]) -> None:
         session = self._session
-        self._delivery.frame(frame, self._resource, session.uid if session else None)
+        self._delivery.frames(frames, self._resource, session.uid if session else None)
 
     def _catch_up(self) -> None:
         session = self._session

@@ -85,10 +85,23 @@ class Delivery:
     def login_event(self, method: str, args: tuple[Any, ...]) -> None:
         self.dispatcher.submit(lambda: self._emit(self.login, method, args))
 
-    def frame(self, frame: dict[str, Any], own_resource: str, own_uid: Optional[str]) -> None:
-        """Reader thread: route one frame and queue its listener calls."""
-        for event in route(frame, own_resource, own_uid=own_uid):
-            self.dispatcher.submit(lambda e=event: self._deliver(e))  # type: ignore[misc]
+    def frames(
+        self, frames: list[dict[str, Any]], own_resource: str, own_uid: Optional[str]
+    ) -> None:
+        """Reader thread: route frames that arrived together; queue their listener calls as
+        one item (one hand-off per burst, not per frame)."""
+        events = [e for frame in frames for e in route(frame, own_resource, own_uid=own_uid)]
+        if not events:
+            return
+
+        def deliver() -> None:
+            for event in events:
+                try:
+                    self._deliver(event)
+                except Exception:  # the app's executor failed; the next event still goes
+                    log.exception("delivering %s.%s failed", event.kind, event.method)
+
+        self.dispatcher.submit(deliver)
 
     # -- on the dispatcher thread ------------------------------------------------------------
 

@@ -78,6 +78,9 @@ class FakeLink:
     def recv_text(self) -> str:
         raise LinkClosed(1006)
 
+    def buffered(self) -> bool:
+        return False
+
     def shutdown(self) -> None:
         self.shutdowns += 1
         self.dead = True
@@ -757,7 +760,7 @@ def connection() -> Iterator[tuple[Connection, LinkState, FakeLink, FakeClock]]:
         thread_suffix=lambda: "unit",
         on_change=lambda _c: None,
         on_error=lambda _e: None,
-        on_frame=lambda _f: None,
+        on_frames=lambda _f: None,
         clock=clock,
     )
     link = FakeLink()
@@ -884,7 +887,7 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
         url=lambda: "ws://127.0.0.1:9/unused",
         auth_frame=lambda: '{"action":"auth"}',
         on_connected=lambda _state: reading.set(),
-        on_frame=lambda _state, _frame: None,
+        on_frames=lambda _state, _frames: None,
         arm_auth_deadline=lambda _link, _timeout: lambda: None,
     )
     lc.request(fail_fast=True)

@@ -58,13 +58,13 @@ class Connection:
         thread_suffix: Callable[[], str],
         on_change: Callable[[ConnectionStateChange], None],
         on_error: Callable[[CometChatException], None],
-        on_frame: Callable[[dict[str, Any]], None],
+        on_frames: Callable[[list[dict[str, Any]]], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._auto = settings.auto_establish_socket_connection
         self._logged_in = logged_in
-        self._on_frame = on_frame
+        self._on_frames = on_frames
         self._clock = clock
         self._on_change = on_change
         self._on_error = on_error
@@ -81,7 +81,7 @@ class Connection:
             url=url,
             auth_frame=auth_frame,
             on_connected=self._on_connected,
-            on_frame=self._handle_frame,
+            on_frames=self._handle_frames,
             arm_auth_deadline=self._arm_auth_deadline,
         )
 
@@ -318,9 +318,9 @@ class Connection:
             elif not self._auto:
                 self._arm_background_deadline()
 
-    def _handle_frame(self, state: LinkState, frame: dict[str, Any]) -> None:
-        if state.epoch == self._lc.epoch:
-            self._on_frame(frame)
+    def _handle_frames(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
+        if state.epoch == self._lc.epoch:  # frames of an older socket are dropped
+            self._on_frames(frames)
 
     def _arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
         self._timer.schedule("auth", timeout, lambda _late: link.shutdown())

@@ -1,7 +1,10 @@
 """The reader thread: dial with backoff, authenticate, read frames, reconnect while wanted.
 
-It never runs user code: decoded frames go to ``on_frame`` (the client's router, which only
-queues work for the dispatcher), and state changes go through the lifecycle object.
+It never runs user code: decoded frames go to ``on_frames`` (the client's router, which only
+queues work for the dispatcher), and state changes go through the lifecycle object. Frames
+that arrive together are handed over together: the batch ends when the socket's buffer is
+empty (the next read would wait), so a burst costs one hand-off, and a lone frame is handed
+over at once.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ __all__ = ["AuthRejected", "Reader", "is_policy_close"]
 log = logging.getLogger("cometchat_sync.reader")
 
 CLOSE_POLICY = 1008
+_MAX_BATCH = 256
 
 
 def is_policy_close(code: int) -> bool:
@@ -47,7 +51,7 @@ class Reader:
         url: Callable[[], str],
         auth_frame: Callable[[], Optional[str]],
         on_connected: Callable[[LinkState], None],
-        on_frame: Callable[[LinkState, dict[str, Any]], None],
+        on_frames: Callable[[LinkState, list[dict[str, Any]]], None],
         arm_auth_deadline: Callable[[Link, float], Callable[[], None]],
     ) -> None:
         self._name = name
@@ -58,7 +62,7 @@ class Reader:
         self._url = url
         self._auth_frame = auth_frame
         self._on_connected = on_connected
-        self._on_frame = on_frame
+        self._on_frames = on_frames
         self._arm_auth_deadline = arm_auth_deadline
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
@@ -176,11 +180,12 @@ class Reader:
     def _read(self, state: LinkState) -> tuple[CometChatException, bool]:
         link = state.link
         clock = self._lc.clock
-        on_frame = self._on_frame
+        batch: list[dict[str, Any]] = []
         while True:
             try:
                 text = link.recv_text()
             except LinkClosed as exc:
+                self._hand_over(state, batch)  # before the loss is reported
                 if state.dead_error is not None:
                     return state.dead_error, False
                 fatal = is_policy_close(exc.code)
@@ -199,11 +204,19 @@ class Reader:
             if frame.get("action") == "pong":
                 if self._lc.pong(state):
                     self._backoff.healthy()
-                continue
-            try:
-                on_frame(state, frame)
-            except Exception:
-                log.exception("frame handler failed; frame dropped")
+            else:
+                batch.append(frame)
+            if batch and (len(batch) >= _MAX_BATCH or not link.buffered()):
+                self._hand_over(state, batch)
+                batch = []
+
+    def _hand_over(self, state: LinkState, batch: list[dict[str, Any]]) -> None:
+        if not batch:
+            return
+        try:
+            self._on_frames(state, batch)
+        except Exception:
+            log.exception("frame handler failed; %d frames dropped", len(batch))
 
 
 def _decode(text: str) -> Optional[dict[str, Any]]:

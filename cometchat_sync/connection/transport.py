@@ -27,10 +27,9 @@ import ssl
 import struct
 import threading
 import time
-from typing import Any, Callable, Optional, Protocol
+from typing import Callable, NoReturn, Optional, Protocol
 
 import websocket
-from websocket._abnf import ABNF, frame_buffer
 
 from ..errors import ErrorCode
 
@@ -83,6 +82,9 @@ class Link(Protocol):
 
     def recv_text(self) -> str:
         """Block for the next text message; raises ``LinkClosed`` when the link ends."""
+
+    def buffered(self) -> bool:
+        """True when received bytes are waiting, so ``recv_text`` may not block."""
 
     def shutdown(self) -> None:
         """Kill the link now, without a close handshake. Thread-safe, idempotent."""
@@ -156,20 +158,78 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _CappedFrameBuffer(frame_buffer):
-    """websocket-client's frame reader, refusing a frame whose header announces more than
-    ``max_size`` bytes before a single payload byte is read."""
+_OP_CONT, _OP_TEXT, _OP_BINARY = 0x0, 0x1, 0x2
+_OP_CLOSE, _OP_PING, _OP_PONG = 0x8, 0x9, 0xA
+_READ_CHUNK = 65536
 
-    def __init__(self, recv_fn: Callable[[int], bytes], max_size: int) -> None:
-        super().__init__(recv_fn, True)
-        self.max_size = max_size
 
-    def recv_length(self) -> None:
-        super().recv_length()
-        if self.length is not None and self.length > self.max_size:
-            announced = self.length
-            self.clear()
-            raise LinkClosed(CLOSE_TOO_BIG, f"frame of {announced} bytes over the cap")
+class _FrameReader:
+    """Reads server frames (RFC 6455 §5.2) from the socket through one buffer.
+
+    websocket-client's reader makes three ``recv()`` calls per frame (header, length,
+    payload), each releasing the GIL; here one ``recv()`` of up to 64 KiB usually serves many
+    frames. A frame whose header announces more than ``max_size`` bytes is refused before any
+    payload is read. Only the reader thread calls it.
+    """
+
+    __slots__ = ("_buf", "_max_size", "_pos", "_sock")
+
+    def __init__(self, sock: socket.socket, max_size: int) -> None:
+        self._sock = sock
+        self._max_size = max_size
+        self._buf = bytearray()
+        self._pos = 0
+
+    def _fill(self, need: int) -> None:
+        """Make at least ``need`` unread bytes available."""
+        buf = self._buf
+        while len(buf) - self._pos < need:
+            if self._pos and self._pos * 2 >= len(buf):
+                del buf[: self._pos]  # drop what was read before growing the buffer
+                self._pos = 0
+            chunk = self._sock.recv(_READ_CHUNK)
+            if not chunk:
+                raise LinkClosed(CLOSE_ABNORMAL, "connection closed by the peer")
+            buf += chunk
+
+    def next_frame(self) -> tuple[bool, int, bytes]:
+        """``(fin, opcode, payload)`` of the next frame."""
+        self._fill(2)
+        buf, pos = self._buf, self._pos
+        first, second = buf[pos], buf[pos + 1]
+        if first & 0x70:
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+        if second & 0x80:
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "masked frame from the server")
+        fin, opcode, length, header = bool(first & 0x80), first & 0x0F, second & 0x7F, 2
+        if length >= 126:
+            header = 4 if length == 126 else 10
+            self._fill(header)  # may move the unread bytes to the front: re-read the position
+            pos = self._pos
+            length = int.from_bytes(self._buf[pos + 2 : pos + header], "big")
+        if opcode >= _OP_CLOSE and (length > 125 or not fin):
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
+        if length > self._max_size:
+            raise _ProtocolError(CLOSE_TOO_BIG, f"frame of {length} bytes over the cap")
+        self._fill(header + length)
+        start = self._pos + header
+        payload = bytes(self._buf[start : start + length])
+        self._pos = start + length
+        if self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        return fin, opcode, payload
+
+    def buffered(self) -> bool:
+        """True when unread bytes are waiting (the next frame may need no system call)."""
+        return self._pos < len(self._buf)
+
+
+class _ProtocolError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
 
 class _WebSocketLink:
@@ -177,6 +237,7 @@ class _WebSocketLink:
         self._ws = ws
         self._raw = raw
         self._max_size = max_size
+        self._reader = _FrameReader(raw, max_size)
         self._dead = False
         self._lock = threading.Lock()
 
@@ -186,62 +247,68 @@ class _WebSocketLink:
         except (OSError, websocket.WebSocketException) as exc:
             raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
 
+    def buffered(self) -> bool:
+        return self._reader.buffered()
+
     def recv_text(self) -> str:
         parts: list[bytes] = []
         total = 0
-        opcode_of_message = 0
+        message_opcode = 0
         while True:
-            frame = self._recv_frame()
-            op = frame.opcode
-            if op in (ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):
-                if op == ABNF.OPCODE_CONT and not parts and not opcode_of_message:
-                    self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a start")
-                if op != ABNF.OPCODE_CONT:
-                    if parts:
-                        self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
-                    opcode_of_message = op
-                total += len(frame.data)
-                if total > self._max_size:
-                    self._fail(CLOSE_TOO_BIG, f"message over {self._max_size} bytes")
-                parts.append(frame.data)
-                if not frame.fin:
-                    continue
-                payload = parts[0] if len(parts) == 1 else b"".join(parts)
-                parts, total, kind = [], 0, opcode_of_message
-                opcode_of_message = 0
-                if kind == ABNF.OPCODE_BINARY:
-                    log.debug("binary frame of %d bytes ignored", len(payload))
+            fin, op, payload = self._next_frame()
+            if op in (_OP_TEXT, _OP_BINARY, _OP_CONT):
+                if op == _OP_CONT:
+                    if not message_opcode:
+                        self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a start")
+                elif message_opcode:
+                    self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
+                else:
+                    message_opcode = op
+                if fin and not parts:  # the common case: one frame, one message
+                    data = payload
+                else:
+                    total += len(payload)
+                    if total > self._max_size:
+                        self._fail(CLOSE_TOO_BIG, f"message over {self._max_size} bytes")
+                    parts.append(payload)
+                    if not fin:
+                        continue
+                    data = b"".join(parts)
+                    parts, total = [], 0
+                kind, message_opcode = message_opcode, 0
+                if kind == _OP_BINARY:
+                    log.debug("binary frame of %d bytes ignored", len(data))
                     continue
                 try:
-                    return payload.decode("utf-8")
+                    return data.decode("utf-8")
                 except UnicodeDecodeError:
                     self._fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
-            elif op == ABNF.OPCODE_PING:
+            elif op == _OP_PING:
                 try:
-                    self._ws.pong(frame.data)
+                    self._ws.pong(payload)
                 except (OSError, websocket.WebSocketException) as exc:
                     raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
-            elif op == ABNF.OPCODE_CLOSE:
-                code, reason = _parse_close(frame.data)
+            elif op == _OP_CLOSE:
+                code, reason = _parse_close(payload)
                 self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
                 raise LinkClosed(code, reason)
+            elif op != _OP_PONG:
+                self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {op}")
             # Pong frames carry nothing the SDK uses: CometChat's keepalive is a text frame.
 
-    def _recv_frame(self) -> Any:
+    def _next_frame(self) -> tuple[bool, int, bytes]:
         try:
-            return self._ws.recv_frame()  # type: ignore[no-untyped-call]
-        except LinkClosed as exc:
-            self.close(exc.code)
+            return self._reader.next_frame()
+        except _ProtocolError as exc:
+            self._fail(exc.code, exc.reason)
+        except LinkClosed:
+            self.shutdown()
             raise
-        except websocket.WebSocketProtocolException as exc:
-            self._fail(CLOSE_PROTOCOL_ERROR, str(exc)[:80])
-        except websocket.WebSocketPayloadException as exc:
-            self._fail(CLOSE_INVALID_DATA, str(exc)[:80])
-        except (OSError, websocket.WebSocketException, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             self.shutdown()
             raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
 
-    def _fail(self, code: int, reason: str) -> Any:
+    def _fail(self, code: int, reason: str) -> NoReturn:
         self.close(code)
         raise LinkClosed(code, reason)
 
@@ -309,7 +376,6 @@ class WebSocketTransport:
                         unreachable=False,
                     ) from exc
             ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
-            ws.frame_buffer = _CappedFrameBuffer(ws._recv, self._max_frame_size)
             sock.settimeout(_remaining(deadline))
             try:
                 ws.connect(  # type: ignore[no-untyped-call]

@@ -29,7 +29,9 @@ def as_opt_int(value: Any) -> Optional[int]:
     """An int from an int, a float or a numeric string; ``None`` for anything else, for
     inf/nan, and for values outside the signed 64-bit range (no real id, count or
     timestamp is, and such ints could break ``str()`` later)."""
-    if type(value) is int:  # the common case first
+    if value is None:  # the most common case on the receive path: an absent field
+        return None
+    if type(value) is int:
         result: Optional[int] = value
     elif isinstance(value, int):  # bool and int subclasses
         result = int(value)
@@ -116,6 +118,11 @@ def as_bool(value: Any, default: bool = False) -> bool:
 
 def as_mapping(value: Any) -> Optional[Mapping[str, Any]]:
     """``value`` if it is a mapping, else ``None`` (no copy)."""
-    if type(value) is dict:  # fast path: ABC isinstance checks are slow
+    if type(value) is dict:  # fast paths: ABC isinstance checks are slow
         return value
+    if value is None or type(value) in _SCALARS:
+        return None
     return value if isinstance(value, Mapping) else None
+
+
+_SCALARS = frozenset({str, int, float, bool, list})

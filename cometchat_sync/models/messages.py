@@ -12,7 +12,8 @@ path builds one object per incoming message.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional, TypeVar, Union, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
 
 from ..errors import CometChatException, ErrorCode
 from ._coerce import (
@@ -45,7 +46,7 @@ MEDIA_TYPES = ("image", "video", "audio", "file")
 
 #: How deep message entities nest (an action's ``on`` message, whose own ``on`` ...).
 _MAX_DEPTH = 2
-_EMPTY: Mapping[str, Any] = {}
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 _M = TypeVar("_M", bound="BaseMessage")
 
@@ -70,6 +71,31 @@ def _short(text: Optional[str], limit: int = 40) -> Optional[str]:
     if text is None or len(text) <= limit:
         return text
     return text[: limit - 1] + "…"
+
+
+def _metadata(d: Mapping[str, Any]) -> dict[str, Any]:
+    data = as_mapping(d.get("data")) or _EMPTY
+    metadata = data.get("metadata")
+    return as_dict(d.get("metadata") if metadata is None else metadata)
+
+
+# Message fields few listeners read: parsed from ``raw`` on first access, not per frame
+# (building every field eagerly cost more than ``json.loads`` of the frame).
+_LAZY_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "muid": lambda d: as_opt_str(d.get("muid")),
+    "metadata": _metadata,
+    "sent_at": lambda d: as_opt_int(d.get("sentAt")),
+    "updated_at": lambda d: as_opt_int(d.get("updatedAt")),
+    "delivered_at": lambda d: as_opt_int(d.get("deliveredAt")),
+    "read_at": lambda d: as_opt_int(d.get("readAt")),
+    "edited_at": lambda d: as_opt_int(d.get("editedAt")),
+    "edited_by": lambda d: as_opt_str(d.get("editedBy")),
+    "deleted_at": lambda d: as_opt_int(d.get("deletedAt")),
+    "deleted_by": lambda d: as_opt_str(d.get("deletedBy")),
+    "parent_id": lambda d: as_opt_int(d.get("parentId")) or None,
+    "reply_count": lambda d: as_int(d.get("replyCount")),
+    "tags": lambda d: as_str_list(d.get("tags")),
+}
 
 
 def _entity(entities: Mapping[str, Any], key: str) -> tuple[Optional[Mapping[str, Any]], str]:
@@ -211,6 +237,21 @@ class BaseMessage:
         "updated_at",
     )
 
+    # Parsed on first access from ``raw`` (see ``_LAZY_FIELDS``).
+    muid: Optional[str]
+    metadata: dict[str, Any]
+    sent_at: Optional[int]
+    updated_at: Optional[int]
+    delivered_at: Optional[int]
+    read_at: Optional[int]
+    edited_at: Optional[int]
+    edited_by: Optional[str]
+    deleted_at: Optional[int]
+    deleted_by: Optional[str]
+    parent_id: Optional[int]
+    reply_count: int
+    tags: list[str]
+
     def __init__(
         self,
         receiver_id: str,
@@ -298,23 +339,23 @@ class BaseMessage:
 
         self.category = as_str(d.get("category"))
         self.type = as_str(d.get("type"))
-        metadata = data.get("metadata")
-        if metadata is None:
-            metadata = d.get("metadata")
-        self.metadata = as_dict(metadata)
-        self.sent_at = as_opt_int(d.get("sentAt"))
-        self.updated_at = as_opt_int(d.get("updatedAt"))
-        self.delivered_at = as_opt_int(d.get("deliveredAt"))
-        self.read_at = as_opt_int(d.get("readAt"))
-        self.edited_at = as_opt_int(d.get("editedAt"))
-        self.edited_by = as_opt_str(d.get("editedBy"))
-        self.deleted_at = as_opt_int(d.get("deletedAt"))
-        self.deleted_by = as_opt_str(d.get("deletedBy"))
-        self.parent_id = as_opt_int(d.get("parentId")) or None
-        self.reply_count = as_int(d.get("replyCount"))
-        self.tags = as_str_list(d.get("tags"))
-        self.raw: dict[str, Any] = dict(d)
+        # The parsed frame belongs to this message alone: keep it rather than copy it. The
+        # fields of _LAZY_FIELDS are parsed from it on first access (see __getattr__).
+        self.raw: dict[str, Any] = d if type(d) is dict else dict(d)
         return data
+
+    if not TYPE_CHECKING:  # at run time only, so type checkers still catch attribute typos
+
+        def __getattr__(self, name: str) -> Any:
+            """Parse a field of :data:`_LAZY_FIELDS` from :attr:`raw` on first access."""
+            parse = _LAZY_FIELDS.get(name)
+            if parse is None or name == "raw":
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}"
+                )
+            value = parse(self.raw)
+            setattr(self, name, value)
+            return value
 
     # -- lazily built entities -----------------------------------------------------------
 
