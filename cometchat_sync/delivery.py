@@ -105,16 +105,13 @@ class Delivery:
 
     # -- on the dispatcher thread ------------------------------------------------------------
 
-    def _run_user(self, call: Callable[[], None]) -> None:
-        executor = self.executor
-        if executor is None:
-            call()
-        else:
-            executor(call)
-
     def _emit(self, registry: ListenerRegistry[Any], method: str, args: tuple[Any, ...]) -> None:
-        hook = self.error_hook
-        self._run_user(lambda: registry.emit(method, args, hook))
+        """Call the listeners here, or hand the call to the app's executor."""
+        hook, executor = self.error_hook, self.executor
+        if executor is None:
+            registry.emit(method, args, hook)
+        else:
+            executor(lambda: registry.emit(method, args, hook))
 
     def _deliver(self, event: Event) -> None:
         message = event.message

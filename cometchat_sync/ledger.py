@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Optional
+from collections.abc import Hashable
+from typing import Generic, Optional, TypeVar
 
 from .models import Action, BaseMessage
 
@@ -36,18 +37,53 @@ class Conversation:
         return f"Conversation({self.path!r}, after={self.watermark})"
 
 
-class MessageLedger:
-    """Delivered message ids and per-conversation watermarks (see the module docstring)."""
+_T = TypeVar("_T", bound=Hashable)
 
-    def __init__(self, own_uid: Optional[str] = None, max_ids: int = 20_000) -> None:
+
+class _Recent(Generic[_T]):
+    """A set that keeps only its ``size`` most recently added members."""
+
+    __slots__ = ("_members", "_order", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._members: set[_T] = set()
+        self._order: collections.deque[_T] = collections.deque()
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._members
+
+    def __bool__(self) -> bool:
+        return bool(self._members)
+
+    def add(self, item: _T) -> None:
+        if item in self._members:
+            return
+        self._members.add(item)
+        self._order.append(item)
+        if len(self._order) > self._size:
+            self._members.discard(self._order.popleft())
+
+    def clear(self) -> None:
+        self._members.clear()
+        self._order.clear()
+
+
+class MessageLedger:
+    """Delivered message ids and per-conversation watermarks (see the module docstring).
+
+    ``max_ids`` bounds each record of ids. De-duplication only has to cover the overlap of a
+    catch-up with live delivery (a catch-up fetches only ids above each conversation's
+    watermark), so a few thousand is plenty and keeps memory flat.
+    """
+
+    def __init__(self, own_uid: Optional[str] = None, max_ids: int = 2_000) -> None:
         self._lock = threading.Lock()
         self._own_uid = own_uid
-        self._max_ids = max_ids
         self._conversations: dict[str, Conversation] = {}
-        self._delivered: set[int] = set()
-        self._order: collections.deque[int] = collections.deque()
-        self._sent_here: set[int] = set()
-        self._own_actions: set[tuple[int, str]] = set()
+        self._delivered: _Recent[int] = _Recent(max_ids)
+        self._sent_here: _Recent[int] = _Recent(max_ids)
+        self._own_actions: _Recent[tuple[int, str]] = _Recent(max_ids)
 
     def reset(self, own_uid: Optional[str]) -> None:
         """Forget everything (a new user logged in, or the user logged out)."""
@@ -55,7 +91,6 @@ class MessageLedger:
             self._own_uid = own_uid
             self._conversations.clear()
             self._delivered.clear()
-            self._order.clear()
             self._sent_here.clear()
             self._own_actions.clear()
 
@@ -77,7 +112,7 @@ class MessageLedger:
         with self._lock:
             if mid in self._delivered or mid in self._sent_here or self._is_own_action(message):
                 return False
-            self._remember(mid)
+            self._delivered.add(mid)
             self._follow(message, mid)
             return True
 
@@ -89,8 +124,6 @@ class MessageLedger:
             return
         with self._lock:
             self._sent_here.add(mid)
-            if len(self._sent_here) > self._max_ids:
-                self._sent_here.discard(min(self._sent_here))
             self._follow(message, mid - 1)
 
     def note_own_action(self, message_id: int, action: str) -> None:
@@ -98,8 +131,6 @@ class MessageLedger:
         it (an echo, dropped live by its resource stamp) is not delivered on catch-up."""
         with self._lock:
             self._own_actions.add((message_id, action))
-            if len(self._own_actions) > self._max_ids:
-                self._own_actions.discard(min(self._own_actions))
 
     def _is_own_action(self, message: BaseMessage) -> bool:
         if not self._own_actions or not isinstance(message, Action):
@@ -112,22 +143,19 @@ class MessageLedger:
             and (target.id, message.action) in self._own_actions
         )
 
-    def _remember(self, mid: int) -> None:
-        self._delivered.add(mid)
-        self._order.append(mid)
-        if len(self._order) > self._max_ids:
-            self._delivered.discard(self._order.popleft())
-
     def _follow(self, message: BaseMessage, watermark: int) -> None:
-        path = self._path_of(message)
-        if path is None:
-            return
-        key = message.conversation_id or path
-        known = self._conversations.get(key)
+        key = message.conversation_id
+        known = self._conversations.get(key) if key else None
         if known is None:
-            self._conversations[key] = Conversation(path, watermark)
-        elif watermark > known.watermark:
-            known.watermark = watermark
+            path = self._path_of(message)
+            if path is None:
+                return
+            key = key or path
+            known = self._conversations.get(key)
+            if known is None:
+                self._conversations[key] = Conversation(path, watermark)
+                return
+        known.watermark = max(known.watermark, watermark)
 
     def _path_of(self, message: BaseMessage) -> Optional[str]:
         if message.receiver_type == "group":

@@ -200,8 +200,8 @@ class Reader:
             state.last_inbound = clock()
             frame = _decode(text)
             if frame is None:
-                continue
-            if frame.get("action") == "pong":
+                pass
+            elif frame.get("action") == "pong":
                 if self._lc.pong(state):
                     self._backoff.healthy()
             else:

@@ -73,6 +73,14 @@ def _short(text: Optional[str], limit: int = 40) -> Optional[str]:
     return text[: limit - 1] + "…"
 
 
+# Marks a sender/receiver whose entity is to be found in ``raw`` on first access.
+_FROM_RAW: tuple[Mapping[str, Any], str] = (MappingProxyType({}), "raw")
+
+
+def _entities(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    return as_mapping(data.get("entities")) or _EMPTY
+
+
 def _metadata(d: Mapping[str, Any]) -> dict[str, Any]:
     data = as_mapping(d.get("data")) or _EMPTY
     metadata = data.get("metadata")
@@ -296,46 +304,28 @@ class BaseMessage:
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         """Fill every slot from the wire JSON ``d``; returns ``d["data"]`` (or ``{}``)."""
         data = as_mapping(d.get("data")) or _EMPTY
-        entities = as_mapping(data.get("entities")) or _EMPTY
-
         self.id = as_int(d.get("id"))
-        self.muid = as_opt_str(d.get("muid"))
         self.conversation_id = as_opt_str(d.get("conversationId"))
 
-        # sender and receiver objects are parsed lazily, on first access (see the properties)
+        # The sender and receiver objects are built lazily, on first access (see the
+        # properties). The usual wire shape names both by id: then even their entities are
+        # looked up only on access (_FROM_RAW).
         sender = d.get("sender")
-        sender_json = as_mapping(sender)
-        if sender_json is not None:  # some payloads inline the user object
-            self.sender_uid = as_str(sender_json.get("uid"))
-            self._sender_src: Optional[tuple[Mapping[str, Any], str]] = (sender_json, "user")
+        if type(sender) is str and sender:
+            self.sender_uid = sender
+            self._sender_src: Optional[tuple[Mapping[str, Any], str]] = _FROM_RAW
         else:
-            entity, _ = _entity(entities, "sender")
-            self.sender_uid = as_str(sender)
-            if not self.sender_uid and entity is not None:
-                self.sender_uid = as_str(entity.get("uid"))
-            self._sender_src = (entity, "user") if entity is not None else None
+            self._load_sender(sender, data)
         self._sender: Optional[User] = None
 
-        receiver = d.get("receiver")
-        receiver_json = as_mapping(receiver)
-        if receiver_json is not None:
-            entity, etype = receiver_json, ""
-            self.receiver_uid = ""
+        receiver, receiver_type = d.get("receiver"), d.get("receiverType")
+        if type(receiver) is str and receiver and receiver_type in RECEIVER_TYPES:
+            self.receiver_uid = receiver
+            self.receiver_type = receiver_type
+            self._receiver_src: Optional[tuple[Mapping[str, Any], str]] = _FROM_RAW
         else:
-            entity, etype = _entity(entities, "receiver")
-            self.receiver_uid = as_str(receiver)
-        if entity is not None:
-            if not etype:
-                etype = "group" if "guid" in entity else "user"
-            if not self.receiver_uid:
-                self.receiver_uid = as_str(entity.get("guid" if etype == "group" else "uid"))
-            self._receiver_src: Optional[tuple[Mapping[str, Any], str]] = (entity, etype)
-        else:
-            self._receiver_src = None
+            self._load_receiver(receiver, receiver_type, data)
         self._receiver: Union[User, Group, None] = None
-        self.receiver_type = as_str(
-            d.get("receiverType"), "group" if etype == "group" else "user"
-        )
 
         self.category = as_str(d.get("category"))
         self.type = as_str(d.get("type"))
@@ -343,6 +333,47 @@ class BaseMessage:
         # fields of _LAZY_FIELDS are parsed from it on first access (see __getattr__).
         self.raw: dict[str, Any] = d if type(d) is dict else dict(d)
         return data
+
+    def _load_sender(self, sender: Any, data: Mapping[str, Any]) -> None:
+        sender_json = as_mapping(sender)
+        if sender_json is not None:  # some payloads inline the user object
+            self.sender_uid = as_str(sender_json.get("uid"))
+            self._sender_src = (sender_json, "user")
+            return
+        entity, _ = _entity(_entities(data), "sender")
+        uid = as_str(sender)
+        if not uid and entity is not None:
+            uid = as_str(entity.get("uid"))
+        self.sender_uid = uid
+        self._sender_src = (entity, "user") if entity is not None else None
+
+    def _load_receiver(self, receiver: Any, receiver_type: Any, data: Mapping[str, Any]) -> None:
+        receiver_json = as_mapping(receiver)
+        if receiver_json is not None:
+            entity: Optional[Mapping[str, Any]] = receiver_json
+            etype = ""
+            self.receiver_uid = ""
+        else:
+            entity, etype = _entity(_entities(data), "receiver")
+            self.receiver_uid = as_str(receiver)
+        if entity is not None:
+            if not etype:
+                etype = "group" if "guid" in entity else "user"
+            if not self.receiver_uid:
+                self.receiver_uid = as_str(entity.get("guid" if etype == "group" else "uid"))
+            self._receiver_src = (entity, etype)
+        else:
+            self._receiver_src = None
+        self.receiver_type = as_str(receiver_type, "group" if etype == "group" else "user")
+
+    def _entity_source(self, key: str) -> Optional[tuple[Mapping[str, Any], str]]:
+        """The entity ``key`` of ``raw``'s ``data.entities``, for a lazily built object."""
+        entity, etype = _entity(_entities(as_mapping(self.raw.get("data")) or _EMPTY), key)
+        if entity is None:
+            return None
+        if key == "receiver":
+            etype = etype or ("group" if self.receiver_type == "group" else "user")
+        return entity, etype or "user"
 
     if not TYPE_CHECKING:  # at run time only, so type checkers still catch attribute typos
 
@@ -363,9 +394,11 @@ class BaseMessage:
     def sender(self) -> Optional[User]:
         """The sender as a :class:`User` (built on first access), or ``None``."""
         src = self._sender_src
+        if src is _FROM_RAW:
+            src = self._entity_source("sender")
         if src is not None:  # build, then publish: a racing reader at worst builds it twice
             self._sender = parse_user(src[0])
-            self._sender_src = None
+        self._sender_src = None
         return self._sender
 
     @sender.setter
@@ -377,10 +410,12 @@ class BaseMessage:
     def receiver(self) -> Union[User, Group, None]:
         """The receiver as a :class:`User` or :class:`Group` (built on first access)."""
         src = self._receiver_src
+        if src is _FROM_RAW:
+            src = self._entity_source("receiver")
         if src is not None:
             obj = _entity_object(src[0], src[1], _MAX_DEPTH)  # never a message here
             self._receiver = obj if isinstance(obj, (User, Group)) else None
-            self._receiver_src = None
+        self._receiver_src = None
         return self._receiver
 
     @receiver.setter
