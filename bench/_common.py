@@ -14,6 +14,7 @@ Every wait here is bounded, every child process is ended on exit, and all traffi
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -98,6 +99,16 @@ def machine_busy(interval: float = 0.5) -> float:
     total1, idle1 = _cpu_ticks()
     total = total1 - total0
     return 0.0 if total <= 0 else 1.0 - (idle1 - idle0) / total
+
+
+def add_wait_quiet(parser: argparse.ArgumentParser, default: float = 5.0) -> None:
+    """The ``--wait-quiet`` option every benchmark takes (see :func:`wait_quiet`)."""
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=default,
+        help="wait up to this many seconds for an idle machine first",
+    )
 
 
 def wait_quiet(max_wait: float, threshold: float = 0.15) -> float:

@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 import websocket
 from _common import (
+    add_wait_quiet,
     emulator_builder,
     emulator_process,
     machine_line,
@@ -263,12 +264,7 @@ def reconnect_after_restart(runs: int, down: float) -> dict[str, list[float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, 3 s of idleness")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=5.0,
-        help="wait up to this many seconds for an idle machine first",
-    )
+    add_wait_quiet(parser)
     args = parser.parse_args()
     cycles, detect_runs, restart_runs, bg_runs, idle = (
         (10, 4, 2, 2, 3.0) if args.quick else (30, 6, 3, 3, 10.0)

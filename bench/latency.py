@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from _common import (
+    add_wait_quiet,
     emulator_builder,
     emulator_process,
     machine_line,
@@ -82,12 +83,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="messages per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
     parser.add_argument("--quick", action="store_true", help="3 seconds")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=5.0,
-        help="wait up to this many seconds for an idle machine first",
-    )
+    add_wait_quiet(parser)
     args = parser.parse_args()
     seconds = 3.0 if args.quick else args.seconds
     count = max(1, int(args.rate * seconds))

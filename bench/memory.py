@@ -20,6 +20,7 @@ import time
 
 from _common import (
     Counter,
+    add_wait_quiet,
     machine_line,
     median,
     print_table,
@@ -66,12 +67,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10_000, help="warm-up messages")
     parser.add_argument("--runs", type=int, default=3, help="runs (fresh client each)")
     parser.add_argument("--quick", action="store_true", help="one run")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=5.0,
-        help="wait up to this many seconds for an idle machine first",
-    )
+    add_wait_quiet(parser)
     args = parser.parse_args()
     runs = 1 if args.quick else max(1, args.runs)
     total = args.warmup + args.count

@@ -29,6 +29,7 @@ import time
 import websocket
 from _common import (
     Counter,
+    add_wait_quiet,
     machine_line,
     median,
     message_frame,
@@ -108,12 +109,7 @@ def main() -> int:
         action="store_true",
         help="also time the raw loop with the default UTF-8 validator",
     )
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=10.0,
-        help="wait up to this many seconds for an idle machine first",
-    )
+    add_wait_quiet(parser, 10.0)
     parser.add_argument("--quick", action="store_true", help="20 000 messages, 3 runs")
     args = parser.parse_args()
     if args.quick:

@@ -23,7 +23,6 @@ from cometchat_sync import (
     CometChatException,
     CustomMessage,
     Group,
-    LoginListener,
     MediaMessage,
     MessageListener,
     MessageReceipt,
@@ -39,6 +38,7 @@ from cometchat_sync.testing import (
     EventLog,
     FaultProxy,
     GroupRecorder,
+    LoginRecorder,
     MessageRecorder,
     UserRecorder,
 )
@@ -47,26 +47,6 @@ A = "superhero1"
 B = "superhero2"
 C = "superhero3"
 WAIT = 5.0
-
-
-class LoginRecorder(LoginListener):
-    """Records login events (the test kit has no recorder for this family)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.log = EventLog()
-
-    def on_login_success(self, user: User) -> None:
-        self.log.record("on_login_success", user)
-
-    def on_login_failure(self, error: CometChatException) -> None:
-        self.log.record("on_login_failure", error)
-
-    def on_logout_success(self) -> None:
-        self.log.record("on_logout_success")
-
-    def on_logout_failure(self, error: CometChatException) -> None:
-        self.log.record("on_logout_failure", error)
 
 
 class Side:

@@ -18,7 +18,6 @@ from cometchat_sync import (
     CustomMessage,
     Group,
     GroupMember,
-    LoginListener,
     MediaMessage,
     NotLoggedInError,
     TextMessage,
@@ -26,7 +25,7 @@ from cometchat_sync import (
     TypingIndicator,
     User,
 )
-from cometchat_sync.testing import ConnectionRecorder, EventLog, MessageRecorder
+from cometchat_sync.testing import ConnectionRecorder, LoginRecorder, MessageRecorder
 
 A = "superhero1"
 B = "superhero2"
@@ -552,21 +551,6 @@ def test_group_members_limit_is_validated(a, emulator):
 
 
 # -- the server forgets the token ---------------------------------------------------------------
-
-
-class LoginRecorder(LoginListener):
-    def __init__(self) -> None:
-        super().__init__()
-        self.log = EventLog()
-
-    def on_login_success(self, user: User) -> None:
-        self.log.record("on_login_success", user)
-
-    def on_logout_success(self) -> None:
-        self.log.record("on_logout_success")
-
-    def on_logout_failure(self, error: CometChatException) -> None:
-        self.log.record("on_logout_failure", error)
 
 
 def test_auth_token_not_found_logs_out_locally(make_client, emulator):

@@ -9,6 +9,7 @@ from .listeners import (
     ConnectionRecorder,
     EventLog,
     GroupRecorder,
+    LoginRecorder,
     MessageRecorder,
     UserRecorder,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "EventLog",
     "FaultProxy",
     "GroupRecorder",
+    "LoginRecorder",
     "MessageRecorder",
     "UserRecorder",
     "emulator_settings",

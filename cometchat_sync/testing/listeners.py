@@ -21,6 +21,7 @@ from ..listeners import (
     CallListener,
     ConnectionListener,
     GroupListener,
+    LoginListener,
     MessageListener,
     UserListener,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ConnectionRecorder",
     "EventLog",
     "GroupRecorder",
+    "LoginRecorder",
     "MessageRecorder",
     "UserRecorder",
 ]
@@ -170,6 +172,15 @@ class GroupRecorder(GroupListener):
 @_recording
 class CallRecorder(CallListener):
     """Records call events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log = EventLog()
+
+
+@_recording
+class LoginRecorder(LoginListener):
+    """Records login and logout events."""
 
     def __init__(self) -> None:
         super().__init__()
