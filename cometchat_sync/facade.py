@@ -19,6 +19,7 @@ from .client import CometChatClient
 from .connection.state import AppState, ConnectionStatus
 from .dispatch import Executor
 from .errors import CometChatException, ErrorCode
+from .listener_registry import ErrorHook
 from .listeners import (
     CallListener,
     ConnectionListener,
@@ -27,7 +28,15 @@ from .listeners import (
     MessageListener,
     UserListener,
 )
-from .models import BaseMessage, User
+from .models import (
+    BaseMessage,
+    Call,
+    Group,
+    GroupMember,
+    TransientMessage,
+    TypingIndicator,
+    User,
+)
 from .settings import AppSettings
 
 __all__ = ["CometChat"]
@@ -163,6 +172,137 @@ class CometChat:
     @staticmethod
     def set_callback_executor(executor: Optional[Executor]) -> None:
         _client().set_callback_executor(executor)
+
+    # -- the rest of the client, one delegate each (tests/test_facade.py keeps it complete) --
+
+    @staticmethod
+    def wait_until_connected(timeout: float) -> None:
+        _client().wait_until_connected(timeout)
+
+    @staticmethod
+    def wait_until_disconnected(timeout: float) -> None:
+        _client().wait_until_disconnected(timeout)
+
+    @staticmethod
+    def set_listener_error_hook(hook: Optional[ErrorHook]) -> None:
+        _client().set_listener_error_hook(hook)
+
+    @staticmethod
+    def edit_message(message: BaseMessage) -> BaseMessage:
+        return _client().edit_message(message)
+
+    @staticmethod
+    def delete_message(message_id: int) -> BaseMessage:
+        return _client().delete_message(message_id)
+
+    @staticmethod
+    def get_message(message_id: int) -> BaseMessage:
+        return _client().get_message(message_id)
+
+    @staticmethod
+    def fetch_messages(
+        receiver_id: str,
+        receiver_type: str = "user",
+        *,
+        before_id: Optional[int] = None,
+        after_id: Optional[int] = None,
+        limit: int = 30,
+    ) -> list[BaseMessage]:
+        return _client().fetch_messages(
+            receiver_id, receiver_type, before_id=before_id, after_id=after_id, limit=limit
+        )
+
+    @staticmethod
+    def create_group(group: Group) -> Group:
+        return _client().create_group(group)
+
+    @staticmethod
+    def get_group(guid: str) -> Group:
+        return _client().get_group(guid)
+
+    @staticmethod
+    def join_group(guid: str, group_type: str = "public", password: Optional[str] = None) -> Group:
+        return _client().join_group(guid, group_type, password)
+
+    @staticmethod
+    def leave_group(guid: str) -> None:
+        _client().leave_group(guid)
+
+    @staticmethod
+    def get_group_members(guid: str, limit: int = 100) -> list[GroupMember]:
+        return _client().get_group_members(guid, limit)
+
+    @staticmethod
+    def add_members_to_group(
+        guid: str,
+        participants: Optional[list[str]] = None,
+        *,
+        moderators: Optional[list[str]] = None,
+        admins: Optional[list[str]] = None,
+    ) -> None:
+        _client().add_members_to_group(guid, participants, moderators=moderators, admins=admins)
+
+    @staticmethod
+    def kick_group_member(guid: str, uid: str) -> None:
+        _client().kick_group_member(guid, uid)
+
+    @staticmethod
+    def ban_group_member(guid: str, uid: str) -> None:
+        _client().ban_group_member(guid, uid)
+
+    @staticmethod
+    def unban_group_member(guid: str, uid: str) -> None:
+        _client().unban_group_member(guid, uid)
+
+    @staticmethod
+    def update_group_member_scope(guid: str, uid: str, scope: str) -> None:
+        _client().update_group_member_scope(guid, uid, scope)
+
+    @staticmethod
+    def add_reaction(message_id: int, reaction: str) -> None:
+        _client().add_reaction(message_id, reaction)
+
+    @staticmethod
+    def remove_reaction(message_id: int, reaction: str) -> None:
+        _client().remove_reaction(message_id, reaction)
+
+    @staticmethod
+    def initiate_call(
+        receiver_id: str, call_type: str = "audio", receiver_type: str = "user"
+    ) -> Call:
+        return _client().initiate_call(receiver_id, call_type, receiver_type)
+
+    @staticmethod
+    def accept_call(session_id: str) -> Call:
+        return _client().accept_call(session_id)
+
+    @staticmethod
+    def reject_call(session_id: str, status: str = "rejected") -> Call:
+        return _client().reject_call(session_id, status)
+
+    @staticmethod
+    def end_call(session_id: str) -> Call:
+        return _client().end_call(session_id)
+
+    @staticmethod
+    def start_typing(indicator: TypingIndicator) -> None:
+        _client().start_typing(indicator)
+
+    @staticmethod
+    def end_typing(indicator: TypingIndicator) -> None:
+        _client().end_typing(indicator)
+
+    @staticmethod
+    def mark_as_delivered(message: BaseMessage) -> None:
+        _client().mark_as_delivered(message)
+
+    @staticmethod
+    def mark_as_read(message: BaseMessage) -> None:
+        _client().mark_as_read(message)
+
+    @staticmethod
+    def send_transient_message(message: TransientMessage) -> None:
+        _client().send_transient_message(message)
 
     @staticmethod
     def close() -> None:
