@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from .settings import AppSettings
+from .settings import AppSettings, HostOverride
 
 __all__ = ["API_VERSION", "Endpoints"]
 
@@ -29,33 +29,31 @@ class Endpoints:
         self._app_id = app_id
         self._settings = settings
 
-    @property
-    def _scheme(self) -> str:
-        return "http" if self._settings.insecure_transport else "https"
-
     def client_base(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
         """Base URL (ending in ``/``) of the client API."""
-        override = self._settings.client_host
-        if override is not None:
-            return override.base_url + "/"
-        host = _setting(server_settings, "CLIENT_API_HOST")
-        if host:
-            version = _setting(server_settings, "CHAT_API_VERSION") or API_VERSION
-            return f"https://{host}/{version}/"
-        region = self._settings.region
-        return f"https://{self._app_id}.apiclient-{region}.cometchat.io/{API_VERSION}/"
+        return self._base(
+            self._settings.client_host, server_settings, "CLIENT_API_HOST", "apiclient"
+        )
 
     def admin_base(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
         """Base URL (ending in ``/``) of the admin API (used for auth-token creation)."""
-        override = self._settings.admin_host
+        return self._base(self._settings.admin_host, server_settings, "ADMIN_API_HOST", "api")
+
+    def _base(
+        self,
+        override: Optional[HostOverride],
+        server_settings: Optional[Mapping[str, Any]],
+        host_key: str,
+        default_prefix: str,
+    ) -> str:
         if override is not None:
             return override.base_url + "/"
-        host = _setting(server_settings, "ADMIN_API_HOST")
+        host = _setting(server_settings, host_key)
         if host:
             version = _setting(server_settings, "CHAT_API_VERSION") or API_VERSION
             return f"https://{host}/{version}/"
         region = self._settings.region
-        return f"https://{self._app_id}.api-{region}.cometchat.io/{API_VERSION}/"
+        return f"https://{self._app_id}.{default_prefix}-{region}.cometchat.io/{API_VERSION}/"
 
     def websocket_url(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
         """``wss://{host}:{CHAT_WSS_PORT}`` from the server's settings (``ws://`` when the
