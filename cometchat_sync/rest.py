@@ -172,11 +172,16 @@ class RestClient:
                 ErrorCode.FAILED_TO_FETCH,
                 f"The request {method} /{path} failed ({type(exc).__name__}).",
             ) from exc
-        return _parse_envelope(response, content, method, path)
+        secrets = tuple(secret for secret in (auth_token, api_key) if secret)
+        return _parse_envelope(response, content, method, path, secrets)
 
 
 def _parse_envelope(
-    response: requests.Response, content: bytes, method: str, path: str
+    response: requests.Response,
+    content: bytes,
+    method: str,
+    path: str,
+    secrets: tuple[str, ...] = (),
 ) -> RestResponse:
     status = response.status_code
     details: dict[str, Any] = {"status": status}
@@ -202,7 +207,11 @@ def _parse_envelope(
             details["details"] = server_details
         if not code:
             code = "ERR_TOO_MANY_REQUESTS" if status == 429 else ErrorCode.FAILED_TO_FETCH
-        raise CometChatException(str(code), str(message), details)
+        # The real server quotes the token in some messages ("The auth token %s% does not
+        # exist ..."): a token must never reach an exception's text or details.
+        raise CometChatException(
+            str(code), _scrub(str(message), secrets), _scrub(details, secrets)
+        )
     if isinstance(payload, dict) and "data" in payload and status < 400:
         meta = payload.get("meta")
         return RestResponse(payload["data"], meta if isinstance(meta, dict) else {})
@@ -216,3 +225,18 @@ def _parse_envelope(
         f"The server answered {method} /{path} with HTTP {status} and {what}.",
         details,
     )
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (a str, or JSON lists and dicts of them) with every secret masked."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, secrets) for key, item in value.items()}
+    return value

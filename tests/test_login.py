@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import os
 import socket
@@ -341,3 +342,47 @@ def test_tls_emulator_with_a_ca_bundle(tmp_path, settings_for):
             with pytest.raises(CometChatException) as info:
                 client.login("superhero1", emu.auth_key)
             assert info.value.code == "FAILED_TO_FETCH"
+
+
+def test_a_server_message_quoting_the_token_never_reaches_the_exception(emulator, settings_for):
+    class Quoting(http.server.BaseHTTPRequestHandler):
+        """Answers like the hosted service does for an unknown token: it quotes it."""
+
+        def do_PUT(self):
+            token = self.headers.get("authToken", "")
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
+                        "message": f"The auth token {token} does not exist.",
+                        "details": {"authToken": [token], "hint": f"token={token}"},
+                    }
+                }
+            ).encode()
+            self.send_response(401)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quoting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    token = "superhero1_1700000000abcdefabcdefabcdefabcdefabcd"
+    try:
+        host = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = settings_for(emulator).override_client_host(host).build()
+        client = CometChatClient(emulator.app_id, settings)
+        with client, pytest.raises(CometChatException) as info:
+            client.login(auth_token=token)
+        exc = info.value
+        assert exc.code == "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
+        assert "***" in exc.message
+        for text in (str(exc), repr(exc), exc.message, json.dumps(exc.details)):
+            assert token not in text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(2)
