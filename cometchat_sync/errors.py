@@ -98,9 +98,7 @@ class AlreadyConnectedError(CometChatException):
 class NotLoggedInError(CometChatException):
     """The call needs a logged-in user and there is none."""
 
-    def __init__(
-        self, message: str = "No user is logged in. Call login() first."
-    ) -> None:
+    def __init__(self, message: str = "No user is logged in. Call login() first.") -> None:
         super().__init__(ErrorCode.NOT_LOGGED_IN, message)
 
 

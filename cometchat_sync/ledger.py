@@ -160,7 +160,5 @@ class MessageLedger:
     def _path_of(self, message: BaseMessage) -> Optional[str]:
         if message.receiver_type == "group":
             return f"groups/{message.receiver_uid}/messages" if message.receiver_uid else None
-        other = (
-            message.receiver_uid if message.sender_uid == self._own_uid else message.sender_uid
-        )
+        other = message.receiver_uid if message.sender_uid == self._own_uid else message.sender_uid
         return f"users/{other}/messages" if other else None

@@ -209,9 +209,7 @@ def _parse_envelope(
             code = "ERR_TOO_MANY_REQUESTS" if status == 429 else ErrorCode.FAILED_TO_FETCH
         # The real server quotes the token in some messages ("The auth token %s% does not
         # exist ..."): a token must never reach an exception's text or details.
-        raise CometChatException(
-            str(code), _scrub(str(message), secrets), _scrub(details, secrets)
-        )
+        raise CometChatException(str(code), _scrub(str(message), secrets), _scrub(details, secrets))
     if isinstance(payload, dict) and "data" in payload and status < 400:
         meta = payload.get("meta")
         return RestResponse(payload["data"], meta if isinstance(meta, dict) else {})

@@ -70,8 +70,10 @@ def main() -> None:
             client.login("superhero1", auth_key)
             client.connect()
             client.set_app_state(AppState.BACKGROUND)
-            print(f"in the background; pinging every {args.interval:g} s "
-                  f"(deadline {args.deadline:g} s) for {args.duration:g} s")
+            print(
+                f"in the background; pinging every {args.interval:g} s "
+                f"(deadline {args.deadline:g} s) for {args.duration:g} s"
+            )
             end = time.monotonic() + args.duration
             while time.monotonic() < end:
                 try:

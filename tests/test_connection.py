@@ -74,9 +74,7 @@ def test_auto_mode_ping_is_not_available(make_client, emulator):
     assert info.value.code == "ERROR_PING_NOT_AVAILABLE"
 
 
-def test_auto_mode_background_disconnects_at_once_and_foreground_reconnects(
-    make_client, emulator
-):
+def test_auto_mode_background_disconnects_at_once_and_foreground_reconnects(make_client, emulator):
     client = make_client()
     rec = recorded(client)
     login(client, emulator)
@@ -101,7 +99,6 @@ def test_auto_mode_link_lost_in_background_waits_for_foreground(make_client, emu
 
 
 def test_stored_session_connects_a_new_client_in_auto_mode(emulator, settings_for):
-
 
     store = MemorySessionStore(emulator.app_id)
     settings = settings_for(emulator).set_session_store(store).build()

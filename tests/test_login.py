@@ -131,9 +131,7 @@ def test_concurrent_login_is_refused(make_client, emulator):
     assert errors == ["LOGIN_IN_PROGRESS"]
 
 
-def test_logout_clears_the_file_and_a_new_client_sees_the_session(
-    emulator, settings_for, tmp_path
-):
+def test_logout_clears_the_file_and_a_new_client_sees_the_session(emulator, settings_for, tmp_path):
     folder = str(tmp_path / "sessions")
     settings = file_settings(emulator, settings_for, folder, auto=False)
     with CometChatClient(emulator.app_id, settings) as first:

@@ -124,8 +124,12 @@ def test_an_override_always_wins_and_http_means_ws():
         .build()
     )
     e = Endpoints("APP1", s)
-    server = {"CLIENT_API_HOST": "x", "ADMIN_API_HOST": "y", "CHAT_HOST": "127.0.0.1",
-              "CHAT_WSS_PORT": "9002"}
+    server = {
+        "CLIENT_API_HOST": "x",
+        "ADMIN_API_HOST": "y",
+        "CHAT_HOST": "127.0.0.1",
+        "CHAT_WSS_PORT": "9002",
+    }
     assert e.client_base(server) == "http://127.0.0.1:9000/"
     assert e.admin_base(server) == "http://127.0.0.1:9001/"
     assert e.websocket_url(server) == "ws://127.0.0.1:9002"

@@ -186,8 +186,10 @@ def test_protocol_violations_close_with_the_right_code(stream, code):
 
 
 def test_binary_frames_are_skipped_and_close_frames_end_the_link():
-    stream = frame(b"\x00\x01", opcode=0x2) + frame(b"text") + frame(
-        struct.pack("!H", 4001) + b"AUTH_FAILED", opcode=0x8
+    stream = (
+        frame(b"\x00\x01", opcode=0x2)
+        + frame(b"text")
+        + frame(struct.pack("!H", 4001) + b"AUTH_FAILED", opcode=0x8)
     )
     link, ws = make_link(stream, seed=3)
     assert link.recv_text() == "text"

@@ -140,9 +140,7 @@ class Lifecycle:
                 self._change(ConnectionStatus.CONNECTING)
             self.cond.notify_all()
 
-    def drop(
-        self, reason: DisconnectReason, error: Optional[CometChatException] = None
-    ) -> None:
+    def drop(self, reason: DisconnectReason, error: Optional[CometChatException] = None) -> None:
         """No link is wanted any more: end the current socket or attempt now."""
         with self.lock:
             link, dial = self._drop_locked(reason, error)

@@ -103,6 +103,4 @@ class ConnectionStateChange:
         extra = f", reason={self.reason.value!r}" if self.reason else ""
         if self.error is not None:
             extra += f", error={self.error.code!r}"
-        return (
-            f"ConnectionStateChange({self.previous.value!r} -> {self.current.value!r}{extra})"
-        )
+        return f"ConnectionStateChange({self.previous.value!r} -> {self.current.value!r}{extra})"

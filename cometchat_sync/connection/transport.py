@@ -362,9 +362,7 @@ class WebSocketTransport:
         try:
             if secure:
                 context = self._ssl_context or ssl.create_default_context()
-                sock = context.wrap_socket(
-                    raw, server_hostname=host, do_handshake_on_connect=False
-                )
+                sock = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
                 dial.attach(lambda: _shutdown(sock))
                 sock.settimeout(_remaining(deadline))
                 try:
@@ -465,9 +463,7 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise socket.timeout()
-                _readable, writable, _ = select.select(
-                    [dial.wake_fileno()], [sock], [sock], left
-                )
+                _readable, writable, _ = select.select([dial.wake_fileno()], [sock], [sock], left)
                 if dial.cancelled:
                     raise DialCancelled()
                 if not writable:

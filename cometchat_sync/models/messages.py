@@ -381,9 +381,7 @@ class BaseMessage:
             """Parse a field of :data:`_LAZY_FIELDS` from :attr:`raw` on first access."""
             parse = _LAZY_FIELDS.get(name)
             if parse is None or name == "raw":
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}"
-                )
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             value = parse(self.raw)
             setattr(self, name, value)
             return value

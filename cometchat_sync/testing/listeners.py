@@ -120,10 +120,14 @@ class ConnectionRecorder(ConnectionListener):
         """Wait until the link reached ``status`` ``count`` times in all."""
         wanted = ConnectionStatus(status)
         return self.log.wait_for(
-            lambda calls: sum(
-                1 for name, args in calls if name == "on_state_change" and args[0].current is wanted
-            )
-            >= count,
+            lambda calls: (
+                sum(
+                    1
+                    for name, args in calls
+                    if name == "on_state_change" and args[0].current is wanted
+                )
+                >= count
+            ),
             timeout,
         )
 
