@@ -41,7 +41,7 @@ from _common import (
 )
 
 from cometchat_sync import AppState, CometChatClient, ConnectionListener, ConnectionStateChange
-from cometchat_sync.auth_frame import build_auth_frame
+from cometchat_sync.connection.auth_frame import build_auth_frame
 from cometchat_sync.testing import Emulator, FaultProxy, emulator_settings
 
 USER = "superhero1"

@@ -22,16 +22,19 @@ import weakref
 from types import TracebackType
 from typing import Any, Optional, Union
 
-from ._version import __version__
-from .auth_frame import build_auth_frame
-from .connection.manager import Connection
+from . import _validate as check
+from ._version import API_VERSION, __version__
+from .connection.auth_frame import build_auth_frame
+from .connection.dialler import WebSocketTransport
+from .connection.manager import ConnectionManager
 from .connection.state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
-from .connection.transport import Transport, WebSocketTransport
-from .delivery import Delivery
-from .dispatch import Executor
-from .endpoints import Endpoints
+from .connection.transport import Transport
 from .errors import CometChatException, ErrorCode, NotLoggedInError
-from .listener_registry import ErrorHook
+from .events.delivery import Delivery
+from .events.dispatcher import Executor
+from .events.ledger import Conversation
+from .events.outbound import LiveEventsAPI
+from .events.registry import ErrorHook
 from .listeners import (
     CallListener,
     ConnectionListener,
@@ -40,20 +43,24 @@ from .listeners import (
     MessageListener,
     UserListener,
 )
-from .messaging import Messaging
 from .models import BaseMessage, User
-from .rest import RestClient, RestResponse
+from .rest.calls import CallsAPI
+from .rest.endpoints import Endpoints, conversation_path
+from .rest.groups import GroupsAPI
+from .rest.messages import MessagesAPI
+from .rest.transport import RestClient, RestResponse
+from .rest.users import UsersAPI
 from .session import FileSessionStore, Session, SessionStore, new_resource_id
 from .settings import AppSettings, AppSettingsBuilder
 
 __all__ = ["CometChatClient"]
 
-log = logging.getLogger("cometchat_sync.client")
+log = logging.getLogger(__name__)
 
 _PLATFORM = "python"
 
 
-class CometChatClient(Messaging):
+class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI):
     """The SDK's real object. See the module docstring for threading.
 
     Args:
@@ -112,7 +119,7 @@ class CometChatClient(Messaging):
             if s.ca_bundle or not s.insecure_transport:
                 context = ssl.create_default_context(cafile=s.ca_bundle)
             transport = WebSocketTransport(ssl_context=context, max_frame_size=s.max_frame_size)
-        self._connection = Connection(
+        self._connection = ConnectionManager(
             s,
             transport=transport,
             url=self._socket_url,
@@ -223,7 +230,7 @@ class CometChatClient(Messaging):
         body = {
             "platform": _PLATFORM,
             "deviceId": self._store.device_id(),
-            "appInfo": {"version": f"v{__version__}", "apiVersion": "v3.0"},
+            "appInfo": {"version": f"v{__version__}", "apiVersion": API_VERSION},
         }
         if auth_token is None:
             assert uid is not None and auth_key is not None
@@ -575,7 +582,8 @@ class CometChatClient(Messaging):
         if session is None:
             return
 
-        def fetch(path: str, after: int, per_page: int) -> Any:
+        def fetch(conversation: Conversation, after: int, per_page: int) -> Any:
+            path = conversation_path(conversation.receiver_id, conversation.receiver_type)
             params = {"id": after, "affix": "append", "per_page": per_page}
             return self._client_call("GET", path, params=params).data
 
@@ -587,18 +595,6 @@ class CometChatClient(Messaging):
 
 def _user_of(session: Session) -> User:
     return User.from_json(session.user).with_auth_token(session.auth_token)
-
-
-def _check_uid(uid: object) -> str:
-    if not isinstance(uid, str) or not uid.strip():
-        raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The uid cannot be empty.")
-    if any(c.isspace() for c in uid):
-        raise CometChatException(ErrorCode.INVALID_PARAMETER, "The uid cannot contain spaces.")
-    if "/" in uid or "?" in uid or "#" in uid or "%" in uid:
-        raise CometChatException(
-            ErrorCode.INVALID_PARAMETER, "The uid may hold letters, digits, '-' and '_' only."
-        )
-    return uid.lower()
 
 
 def _check_login_args(
@@ -619,7 +615,7 @@ def _check_login_args(
         raise CometChatException(
             ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key, or an auth token."
         )
-    checked = _check_uid(uid)
+    checked = check.identifier(uid, "uid").lower()
     if not isinstance(auth_key, str) or not auth_key.strip():
         raise CometChatException(
             ErrorCode.MISSING_PARAMETERS, "login(uid, auth_key) needs the app's Auth Key."

@@ -17,9 +17,9 @@ from typing import Optional, Union
 
 from .client import CometChatClient
 from .connection.state import AppState, ConnectionStatus
-from .dispatch import Executor
 from .errors import CometChatException, ErrorCode
-from .listener_registry import ErrorHook
+from .events.dispatcher import Executor
+from .events.registry import ErrorHook
 from .listeners import (
     CallListener,
     ConnectionListener,

@@ -54,7 +54,7 @@ __all__ = [
     "new_resource_id",
 ]
 
-logger = logging.getLogger("cometchat_sync.session")
+log = logging.getLogger(__name__)
 
 #: Error code raised when the session file's lock cannot be taken in time.
 SESSION_LOCKED = ErrorCode.SESSION_LOCKED
@@ -527,7 +527,7 @@ class FileSessionStore:
         state = _parse_document(raw)
         if widened and not self._mode_warned:
             self._mode_warned = True
-            logger.warning(
+            log.warning(
                 "Session file %s was readable by other users (mode %o); changed it to 0600.",
                 self._path,
                 stat.S_IMODE(mode),
@@ -664,7 +664,7 @@ class FileSessionStore:
                 # _go_memory will warn about the folder; the state becomes logged out.
                 raise _Unwritable(os_exc) from None
             raise
-        logger.warning(
+        log.warning(
             "Session file %s is unusable (%s); %s and treating it as logged out.",
             self._path,
             exc.reason,
@@ -706,7 +706,7 @@ class FileSessionStore:
         """Switch to the in-memory copy, seeded with the last state read from disk."""
         self._memory = MemorySessionStore._from_state(self._app_id, state)
         code = errno.errorcode.get(error.errno or 0, str(error.errno))
-        logger.warning(
+        log.warning(
             "Can't write the session folder %s (%s); keeping the session in memory only "
             "for the rest of this run.",
             self._dir,

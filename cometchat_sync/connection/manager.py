@@ -33,9 +33,9 @@ from .state import AppState, ConnectionStateChange, ConnectionStatus, Disconnect
 from .timer import Timer
 from .transport import Link, LinkClosed, Transport
 
-__all__ = ["Connection"]
+__all__ = ["ConnectionManager"]
 
-log = logging.getLogger("cometchat_sync.connection")
+log = logging.getLogger(__name__)
 
 PING_FRAME = '{"action":"ping","ack":"true"}'
 _SLICE = 0.2  # blocking waits wake this often, so Ctrl-C is honoured on every platform
@@ -44,7 +44,7 @@ _SLICE = 0.2  # blocking waits wake this often, so Ctrl-C is honoured on every p
 _SLEEP_THRESHOLD = 2.0
 
 
-class Connection:
+class ConnectionManager:
     """The real-time link of one client (see the module docstring for thread safety)."""
 
     def __init__(

@@ -21,7 +21,7 @@ from .transport import Dial, DialCancelled, DialError, Link, LinkClosed, Transpo
 
 __all__ = ["AuthRejected", "Reader", "is_policy_close"]
 
-log = logging.getLogger("cometchat_sync.reader")
+log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
 _MAX_BATCH = 256

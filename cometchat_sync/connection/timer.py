@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 __all__ = ["Timer"]
 
-log = logging.getLogger("cometchat_sync.timer")
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from .. import _validate as check
 from ..errors import CometChatException, ErrorCode
 from ._coerce import as_dict, as_int, as_mapping, as_opt_int, as_opt_str, as_str
 from .group import parse_user
-from .messages import validate_receiver
 from .user import User
 
 __all__ = [
@@ -59,7 +59,7 @@ class TypingIndicator:
         receiver_type: str = "user",
         metadata: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        validate_receiver(receiver_id, receiver_type)
+        check.receiver(receiver_id, receiver_type)
         self.receiver_id = receiver_id
         self.receiver_type = receiver_type
         self.metadata: dict[str, Any] = dict(metadata or {})
@@ -128,7 +128,7 @@ class TransientMessage:
         receiver_type: str = "user",
         data: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        validate_receiver(receiver_id, receiver_type)
+        check.receiver(receiver_id, receiver_type)
         if data is not None and not isinstance(data, Mapping):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
 
+from .. import _validate as check
+from .._validate import RECEIVER_TYPES
 from ..errors import CometChatException, ErrorCode
 from ._coerce import (
     as_dict,
@@ -38,10 +40,8 @@ __all__ = [
     "CustomMessage",
     "MediaMessage",
     "TextMessage",
-    "validate_receiver",
 ]
 
-RECEIVER_TYPES = ("user", "group")
 MEDIA_TYPES = ("image", "video", "audio", "file")
 
 #: How deep message entities nest (an action's ``on`` message, whose own ``on`` ...).
@@ -49,22 +49,6 @@ _MAX_DEPTH = 2
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 _M = TypeVar("_M", bound="BaseMessage")
-
-
-def validate_receiver(receiver_id: Any, receiver_type: Any) -> None:
-    """Raise ``MISSING_PARAMETERS``/``ERR_INVALID_PARAMETER`` for a bad receiver."""
-    if not isinstance(receiver_id, str):
-        raise CometChatException(
-            ErrorCode.INVALID_PARAMETER,
-            f"receiver_id must be a string, not {type(receiver_id).__name__}.",
-        )
-    if not receiver_id.strip():
-        raise CometChatException(ErrorCode.MISSING_PARAMETERS, "receiver_id cannot be empty.")
-    if receiver_type not in RECEIVER_TYPES:
-        raise CometChatException(
-            ErrorCode.INVALID_PARAMETER,
-            f"receiver_type must be 'user' or 'group', not {str(receiver_type)[:40]!r}.",
-        )
 
 
 def _short(text: Optional[str], limit: int = 40) -> Optional[str]:
@@ -272,7 +256,7 @@ class BaseMessage:
         muid: Optional[str] = None,
         parent_id: Optional[int] = None,
     ) -> None:
-        validate_receiver(receiver_id, receiver_type)
+        check.receiver(receiver_id, receiver_type)
         self._load(_EMPTY, 0)
         self.receiver_uid = receiver_id
         self.receiver_type = receiver_type

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cometchat_sync import AppSettingsBuilder, CometChatException, MemorySessionStore
-from cometchat_sync.endpoints import Endpoints
+from cometchat_sync.rest.endpoints import Endpoints
 
 
 def test_defaults():

@@ -26,16 +26,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 
-from .listeners import CallListener, GroupListener, MessageListener, UserListener, _Listener
-from .models._coerce import as_mapping, as_opt_int, as_str
-from .models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
-from .models.group import Group, parse_user
-from .models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
-from .models.user import User
+from ..listeners import CallListener, GroupListener, MessageListener, UserListener, _Listener
+from ..models._coerce import as_mapping, as_opt_int, as_str
+from ..models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
+from ..models.group import Group, parse_user
+from ..models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
+from ..models.user import User
 
 __all__ = ["ECHO_EXEMPT_TYPES", "KINDS", "LISTENER_TYPES", "Event", "message_of", "route"]
 
-_log = logging.getLogger("cometchat_sync.router")
+log = logging.getLogger(__name__)
 
 #: The listener families an :class:`Event` can address.
 KINDS = ("message", "user", "group", "call")
@@ -82,8 +82,8 @@ def _type_name(value: Any) -> str:
 
 
 def _drop(ftype: Any, reason: str) -> list[Event]:
-    if _log.isEnabledFor(logging.DEBUG):
-        _log.debug("dropped %s frame: %s", _type_name(ftype), reason)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("dropped %s frame: %s", _type_name(ftype), reason)
     return []
 
 

@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Optional
 
-from .connection.state import ConnectionStateChange, ConnectionStatus
-from .dispatch import Dispatcher, Executor
-from .errors import CometChatException, ErrorCode
-from .ledger import MessageLedger
-from .listener_registry import ErrorHook, ListenerRegistry
-from .listeners import (
+from ..connection.state import ConnectionStateChange, ConnectionStatus
+from ..errors import CometChatException, ErrorCode
+from ..listeners import (
     CallListener,
     ConnectionListener,
     GroupListener,
@@ -25,14 +22,18 @@ from .listeners import (
     MessageListener,
     UserListener,
 )
+from .dispatcher import Dispatcher, Executor
+from .ledger import Conversation, MessageLedger
+from .registry import ErrorHook, ListenerRegistry
 from .router import Event, route
 
 __all__ = ["Delivery", "FetchPage"]
 
-log = logging.getLogger("cometchat_sync.delivery")
+log = logging.getLogger(__name__)
 
-FetchPage = Callable[[str, int, int], Any]
-"""``fetch(path, after_id, per_page)``: the JSON list of messages after ``after_id``."""
+FetchPage = Callable[[Conversation, int, int], Any]
+"""``fetch(conversation, after_id, per_page)``: the JSON list of its messages after
+``after_id``."""
 
 _STATUS_METHODS = {
     ConnectionStatus.CONNECTING: "on_connecting",
@@ -126,14 +127,14 @@ class Delivery:
             after = conversation.watermark
             while still_current():
                 try:
-                    page = fetch(conversation.path, after, _CATCH_UP_PAGE)
+                    page = fetch(conversation, after, _CATCH_UP_PAGE)
                 except CometChatException as exc:
                     if exc.code in _NETWORK_CODES:
                         log.warning("catch-up stopped (%s); the next reconnect retries", exc.code)
                         return
                     # This conversation cannot be read now (the user left the group, ...);
                     # the others still can.
-                    log.info("catch-up skipped %s (%s)", conversation.path, exc.code)
+                    log.info("catch-up skipped %r (%s)", conversation, exc.code)
                     break
                 items = [i for i in page if isinstance(i, dict)] if isinstance(page, list) else []
                 for item in items:

@@ -19,12 +19,12 @@ from typing import Any, Optional
 
 import requests
 
-from ._version import __version__
-from .errors import CometChatException, CometChatTimeoutError, ErrorCode
+from .._version import __version__
+from ..errors import CometChatException, CometChatTimeoutError, ErrorCode
 
 __all__ = ["RestClient", "RestResponse", "classify_network_error"]
 
-log = logging.getLogger("cometchat_sync.rest")
+log = logging.getLogger(__name__)
 
 SDK_HEADER = f"python@{__version__}"
 

@@ -10,11 +10,11 @@ import logging
 import threading
 from typing import Any, Callable, Generic, Optional, TypeVar
 
-from .errors import CometChatException, ErrorCode
+from ..errors import CometChatException, ErrorCode
 
 __all__ = ["ErrorHook", "ListenerRegistry"]
 
-log = logging.getLogger("cometchat_sync.listeners")
+log = logging.getLogger(__name__)
 
 L = TypeVar("L")
 ErrorHook = Callable[[BaseException, Any, str], None]

@@ -18,23 +18,25 @@ import threading
 from collections.abc import Hashable
 from typing import Generic, Optional, TypeVar
 
-from .models import Action, BaseMessage
+from ..models import Action, BaseMessage
 
 __all__ = ["Conversation", "MessageLedger"]
 
 
 class Conversation:
-    """One conversation the client follows: the REST path of its history and the id after
-    which a catch-up starts."""
+    """One conversation the client follows: who it is with (``receiver_type`` ``"user"`` or
+    ``"group"``, and the other user's uid or the group's guid) and the message id after which
+    a catch-up starts."""
 
-    __slots__ = ("path", "watermark")
+    __slots__ = ("receiver_id", "receiver_type", "watermark")
 
-    def __init__(self, path: str, watermark: int) -> None:
-        self.path = path
+    def __init__(self, receiver_type: str, receiver_id: str, watermark: int) -> None:
+        self.receiver_type = receiver_type
+        self.receiver_id = receiver_id
         self.watermark = watermark
 
     def __repr__(self) -> str:
-        return f"Conversation({self.path!r}, after={self.watermark})"
+        return f"Conversation({self.receiver_type} {self.receiver_id!r}, after={self.watermark})"
 
 
 _T = TypeVar("_T", bound=Hashable)
@@ -101,7 +103,10 @@ class MessageLedger:
     def conversations(self) -> list[Conversation]:
         """A snapshot of the conversations to catch up, each with its current watermark."""
         with self._lock:
-            return [Conversation(c.path, c.watermark) for c in self._conversations.values()]
+            return [
+                Conversation(c.receiver_type, c.receiver_id, c.watermark)
+                for c in self._conversations.values()
+            ]
 
     def admit(self, message: BaseMessage) -> bool:
         """True if ``message`` should be delivered now (and record it); False for a
@@ -147,18 +152,19 @@ class MessageLedger:
         key = message.conversation_id
         known = self._conversations.get(key) if key else None
         if known is None:
-            path = self._path_of(message)
-            if path is None:
+            peer = self._peer_of(message)
+            if peer is None:
                 return
-            key = key or path
+            key = key or f"{peer[0]}:{peer[1]}"
             known = self._conversations.get(key)
             if known is None:
-                self._conversations[key] = Conversation(path, watermark)
+                self._conversations[key] = Conversation(peer[0], peer[1], watermark)
                 return
         known.watermark = max(known.watermark, watermark)
 
-    def _path_of(self, message: BaseMessage) -> Optional[str]:
+    def _peer_of(self, message: BaseMessage) -> Optional[tuple[str, str]]:
+        """``(receiver_type, id)`` of the conversation ``message`` belongs to."""
         if message.receiver_type == "group":
-            return f"groups/{message.receiver_uid}/messages" if message.receiver_uid else None
+            return ("group", message.receiver_uid) if message.receiver_uid else None
         other = message.receiver_uid if message.sender_uid == self._own_uid else message.sender_uid
-        return f"users/{other}/messages" if other else None
+        return ("user", other) if other else None

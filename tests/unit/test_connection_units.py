@@ -21,7 +21,7 @@ import pytest
 
 from cometchat_sync.connection.backoff import Backoff
 from cometchat_sync.connection.lifecycle import Lifecycle, LinkState
-from cometchat_sync.connection.manager import PING_FRAME, Connection
+from cometchat_sync.connection.manager import PING_FRAME, ConnectionManager
 from cometchat_sync.connection.reader import Reader
 from cometchat_sync.connection.state import (
     TRANSITIONS,
@@ -430,7 +430,7 @@ def test_timer_survives_a_failing_callback(
     def explode(_late: float) -> None:
         raise ValueError("callback bug")
 
-    with caplog.at_level(logging.ERROR, logger="cometchat_sync.timer"):
+    with caplog.at_level(logging.ERROR, logger="cometchat_sync.connection.timer"):
         timer.schedule("boom", 0.0, explode)
         flush(timer)
     thread = timer.thread
@@ -748,10 +748,10 @@ def test_an_explicit_connect_skips_an_automatic_reconnect_wait_but_an_auto_reque
 
 
 @pytest.fixture
-def connection() -> Iterator[tuple[Connection, LinkState, FakeLink, FakeClock]]:
+def connection() -> Iterator[tuple[ConnectionManager, LinkState, FakeLink, FakeClock]]:
     clock = FakeClock()
     settings = AppSettingsBuilder().set_ping_interval(1.0).set_pong_timeout(0.5).build()
-    conn = Connection(
+    conn = ConnectionManager(
         settings,
         transport=NoDialTransport(),
         url=lambda: "ws://127.0.0.1:9/unused",
@@ -772,7 +772,7 @@ def connection() -> Iterator[tuple[Connection, LinkState, FakeLink, FakeClock]]:
 
 
 def test_keepalive_tick_sends_a_ping_and_rearms(
-    connection: tuple[Connection, LinkState, FakeLink, FakeClock],
+    connection: tuple[ConnectionManager, LinkState, FakeLink, FakeClock],
 ) -> None:
     conn, state, link, _clock = connection
     conn._keepalive_tick(state, 0.01, time.time() - 0.01)
@@ -794,7 +794,7 @@ def test_keepalive_tick_sends_a_ping_and_rearms(
     ids=["late-tick", "long-stall", "wall-clock-jump"],
 )
 def test_keepalive_tick_after_a_sleep_declares_the_link_dead(
-    connection: tuple[Connection, LinkState, FakeLink, FakeClock],
+    connection: tuple[ConnectionManager, LinkState, FakeLink, FakeClock],
     lateness: float,
     wall_extra: float,
 ) -> None:
@@ -810,7 +810,7 @@ def test_keepalive_tick_after_a_sleep_declares_the_link_dead(
 
 
 def test_keepalive_tick_of_an_old_link_or_in_background_does_nothing(
-    connection: tuple[Connection, LinkState, FakeLink, FakeClock],
+    connection: tuple[ConnectionManager, LinkState, FakeLink, FakeClock],
 ) -> None:
     conn, state, link, _clock = connection
     old = LinkState(state.epoch - 1, FakeLink(), 0.0)
@@ -822,7 +822,7 @@ def test_keepalive_tick_of_an_old_link_or_in_background_does_nothing(
 
 
 def test_pong_deadline_declares_dead_only_without_inbound_traffic(
-    connection: tuple[Connection, LinkState, FakeLink, FakeClock],
+    connection: tuple[ConnectionManager, LinkState, FakeLink, FakeClock],
 ) -> None:
     conn, state, link, clock = connection
     sent = clock()

@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from cometchat_sync.events.router import KINDS, LISTENER_TYPES, Event, message_of, route
 from cometchat_sync.listeners import (
     CallListener,
     GroupListener,
@@ -29,7 +30,6 @@ from cometchat_sync.models import (
     TypingIndicator,
     User,
 )
-from cometchat_sync.router import KINDS, LISTENER_TYPES, Event, message_of, route
 
 ME = "WEB-4_2_0-me-1700000000000"
 OTHER = "WEB-4_2_0-other-1700000000001"
@@ -382,7 +382,7 @@ def test_own_device_echo_is_dropped():
 
 
 def test_echo_exemptions_are_not_dropped_as_echo(caplog):
-    caplog.set_level(logging.DEBUG, logger="cometchat_sync.router")
+    caplog.set_level(logging.DEBUG, logger="cometchat_sync.events.router")
     for ftype in ("auth", "on_moderation_status_changed"):
         caplog.clear()
         assert route(envelope(ftype, message_body(), deviceId=ME), ME) == []
@@ -395,7 +395,7 @@ def test_empty_own_resource_drops_nothing_as_echo():
 
 
 def test_unknown_frames_give_nothing_and_log_type_and_reason_only(caplog):
-    caplog.set_level(logging.DEBUG, logger="cometchat_sync.router")
+    caplog.set_level(logging.DEBUG, logger="cometchat_sync.events.router")
     secret_body = {"action": "x", "auth": "SECRET-JWT", "text": "PRIVATE TEXT"}
     assert route(envelope("streamed_message", secret_body), ME) == []
     assert route({"action": "pong"}, ME) == []
@@ -404,7 +404,7 @@ def test_unknown_frames_give_nothing_and_log_type_and_reason_only(caplog):
     assert len(caplog.records) == 4
     for rec in caplog.records:
         assert rec.levelno == logging.DEBUG
-        assert rec.name == "cometchat_sync.router"
+        assert rec.name == "cometchat_sync.events.router"
     assert "SECRET" not in caplog.text and "PRIVATE" not in caplog.text
     assert "'streamed_message'" in caplog.text
     assert "not a listener event" in caplog.text
@@ -570,7 +570,7 @@ def _check(events):
 
 
 def test_fuzz_random_junk_never_raises(caplog):
-    caplog.set_level(logging.DEBUG, logger="cometchat_sync.router")  # exercise the log path
+    caplog.set_level(logging.DEBUG, logger="cometchat_sync.events.router")  # exercise the log path
     rng = random.Random(20240501)
     for _ in range(3000):
         frame = _junk(rng)

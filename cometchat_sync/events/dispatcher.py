@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 __all__ = ["Dispatcher", "Executor"]
 
-log = logging.getLogger("cometchat_sync.dispatch")
+log = logging.getLogger(__name__)
 
 Item = Callable[[], None]
 Executor = Callable[[Item], None]

@@ -8,10 +8,9 @@ import platform
 import sys
 import time
 
-from ._version import __version__
-from .endpoints import API_VERSION
-from .session import Session
-from .settings import AppSettings, PresenceSubscription
+from .._version import API_VERSION, __version__
+from ..session import Session
+from ..settings import AppSettings, PresenceSubscription
 
 __all__ = ["USER_AGENT", "build_auth_frame"]
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from .settings import AppSettings, HostOverride
+from .. import _validate as check
+from .._version import API_VERSION
+from ..settings import AppSettings, HostOverride
 
-__all__ = ["API_VERSION", "Endpoints"]
-
-API_VERSION = "v3.0"
+__all__ = ["Endpoints", "conversation_path"]
 
 
 class Endpoints:
@@ -78,3 +78,10 @@ def _setting(server_settings: Optional[Mapping[str, Any]], key: str) -> str:
     if value is None or isinstance(value, (dict, list)):
         return ""
     return str(value).strip()
+
+
+def conversation_path(receiver_id: str, receiver_type: str) -> str:
+    """The history path of a conversation: ``users/{uid}/messages`` or
+    ``groups/{guid}/messages`` (ids checked and percent-encoded)."""
+    kind = "groups" if check.receiver_type(receiver_type) == "group" else "users"
+    return f"{kind}/{check.path_segment(receiver_id, 'receiver id')}/messages"

@@ -13,14 +13,13 @@ import threading
 
 import pytest
 
+from cometchat_sync.connection.frames import FrameReader, WebSocketLink
 from cometchat_sync.connection.transport import (
     CLOSE_ABNORMAL,
     CLOSE_INVALID_DATA,
     CLOSE_PROTOCOL_ERROR,
     CLOSE_TOO_BIG,
     LinkClosed,
-    _FrameReader,
-    _WebSocketLink,
 )
 
 
@@ -78,12 +77,12 @@ class NullRaw:
 
 
 def make_link(data: bytes, seed: int, max_size: int = 1 << 20, max_chunk: int = 64):
-    link = _WebSocketLink.__new__(_WebSocketLink)
+    link = WebSocketLink.__new__(WebSocketLink)
     ws = FakeWebSocket()
     link._ws = ws
     link._raw = NullRaw()
     link._max_size = max_size
-    link._reader = _FrameReader(ChunkedSocket(data, random.Random(seed), max_chunk), max_size)
+    link._reader = FrameReader(ChunkedSocket(data, random.Random(seed), max_chunk), max_size)
     link._dead = False
     link._lock = threading.Lock()
     link.close = lambda code=1000, reason="": ws.closes.append(code)  # no select on a fake
@@ -148,7 +147,7 @@ def test_a_frame_over_the_cap_is_refused_from_its_header():
             return chunk
 
     link, ws = make_link(b"", seed=0, max_size=1024)
-    link._reader = _FrameReader(HeaderOnly(), 1024)
+    link._reader = FrameReader(HeaderOnly(), 1024)
     with pytest.raises(LinkClosed) as info:
         link.recv_text()
     assert info.value.code == CLOSE_TOO_BIG

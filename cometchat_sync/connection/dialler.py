@@ -1,0 +1,190 @@
+"""The dialler: resolve, connect, TLS and the HTTP upgrade of one WebSocket, all within one
+time budget, each step cancellable from another thread through a :class:`Dial`.
+
+:class:`WebSocketTransport` is built on websocket-client's low-level ``WebSocket`` class (not
+``WebSocketApp``, whose reconnect is an uninterruptible sleep) over a socket dialled here, so
+that a ``Dial.cancel()`` wakes a TCP connect in progress at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import ssl
+import time
+from typing import Optional
+
+import websocket
+
+from ..errors import ErrorCode
+from .frames import WebSocketLink
+from .transport import Dial, DialCancelled, DialError, Link, shutdown_socket
+
+__all__ = ["WebSocketTransport"]
+
+
+class WebSocketTransport:
+    """The real transport: websocket-client over a socket this module dials itself."""
+
+    def __init__(
+        self, *, ssl_context: Optional[ssl.SSLContext] = None, max_frame_size: int = 1 << 20
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._max_frame_size = max_frame_size
+
+    def open(self, url: str, *, timeout: float, dial: Dial) -> Link:
+        deadline = time.monotonic() + timeout
+        secure, host, port = _split_ws_url(url)
+        raw = _tcp_connect(host, port, deadline, dial)
+        sock: socket.socket = raw
+        try:
+            if secure:
+                context = self._ssl_context or ssl.create_default_context()
+                sock = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
+                dial.attach(lambda: shutdown_socket(sock))
+                sock.settimeout(_remaining(deadline))
+                try:
+                    sock.do_handshake()
+                except ssl.SSLCertVerificationError as exc:
+                    raise DialError(
+                        ErrorCode.WEBSOCKET_ERROR,
+                        f"TLS certificate of {host} not trusted ({exc.verify_message}).",
+                        unreachable=False,
+                    ) from exc
+            ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
+            sock.settimeout(_remaining(deadline))
+            try:
+                ws.connect(  # type: ignore[no-untyped-call]
+                    url, socket=sock, timeout=_remaining(deadline), suppress_origin=True
+                )
+            except websocket.WebSocketBadStatusException as exc:
+                # Its text carries the response headers: keep only the status.
+                raise DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"The WebSocket upgrade was refused with HTTP {exc.status_code}.",
+                    unreachable=False,
+                ) from None
+            sock.settimeout(None)
+            link = WebSocketLink(ws, sock, self._max_frame_size)
+            dial.attach(link.shutdown)
+            return link
+        except DialError:
+            shutdown_socket(sock)
+            sock.close()
+            raise
+        except BaseException as exc:
+            shutdown_socket(sock)
+            sock.close()
+            if dial.cancelled:
+                raise DialCancelled() from None
+            if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):
+                raise DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"The WebSocket handshake with {host} did not finish within {timeout} s.",
+                    unreachable=False,
+                ) from None
+            if isinstance(exc, (OSError, websocket.WebSocketException, ValueError)):
+                raise DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"The WebSocket handshake with {host} failed ({type(exc).__name__}).",
+                    unreachable=False,
+                ) from None
+            raise
+
+
+def _split_ws_url(url: str) -> tuple[bool, str, int]:
+    scheme, _, rest = url.partition("://")
+    secure = scheme == "wss"
+    hostport = rest.split("/", 1)[0]
+    if hostport.startswith("["):
+        host, _, tail = hostport[1:].partition("]")
+        port_text = tail.lstrip(":")
+    else:
+        host, _, port_text = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    port = int(port_text) if port_text else (443 if secure else 80)
+    return secure, host, port
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("deadline passed")
+    return left
+
+
+_REFUSED = frozenset({errno.ECONNREFUSED, errno.ECONNRESET})
+_NO_ROUTE = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ETIMEDOUT, errno.EADDRNOTAVAIL}
+)
+
+
+def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.socket:
+    """Connect to ``host:port`` before ``deadline``; ``dial.cancel()`` aborts it at once."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DialError(
+            ErrorCode.NO_INTERNET,
+            f"The name {host} could not be resolved; check the network.",
+            unreachable=True,
+        ) from exc
+    last: Optional[DialError] = None
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            dial.attach(lambda s=sock: shutdown_socket(s))  # type: ignore[misc]
+            sock.setblocking(False)
+            err = sock.connect_ex(address)
+            if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+                raise OSError(err, "connect failed")
+            if err != 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout()
+                _readable, writable, _ = select.select([dial.wake_fileno()], [sock], [sock], left)
+                if dial.cancelled:
+                    raise DialCancelled()
+                if not writable:
+                    raise socket.timeout()
+                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise OSError(err, "connect failed")
+            sock.setblocking(True)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            return sock
+        except DialCancelled:
+            sock.close()
+            raise
+        except socket.timeout:
+            sock.close()
+            last = DialError(
+                ErrorCode.NO_INTERNET,
+                f"{host}:{port} did not answer the TCP connect in time; check the network.",
+                unreachable=True,
+            )
+        except OSError as exc:
+            sock.close()
+            if exc.errno in _REFUSED:
+                last = DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"{host}:{port} refused the connection (the server may be down).",
+                    unreachable=True,
+                )
+            elif exc.errno in _NO_ROUTE:
+                last = DialError(
+                    ErrorCode.NO_INTERNET,
+                    f"There is no route to {host}:{port}; check the network.",
+                    unreachable=True,
+                )
+            else:
+                last = DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"Connecting to {host}:{port} failed (errno {exc.errno}).",
+                    unreachable=True,
+                )
+        if dial.cancelled:
+            raise DialCancelled()
+    assert last is not None
+    raise last

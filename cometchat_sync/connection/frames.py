@@ -1,0 +1,228 @@
+"""One open WebSocket: the frame reader (RFC 6455 section 5.2) and the link built on it.
+
+What this adds to websocket-client (https://websocket-client.readthedocs.io/):
+
+* one buffered ``recv()`` serves many frames (websocket-client's reader makes three system
+  calls per frame);
+* a cap on the size of inbound frames, checked from the frame header before any payload is
+  buffered (websocket-client has none), and on the total of a fragmented message;
+* strict UTF-8 decoding in C instead of websocket-client's pure-Python validator, which costs
+  about 60 microseconds a frame (see ``docs/benchmarks.md``); an invalid frame closes the
+  link with 1007;
+* ``shutdown()``, which unblocks a reader stuck in ``recv()`` at once, even on a dead path
+  (``close()`` would wait for a close handshake that never comes).
+
+Writes go through websocket-client's ``send`` (thread-safe with ``enable_multithread``).
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import struct
+import threading
+from typing import NoReturn
+
+import websocket
+
+from .transport import (
+    CLOSE_ABNORMAL,
+    CLOSE_INVALID_DATA,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_TOO_BIG,
+    LinkClosed,
+    shutdown_socket,
+)
+
+__all__ = ["FrameReader", "WebSocketLink"]
+
+log = logging.getLogger(__name__)
+
+_OP_CONT, _OP_TEXT, _OP_BINARY = 0x0, 0x1, 0x2
+_OP_CLOSE, _OP_PING, _OP_PONG = 0x8, 0x9, 0xA
+_READ_CHUNK = 65536
+
+
+class FrameReader:
+    """Reads server frames (RFC 6455 §5.2) from the socket through one buffer.
+
+    websocket-client's reader makes three ``recv()`` calls per frame (header, length,
+    payload), each releasing the GIL; here one ``recv()`` of up to 64 KiB usually serves many
+    frames. A frame whose header announces more than ``max_size`` bytes is refused before any
+    payload is read. Only the reader thread calls it.
+    """
+
+    __slots__ = ("_buf", "_max_size", "_pos", "_sock")
+
+    def __init__(self, sock: socket.socket, max_size: int) -> None:
+        self._sock = sock
+        self._max_size = max_size
+        self._buf = bytearray()
+        self._pos = 0
+
+    def _fill(self, need: int) -> None:
+        """Make at least ``need`` unread bytes available."""
+        buf = self._buf
+        while len(buf) - self._pos < need:
+            if self._pos and self._pos * 2 >= len(buf):
+                del buf[: self._pos]  # drop what was read before growing the buffer
+                self._pos = 0
+            chunk = self._sock.recv(_READ_CHUNK)
+            if not chunk:
+                raise LinkClosed(CLOSE_ABNORMAL, "connection closed by the peer")
+            buf += chunk
+
+    def next_frame(self) -> tuple[bool, int, bytes]:
+        """``(fin, opcode, payload)`` of the next frame."""
+        self._fill(2)
+        buf, pos = self._buf, self._pos
+        first, second = buf[pos], buf[pos + 1]
+        if first & 0x70:
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+        if second & 0x80:
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "masked frame from the server")
+        fin, opcode, length, header = bool(first & 0x80), first & 0x0F, second & 0x7F, 2
+        if length >= 126:
+            header = 4 if length == 126 else 10
+            self._fill(header)  # may move the unread bytes to the front: re-read the position
+            pos = self._pos
+            length = int.from_bytes(self._buf[pos + 2 : pos + header], "big")
+        if opcode >= _OP_CLOSE and (length > 125 or not fin):
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
+        if length > self._max_size:
+            raise _ProtocolError(CLOSE_TOO_BIG, f"frame of {length} bytes over the cap")
+        self._fill(header + length)
+        start = self._pos + header
+        payload = bytes(self._buf[start : start + length])
+        self._pos = start + length
+        if self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        return fin, opcode, payload
+
+    def buffered(self) -> bool:
+        """True when unread bytes are waiting (the next frame may need no system call)."""
+        return self._pos < len(self._buf)
+
+
+class _ProtocolError(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocketLink:
+    def __init__(self, ws: websocket.WebSocket, raw: socket.socket, max_size: int) -> None:
+        self._ws = ws
+        self._raw = raw
+        self._max_size = max_size
+        self._reader = FrameReader(raw, max_size)
+        self._dead = False
+        self._lock = threading.Lock()
+
+    def send_text(self, text: str) -> None:
+        try:
+            self._ws.send(text)
+        except (OSError, websocket.WebSocketException) as exc:
+            raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
+
+    def buffered(self) -> bool:
+        return self._reader.buffered()
+
+    def recv_text(self) -> str:
+        parts: list[bytes] = []
+        total = 0
+        message_opcode = 0
+        while True:
+            fin, op, payload = self._next_frame()
+            if op in (_OP_TEXT, _OP_BINARY, _OP_CONT):
+                if op == _OP_CONT:
+                    if not message_opcode:
+                        self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a start")
+                elif message_opcode:
+                    self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
+                else:
+                    message_opcode = op
+                if fin and not parts:  # the common case: one frame, one message
+                    data = payload
+                else:
+                    total += len(payload)
+                    if total > self._max_size:
+                        self._fail(CLOSE_TOO_BIG, f"message over {self._max_size} bytes")
+                    parts.append(payload)
+                    if not fin:
+                        continue
+                    data = b"".join(parts)
+                    parts, total = [], 0
+                kind, message_opcode = message_opcode, 0
+                if kind == _OP_BINARY:
+                    log.debug("binary frame of %d bytes ignored", len(data))
+                    continue
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
+            elif op == _OP_PING:
+                try:
+                    self._ws.pong(payload)
+                except (OSError, websocket.WebSocketException) as exc:
+                    raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
+            elif op == _OP_CLOSE:
+                code, reason = _parse_close(payload)
+                self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
+                raise LinkClosed(code, reason)
+            elif op != _OP_PONG:
+                self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {op}")
+            # Pong frames carry nothing the SDK uses: CometChat's keepalive is a text frame.
+
+    def _next_frame(self) -> tuple[bool, int, bytes]:
+        try:
+            return self._reader.next_frame()
+        except _ProtocolError as exc:
+            self._fail(exc.code, exc.reason)
+        except LinkClosed:
+            self.shutdown()
+            raise
+        except (OSError, ValueError) as exc:
+            self.shutdown()
+            raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
+
+    def _fail(self, code: int, reason: str) -> NoReturn:
+        self.close(code)
+        raise LinkClosed(code, reason)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._dead:
+                return
+            self._dead = True
+        shutdown_socket(self._raw)
+        try:
+            self._ws.sock = None
+            self._ws.connected = False
+            self._raw.close()
+        except OSError:
+            pass
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        if self._dead:
+            return
+        try:
+            # Only if the frame can leave without blocking: a dead path must not stall us.
+            _, writable, _ = select.select([], [self._raw], [], 0)
+            if writable:
+                self._ws.send_close(code, reason.encode("utf-8")[:120])
+        except (OSError, ValueError, websocket.WebSocketException):
+            pass
+        self.shutdown()
+
+
+def _parse_close(data: bytes) -> tuple[int, str]:
+    if len(data) < 2:
+        return CLOSE_NO_STATUS, ""
+    code = struct.unpack("!H", data[:2])[0]
+    return code, data[2:].decode("utf-8", "replace")[:120]
