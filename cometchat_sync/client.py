@@ -22,6 +22,7 @@ import weakref
 from types import TracebackType
 from typing import Any, Optional, Union
 
+from . import _fork
 from . import _validate as check
 from ._version import API_VERSION, __version__
 from .connection.auth_frame import build_auth_frame
@@ -131,6 +132,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
             on_frames=self._on_frames,
         )
         _CLIENTS.add(self)
+        _fork.register(self)
         if self._session is not None and s.auto_establish_socket_connection:
             self._connection.start()
 
@@ -286,7 +288,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
             session = self._session
         if session is None:
             return
-        self._connection.lifecycle.drop(DisconnectReason.LOGOUT)
+        self._connection.drop(DisconnectReason.LOGOUT)
         error: Optional[CometChatException] = None
         try:
             self._rest.call("DELETE", self._client_base() + "me", auth_token=session.auth_token)
@@ -521,13 +523,19 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
     # -- fork ------------------------------------------------------------------------------------
 
-    def _after_fork_in_child(self) -> None:
+    def after_fork_in_child(self) -> None:
+        """Called by the SDK in a child process made by ``os.fork()``; apps never call it.
+
+        Renews every lock, forgets the parent's threads, socket and pooled REST connections
+        without closing them (closing would end the parent's link too); the child connects
+        again lazily on its first call (auto mode).
+        """
         self._lock = threading.RLock()
         self._typing_lock = threading.Lock()
         self._login_busy = False
-        self._delivery.after_fork()
+        self._delivery.after_fork_in_child()
         self._connection.after_fork_in_child()
-        self._rest.reset()
+        self._rest.after_fork_in_child()
 
     def _check_fork(self) -> None:
         """In a forked child, reconnect lazily on first use (auto mode)."""
@@ -623,16 +631,9 @@ def _check_login_args(
     return checked, auth_key, None
 
 
-# -- process-wide hooks: fork and interpreter exit ---------------------------------------------
+# -- interpreter exit ---------------------------------------------
 
 _CLIENTS: weakref.WeakSet[CometChatClient] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for client in list(_CLIENTS):
-        # A broken client must not break the child process.
-        with contextlib.suppress(Exception):
-            client._after_fork_in_child()
 
 
 def _close_all_at_exit() -> None:
@@ -641,6 +642,4 @@ def _close_all_at_exit() -> None:
             client.close(timeout=1.0)
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_close_all_at_exit)

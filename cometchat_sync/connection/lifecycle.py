@@ -7,9 +7,16 @@ under the lock, so notifications can never overtake each other).
 
 The reader thread and the public calls meet here:
 
-* public calls say what they want (:meth:`request`, :meth:`drop`);
+* public calls say what they want (:meth:`request`, :meth:`drop`, :meth:`change_app_state`)
+  and wait for it (:meth:`wait_outcome`, :meth:`wait_pong`, :meth:`wait_for_status`,
+  :meth:`wait_idle`);
 * the reader asks for work (:meth:`next_attempt`), reports outcomes (:meth:`succeeded`,
   :meth:`failed`, :meth:`lost`) and pongs (:meth:`pong`).
+
+Its lock, condition and fields are private: everything outside reads them through properties
+and changes them through these methods. The few callbacks it runs under its lock
+(:meth:`change_app_state`, :meth:`if_current`) are the SDK's own short timer bookkeeping; the
+lock order is lifecycle → timer and lifecycle → dispatcher, never the other way.
 
 Each attempt and each socket carries an *epoch*; a report carrying an old epoch is ignored, so
 a frame or a callback from an older socket can never touch the current one.
@@ -19,9 +26,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional, TypeVar
 
-from ..errors import CometChatException
+from .._waits import wait_until
+from ..errors import AlreadyConnectedError, CometChatException, ErrorCode
 from .state import (
     TRANSITIONS,
     AppState,
@@ -31,9 +39,10 @@ from .state import (
 )
 from .transport import Dial, Link
 
-__all__ = ["Lifecycle", "LinkState"]
+__all__ = ["Lifecycle", "LinkState", "LinkView"]
 
 Clock = Callable[[], float]
+_R = TypeVar("_R")
 
 
 class LinkState:
@@ -60,6 +69,16 @@ class LinkState:
         self.dead_error: Optional[CometChatException] = None
 
 
+class LinkView(NamedTuple):
+    """What a callback run under the lifecycle's lock may look at."""
+
+    status: ConnectionStatus
+    app_state: AppState
+    want: bool
+    fail_fast: bool
+    current: Optional[LinkState]
+
+
 class Lifecycle:
     """Connection state shared by the public calls, the reader and the timer."""
 
@@ -73,25 +92,73 @@ class Lifecycle:
         self._on_change = on_change
         self._on_error = on_error
         self.clock = clock
-        self.lock = threading.Lock()
-        self.cond = threading.Condition(self.lock)
-        self.connected = threading.Event()
-        self.disconnected = threading.Event()
-        self.disconnected.set()
-        self.status = ConnectionStatus.DISCONNECTED
-        self.app_state = AppState.FOREGROUND
-        self.want = False
-        self.fail_fast = False
-        self.stopping = False
-        self.epoch = 0
-        self.current: Optional[LinkState] = None
-        self.dial: Optional[Dial] = None
-        self.last_reason: Optional[DisconnectReason] = None
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._connected = threading.Event()
+        self._disconnected = threading.Event()
+        self._disconnected.set()
+        self._status = ConnectionStatus.DISCONNECTED
+        self._app_state = AppState.FOREGROUND
+        self._want = False
+        self._fail_fast = False
+        self._stopping = False
+        self._epoch = 0
+        self._current: Optional[LinkState] = None
+        self._dial: Optional[Dial] = None
+        self._last_reason: Optional[DisconnectReason] = None
         # Outcomes of attempts, for connect() callers waiting on "the next outcome".
-        self.outcomes = 0
-        self.last_outcome_error: Optional[CometChatException] = None
+        self._outcomes = 0
+        self._last_outcome_error: Optional[CometChatException] = None
         self._requests = 0
         self._error_reported = False
+
+    # -- read-only views (each a single read: no lock needed) --------------------------------
+
+    @property
+    def status(self) -> ConnectionStatus:
+        return self._status
+
+    @property
+    def app_state(self) -> AppState:
+        return self._app_state
+
+    @property
+    def want(self) -> bool:
+        """A link is wanted (the reader keeps dialling while this holds)."""
+        return self._want
+
+    @property
+    def fail_fast(self) -> bool:
+        """The current wish came from ``connect()``: its first failure ends it."""
+        return self._fail_fast
+
+    @property
+    def epoch(self) -> int:
+        """The epoch of the current attempt or socket."""
+        return self._epoch
+
+    @property
+    def current(self) -> Optional[LinkState]:
+        """The authenticated socket, or ``None``."""
+        return self._current
+
+    @property
+    def dial(self) -> Optional[Dial]:
+        """The attempt in flight, or ``None``."""
+        return self._dial
+
+    @property
+    def last_reason(self) -> Optional[DisconnectReason]:
+        return self._last_reason
+
+    @property
+    def outcomes(self) -> int:
+        """How many attempts have ended (succeeded or failed) so far."""
+        return self._outcomes
+
+    @property
+    def last_outcome_error(self) -> Optional[CometChatException]:
+        return self._last_outcome_error
 
     # -- transitions -----------------------------------------------------------------------
 
@@ -102,97 +169,169 @@ class Lifecycle:
         error: Optional[CometChatException] = None,
     ) -> None:
         """Move to ``new``; the lock must be held."""
-        old = self.status
+        old = self._status
         if new is old:
             return
         if new not in TRANSITIONS[old]:
             raise RuntimeError(f"invalid connection transition {old.value} -> {new.value}")
-        self.status = new
+        self._status = new
         if new is ConnectionStatus.CONNECTED:
-            self.disconnected.clear()
-            self.connected.set()
+            self._disconnected.clear()
+            self._connected.set()
         elif new is ConnectionStatus.DISCONNECTED:
-            self.connected.clear()
-            self.disconnected.set()
-            self.last_reason = reason
+            self._connected.clear()
+            self._disconnected.set()
+            self._last_reason = reason
         else:
-            self.connected.clear()
-            self.disconnected.clear()
+            self._connected.clear()
+            self._disconnected.clear()
         self._on_change(ConnectionStateChange(old, new, reason, error))
-        self.cond.notify_all()
+        self._cond.notify_all()
 
-    def _report(self, error: CometChatException) -> None:
-        self._on_error(error)
+    def _view(self) -> LinkView:
+        return LinkView(self._status, self._app_state, self._want, self._fail_fast, self._current)
 
     # -- public-call side --------------------------------------------------------------------
 
     def request(self, *, fail_fast: bool) -> None:
         """A link is wanted from now on. ``fail_fast``: the first failed attempt ends the wish
         (an explicit ``connect()``); otherwise attempts go on with backoff."""
-        with self.lock:
-            self.stopping = False
-            if not self.want or fail_fast:
+        with self._lock:
+            self._stopping = False
+            if not self._want or fail_fast:
                 self._requests += 1  # a new wish, or an explicit connect(): skip any wait
-            self.want = True
-            if self.status is ConnectionStatus.DISCONNECTED:
-                self.fail_fast = fail_fast
+            self._want = True
+            if self._status is ConnectionStatus.DISCONNECTED:
+                self._fail_fast = fail_fast
                 self._error_reported = False
                 self._change(ConnectionStatus.CONNECTING)
-            self.cond.notify_all()
+            self._cond.notify_all()
 
     def drop(self, reason: DisconnectReason, error: Optional[CometChatException] = None) -> None:
         """No link is wanted any more: end the current socket or attempt now."""
-        with self.lock:
+        with self._lock:
             link, dial = self._drop_locked(reason, error)
         _teardown(link, dial)
 
     def _drop_locked(
         self, reason: DisconnectReason, error: Optional[CometChatException]
     ) -> tuple[Optional[Link], Optional[Dial]]:
-        self.want = False
-        self.fail_fast = False
-        self.epoch += 1
-        link = self.current.link if self.current is not None else None
-        dial = self.dial
-        self.current = None
-        if self.status is not ConnectionStatus.DISCONNECTED:
+        self._want = False
+        self._fail_fast = False
+        self._epoch += 1
+        link = self._current.link if self._current is not None else None
+        dial = self._dial
+        self._current = None
+        if self._status is not ConnectionStatus.DISCONNECTED:
             self._change(ConnectionStatus.DISCONNECTED, reason, error)
-        self.cond.notify_all()
+        self._cond.notify_all()
         return link, dial
+
+    def change_app_state(self, state: AppState, apply: Callable[[LinkView], _R]) -> Optional[_R]:
+        """Record the app's state; when it changed, run ``apply(view)`` under the lock (the
+        manager's timer bookkeeping, atomic with the change) and return its result."""
+        with self._lock:
+            if state is self._app_state:
+                return None
+            self._app_state = state
+            return apply(self._view())
+
+    def if_current(self, state: LinkState, apply: Callable[[LinkView], None]) -> bool:
+        """Run ``apply(view)`` under the lock if ``state`` is the current socket."""
+        with self._lock:
+            if self._current is not state:
+                return False
+            apply(self._view())
+            return True
+
+    def begin_connect(self) -> tuple[int, bool]:
+        """For ``connect()``: ``(outcomes so far, True if no attempt was under way)``.
+
+        Raises ``AlreadyConnectedError`` when the link is up."""
+        with self._lock:
+            if self._status in (ConnectionStatus.CONNECTED, ConnectionStatus.FEATURE_THROTTLED):
+                raise AlreadyConnectedError()
+            return self._outcomes, self._status is ConnectionStatus.DISCONNECTED
+
+    def wait_outcome(self, seen: int, timeout: float) -> bool:
+        """Block until an attempt ends after ``seen`` outcomes, or the link is up. False when
+        ``timeout`` ran out; raises the attempt's error when it failed, and
+        ``ERR_WEBSOCKET_ERROR`` when the wish was withdrawn meanwhile."""
+
+        def settled() -> bool:
+            return self._connected.is_set() or self._outcomes > seen or not self._want
+
+        with self._lock:
+            if not wait_until(settled, timeout, sleep=self._cond.wait, clock=self.clock):
+                return False
+            if self._connected.is_set():
+                return True
+            if self._outcomes > seen:
+                error = self._last_outcome_error
+                if error is None:
+                    return True  # it connected (and may already have dropped again)
+                raise CometChatException(error.code, error.message, error.details)
+        raise CometChatException(ErrorCode.WEBSOCKET_ERROR, "The connection attempt was cancelled.")
+
+    def connected_link(self) -> Optional[tuple[LinkState, int]]:
+        """``(the current socket, its pong count)`` when connected, else ``None``."""
+        with self._lock:
+            state = self._current
+            if self._status is not ConnectionStatus.CONNECTED or state is None:
+                return None
+            return state, state.pongs
+
+    def wait_pong(self, state: LinkState, seen: int, timeout: float) -> Optional[float]:
+        """Block until ``state`` got a pong after ``seen``; return when it came (on the
+        lifecycle's clock), ``None`` when ``timeout`` ran out. Raises
+        ``ERR_WEBSOCKET_ERROR`` when the socket ends first."""
+
+        def settled() -> bool:
+            return state.pongs != seen or self._current is not state
+
+        with self._lock:
+            if not wait_until(settled, timeout, sleep=self._cond.wait, clock=self.clock):
+                return None
+            if state.pongs == seen:
+                raise CometChatException(
+                    ErrorCode.WEBSOCKET_ERROR, "The link dropped before the pong arrived."
+                )
+            return state.last_pong_at
+
+    def wait_for_status(self, status: ConnectionStatus, timeout: float) -> bool:
+        """Block until the status is ``connected`` or ``disconnected``; False on timeout."""
+        event = self._connected if status is ConnectionStatus.CONNECTED else self._disconnected
+        return wait_until(event.is_set, timeout, sleep=event.wait, clock=self.clock)
 
     def stop_reader(self) -> None:
         """Ask the reader thread to end (after ``drop``)."""
-        with self.lock:
-            self.stopping = True
-            self.cond.notify_all()
+        with self._lock:
+            self._stopping = True
+            self._cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no attempt is in flight; False if ``timeout`` ran out."""
-        deadline = self.clock() + timeout
-        with self.lock:
-            while self.dial is not None:
-                left = deadline - self.clock()
-                if left <= 0:
-                    return False
-                self.cond.wait(min(left, 0.2))
-        return True
+        with self._lock:
+            return wait_until(
+                lambda: self._dial is None, timeout, sleep=self._cond.wait, clock=self.clock
+            )
 
     # -- reader side -------------------------------------------------------------------------
 
     def next_attempt(self, delay: float) -> Optional[tuple[int, Dial]]:
         """Block until a link is wanted and ``delay`` has passed (a new request skips the
         delay), then start an attempt. ``None`` means the reader must end."""
-        with self.lock:
+        with self._lock:
             requests = self._requests
             deadline: Optional[float] = None
             while True:
-                if self.stopping:
+                if self._stopping:
                     return None
-                if not self.want:
+                if not self._want:
                     deadline = None
-                    self.cond.wait()
+                    self._cond.wait()
                     continue
-                if self.status is ConnectionStatus.DISCONNECTED:
+                if self._status is ConnectionStatus.DISCONNECTED:
                     self._error_reported = False
                     self._change(ConnectionStatus.CONNECTING)
                 if self._requests != requests:
@@ -201,78 +340,78 @@ class Lifecycle:
                     deadline = self.clock() + delay
                 left = deadline - self.clock()
                 if left > 0:
-                    self.cond.wait(left)
+                    self._cond.wait(left)
                     continue
                 break
-            self.epoch += 1
-            self.dial = Dial()
-            return self.epoch, self.dial
+            self._epoch += 1
+            self._dial = Dial()
+            return self._epoch, self._dial
 
     def succeeded(self, epoch: int, link: Link) -> Optional[LinkState]:
         """The attempt of ``epoch`` authenticated. ``None``: it is stale; close ``link``."""
-        with self.lock:
-            if epoch != self.epoch or not self.want or self.stopping:
+        with self._lock:
+            if epoch != self._epoch or not self._want or self._stopping:
                 return None
             state = LinkState(epoch, link, self.clock())
-            self.current = state
-            self.fail_fast = False
+            self._current = state
+            self._fail_fast = False
             self._error_reported = False
-            self.outcomes += 1
-            self.last_outcome_error = None
+            self._outcomes += 1
+            self._last_outcome_error = None
             self._change(ConnectionStatus.CONNECTED)
             return state
 
     def failed(self, epoch: int, error: CometChatException, *, fatal: bool) -> bool:
         """The attempt of ``epoch`` failed. Returns True when the reader should try again."""
-        with self.lock:
-            if epoch != self.epoch:
-                return self.want
-            self.outcomes += 1
-            self.last_outcome_error = error
-            if fatal or self.fail_fast or not self._error_reported:
+        with self._lock:
+            if epoch != self._epoch:
+                return self._want
+            self._outcomes += 1
+            self._last_outcome_error = error
+            if fatal or self._fail_fast or not self._error_reported:
                 self._error_reported = True
-                self._report(error)
-            if fatal or self.fail_fast:
+                self._on_error(error)
+            if fatal or self._fail_fast:
                 self._drop_locked(
                     DisconnectReason.AUTH_REJECTED if fatal else DisconnectReason.CONNECT_FAILED,
                     error,
                 )
-            self.cond.notify_all()
-            return self.want
+            self._cond.notify_all()
+            return self._want
 
     def lost(self, state: LinkState, error: CometChatException, *, fatal: bool) -> bool:
         """The socket of ``state`` ended. Reconnection follows if the link is still wanted
         and the app is in the foreground. False when the loss was expected (the app or the
         SDK had already dropped the link), so it is no failure."""
-        with self.lock:
-            if self.current is not state:
+        with self._lock:
+            if self._current is not state:
                 return False
-            self.current = None
+            self._current = None
             reason = DisconnectReason.LINK_LOST
             if fatal:
                 reason = DisconnectReason.AUTH_REJECTED
-                self._report(error)
-                self.want = False
-            elif self.app_state is AppState.BACKGROUND:
-                self.want = False
-            self.fail_fast = False
+                self._on_error(error)
+                self._want = False
+            elif self._app_state is AppState.BACKGROUND:
+                self._want = False
+            self._fail_fast = False
             self._change(ConnectionStatus.DISCONNECTED, reason, error)
             return True
 
     def pong(self, state: LinkState) -> bool:
         """A pong arrived on ``state``; True when it is that socket's first one."""
-        with self.lock:
+        with self._lock:
             state.pongs += 1
             state.last_pong_at = state.last_inbound
-            self.cond.notify_all()
+            self._cond.notify_all()
             return state.pongs == 1
 
     def end_attempt(self, dial: Dial) -> None:
         """The reader is done with ``dial`` (whatever the outcome)."""
-        with self.lock:
-            if self.dial is dial:
-                self.dial = None
-                self.cond.notify_all()
+        with self._lock:
+            if self._dial is dial:
+                self._dial = None
+                self._cond.notify_all()
 
 
 def _teardown(link: Optional[Link], dial: Optional[Dial]) -> None:

@@ -1,9 +1,10 @@
 """The connection of one client: modes, app state, blocking ``connect``/``disconnect``/
 ``ping``, keepalive and the background ping deadline.
 
-Threads (design §2): the reader (:mod:`.reader`) dials, authenticates and reads; the timer
-(:mod:`.timer`) runs the keepalive ping, the pong deadline and the background deadline. This
-module decides *what* is wanted; the lifecycle object (:mod:`.lifecycle`) holds the state.
+Threads (``docs/architecture.md``): the reader (:mod:`.reader`) dials, authenticates and
+reads; the timer (:mod:`.timer`) runs the keepalive ping, the pong deadline and the background
+deadline. This module decides *what* is wanted; the lifecycle object (:mod:`.lifecycle`) holds
+the state and every wait on it.
 
 Thread safety: every public method may be called from any thread, including from inside a
 listener on the dispatcher thread. None of them waits for the dispatcher, so none can deadlock
@@ -19,7 +20,6 @@ import time
 from typing import Any, Callable, Optional
 
 from ..errors import (
-    AlreadyConnectedError,
     CometChatException,
     CometChatTimeoutError,
     ErrorCode,
@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..settings import AppSettings
 from .backoff import Backoff
-from .lifecycle import Lifecycle, LinkState
+from .lifecycle import Lifecycle, LinkState, LinkView
 from .reader import Reader
 from .state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
 from .timer import Timer
@@ -38,7 +38,6 @@ __all__ = ["ConnectionManager"]
 log = logging.getLogger(__name__)
 
 PING_FRAME = '{"action":"ping","ack":"true"}'
-_SLICE = 0.2  # blocking waits wake this often, so Ctrl-C is honoured on every platform
 # A timer tick this much later than planned, or a wall clock that moved this much more than
 # the monotonic one, means the machine slept: the link is presumed dead.
 _SLEEP_THRESHOLD = 2.0
@@ -71,19 +70,11 @@ class ConnectionManager:
         self._lc = self._new_lifecycle()
         self._backoff = self._new_backoff()
         self._suffix = thread_suffix
-        self._timer = Timer(lambda: f"cometchat-timer-{thread_suffix()}", clock)
-        self._reader = Reader(
-            name=lambda: f"cometchat-reader-{thread_suffix()}",
-            lifecycle=self._lc,
-            transport=transport,
-            backoff=self._backoff,
-            connect_timeout=settings.connect_timeout,
-            url=url,
-            auth_frame=auth_frame,
-            on_connected=self._on_connected,
-            on_frames=self._handle_frames,
-            arm_auth_deadline=self._arm_auth_deadline,
-        )
+        self._timer = self._new_timer()
+        self._transport = transport
+        self._url = url
+        self._auth_frame = auth_frame
+        self._reader = self._new_reader()
 
     # -- views -------------------------------------------------------------------------------
 
@@ -99,10 +90,6 @@ class ConnectionManager:
     def last_disconnect_reason(self) -> Optional[DisconnectReason]:
         return self._lc.last_reason
 
-    @property
-    def lifecycle(self) -> Lifecycle:
-        return self._lc
-
     def threads(self) -> list[threading.Thread]:
         """The SDK threads of this connection that are alive."""
         found = [self._reader.thread, self._timer.thread]
@@ -117,22 +104,18 @@ class ConnectionManager:
         if self._lc.app_state is AppState.BACKGROUND:
             return False
         self._want(fail_fast=False)
-        return self._wait_for(self._lc.connected, wait)
+        return self._lc.wait_for_status(ConnectionStatus.CONNECTED, wait)
 
     # -- blocking calls ------------------------------------------------------------------------
 
     def wait_for(self, status: ConnectionStatus, timeout: float) -> None:
         """Block until the status is ``status``; ``CometChatTimeoutError`` after ``timeout``."""
-        event = {
-            ConnectionStatus.CONNECTED: self._lc.connected,
-            ConnectionStatus.DISCONNECTED: self._lc.disconnected,
-        }.get(status)
-        if event is None:
+        if status not in (ConnectionStatus.CONNECTED, ConnectionStatus.DISCONNECTED):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "Only connected or disconnected can be waited for."
             )
         budget = self._budget(timeout, 0.0)
-        if not self._wait_for(event, budget):
+        if not self._lc.wait_for_status(status, budget):
             raise CometChatTimeoutError(f"The link was not {status.value} within {budget:g} s.")
 
     def connect(self, timeout: Optional[float] = None) -> None:
@@ -140,34 +123,13 @@ class ConnectionManager:
         if not self._logged_in():
             raise NotLoggedInError()
         budget = self._budget(timeout, self._settings.connect_timeout + 1.0)
-        lc = self._lc
-        with lc.lock:
-            if lc.status in (ConnectionStatus.CONNECTED, ConnectionStatus.FEATURE_THROTTLED):
-                raise AlreadyConnectedError()
-            seen = lc.outcomes
-            started_here = lc.status is ConnectionStatus.DISCONNECTED
+        seen, started_here = self._lc.begin_connect()
         self._want(fail_fast=True)
-        deadline = self._clock() + budget
-        with lc.lock:
-            while True:
-                if lc.connected.is_set():
-                    return
-                if lc.outcomes > seen:
-                    error = lc.last_outcome_error
-                    if error is None:
-                        return  # it connected (and may already have dropped again)
-                    raise CometChatException(error.code, error.message, error.details)
-                if not lc.want:
-                    raise CometChatException(
-                        ErrorCode.WEBSOCKET_ERROR, "The connection attempt was cancelled."
-                    )
-                left = deadline - self._clock()
-                if left <= 0:
-                    break
-                lc.cond.wait(min(left, _SLICE))
+        if self._lc.wait_outcome(seen, budget):
+            return
         error = CometChatTimeoutError(f"connect() did not complete within {budget:g} s.")
         if started_here:
-            lc.drop(DisconnectReason.CONNECT_FAILED, error)
+            self._lc.drop(DisconnectReason.CONNECT_FAILED, error)
         raise error
 
     def disconnect(self, timeout: Optional[float] = None) -> None:
@@ -188,35 +150,27 @@ class ConnectionManager:
             )
         if not self._logged_in():
             raise NotLoggedInError()
-        lc = self._lc
-        with lc.lock:
-            state = lc.current
-            if lc.status is not ConnectionStatus.CONNECTED or state is None:
-                raise _no_connection()
-            seen = state.pongs
+        found = self._lc.connected_link()
+        if found is None:
+            raise _no_connection()
+        state, seen = found
         budget = self._budget(timeout, self._settings.pong_timeout)
         sent = self._send_ping(state)
-        deadline = sent + budget
-        with lc.lock:
-            while state.pongs == seen:
-                if lc.current is not state:
-                    raise CometChatException(
-                        ErrorCode.WEBSOCKET_ERROR, "The link dropped before the pong arrived."
-                    )
-                left = deadline - self._clock()
-                if left <= 0:
-                    raise CometChatTimeoutError(f"No pong within {budget:g} s.")
-                lc.cond.wait(min(left, _SLICE))
-            rtt = max(0.0, state.last_pong_at - sent)
-            if lc.app_state is AppState.BACKGROUND and not self._auto:
-                self._arm_background_deadline()
-        return rtt
+        pong_at = self._lc.wait_pong(state, seen, budget)
+        if pong_at is None:
+            raise CometChatTimeoutError(f"No pong within {budget:g} s.")
+        if self._lc.app_state is AppState.BACKGROUND:
+            # Each pong in the background re-arms the deadline. A racing return to the
+            # foreground is harmless: the deadline checks the app state when it fires.
+            self._arm_background_deadline()
+        return max(0.0, pong_at - sent)
 
     def send(self, frame: dict[str, Any]) -> None:
         """Send one event frame (typing, receipts, transient) over the link."""
-        state = self._lc.current
-        if self._lc.status is not ConnectionStatus.CONNECTED or state is None:
+        found = self._lc.connected_link()
+        if found is None:
             raise _no_connection()
+        state = found[0]
         try:
             state.link.send_text(json.dumps(frame, separators=(",", ":")))
         except LinkClosed:
@@ -226,35 +180,39 @@ class ConnectionManager:
 
     def set_app_state(self, state: AppState) -> None:
         """Tell the SDK whether the app is in the foreground (see design §3)."""
-        state = AppState(state)
-        lc = self._lc
-        drop: Optional[DisconnectReason] = None
-        want = False
-        with lc.lock:
-            if state is lc.app_state:
-                return
-            lc.app_state = state
-            if state is AppState.BACKGROUND:
-                self._timer.cancel("keepalive", "pong")
-                if self._auto:
-                    drop = DisconnectReason.BACKGROUND
-                elif lc.status is ConnectionStatus.CONNECTED or (
-                    lc.status is ConnectionStatus.CONNECTING and lc.fail_fast
-                ):
-                    self._arm_background_deadline()
-                elif lc.status is ConnectionStatus.CONNECTING:
-                    drop = DisconnectReason.BACKGROUND  # a reconnect loop stops in background
-            else:
-                self._timer.cancel("bg_deadline")
-                if lc.current is not None and lc.status is ConnectionStatus.CONNECTED:
-                    self._arm_keepalive(lc.current)
-                want = self._auto and self._logged_in()
+        decision = self._lc.change_app_state(AppState(state), self._on_app_state)
+        if decision is None:
+            return
+        drop, want = decision
         if drop is not None:
-            lc.drop(drop)
+            self._lc.drop(drop)
         if want:
             self._want(fail_fast=False)
 
+    def _on_app_state(self, view: LinkView) -> tuple[Optional[DisconnectReason], bool]:
+        """Under the lifecycle's lock, right after the app state changed: move the timers and
+        say ``(reason to drop the link or None, whether to want it)``."""
+        if view.app_state is AppState.BACKGROUND:
+            self._timer.cancel("keepalive", "pong")
+            if self._auto:
+                return DisconnectReason.BACKGROUND, False
+            if view.status is ConnectionStatus.CONNECTED or (
+                view.status is ConnectionStatus.CONNECTING and view.fail_fast
+            ):
+                self._arm_background_deadline()
+            elif view.status is ConnectionStatus.CONNECTING:
+                return DisconnectReason.BACKGROUND, False  # a reconnect loop stops in background
+            return None, False
+        self._timer.cancel("bg_deadline")
+        if view.current is not None and view.status is ConnectionStatus.CONNECTED:
+            self._arm_keepalive(view.current)
+        return None, self._auto and self._logged_in()
+
     # -- shutdown and fork ----------------------------------------------------------------------
+
+    def drop(self, reason: DisconnectReason) -> None:
+        """End the link now, without waiting (``logout`` before telling the server)."""
+        self._lc.drop(reason)
 
     def close(self, reason: DisconnectReason, timeout: float = 2.0) -> None:
         """End the link and the reader and timer threads (joined up to ``timeout``)."""
@@ -268,10 +226,10 @@ class ConnectionManager:
         """Forget the parent's socket and threads without touching the parent's link."""
         app_state = self._lc.app_state
         self._lc = self._new_lifecycle()
-        self._lc.app_state = app_state
+        self._lc.change_app_state(app_state, lambda _view: None)
         self._backoff = self._new_backoff()
-        self._reader.rebind(self._lc, self._backoff)
-        self._timer = Timer(lambda: f"cometchat-timer-{self._suffix()}", self._clock)
+        self._reader = self._new_reader()
+        self._timer = self._new_timer()
         # The inherited socket object is dropped unclosed: closing or shutting it down here
         # could send a FIN or a close frame on the parent's connection.
 
@@ -279,6 +237,23 @@ class ConnectionManager:
 
     def _new_lifecycle(self) -> Lifecycle:
         return Lifecycle(on_change=self._on_change, on_error=self._on_error, clock=self._clock)
+
+    def _new_timer(self) -> Timer:
+        return Timer(lambda: f"cometchat-timer-{self._suffix()}", self._clock)
+
+    def _new_reader(self) -> Reader:
+        return Reader(
+            name=lambda: f"cometchat-reader-{self._suffix()}",
+            lifecycle=self._lc,
+            transport=self._transport,
+            backoff=self._backoff,
+            connect_timeout=self._settings.connect_timeout,
+            url=self._url,
+            auth_frame=self._auth_frame,
+            on_connected=self._on_connected,
+            on_frames=self._handle_frames,
+            arm_auth_deadline=self._arm_auth_deadline,
+        )
 
     def _new_backoff(self) -> Backoff:
         s = self._settings
@@ -288,15 +263,6 @@ class ConnectionManager:
         self._lc.request(fail_fast=fail_fast)
         self._timer.restart()
         self._reader.start()
-
-    def _wait_for(self, event: threading.Event, timeout: float) -> bool:
-        deadline = self._clock() + timeout
-        while not event.is_set():
-            left = deadline - self._clock()
-            if left <= 0:
-                return False
-            event.wait(min(left, _SLICE))
-        return True
 
     @staticmethod
     def _budget(timeout: Optional[float], default: float) -> float:
@@ -310,13 +276,14 @@ class ConnectionManager:
 
     def _on_connected(self, state: LinkState) -> None:
         """Reader thread, right after ``connected``: start keepalive or the background rule."""
-        with self._lc.lock:
-            if self._lc.current is not state:
-                return
-            if self._lc.app_state is AppState.FOREGROUND:
+
+        def arm(view: LinkView) -> None:
+            if view.app_state is AppState.FOREGROUND:
                 self._arm_keepalive(state)
             elif not self._auto:
                 self._arm_background_deadline()
+
+        self._lc.if_current(state, arm)
 
     def _handle_frames(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
         if state.epoch == self._lc.epoch:  # frames of an older socket are dropped
@@ -335,9 +302,8 @@ class ConnectionManager:
         )
 
     def _keepalive_tick(self, state: LinkState, lateness: float, planned_wall: float) -> None:
-        with self._lc.lock:
-            if self._lc.current is not state or self._lc.app_state is AppState.BACKGROUND:
-                return
+        if self._lc.current is not state or self._lc.app_state is AppState.BACKGROUND:
+            return
         drift = abs((time.time() - planned_wall) - lateness)
         if lateness > max(self._settings.ping_interval, _SLEEP_THRESHOLD) or (
             drift > _SLEEP_THRESHOLD
@@ -379,9 +345,8 @@ class ConnectionManager:
         )
 
     def _background_deadline_hit(self, _lateness: float) -> None:
-        with self._lc.lock:
-            if self._auto or self._lc.app_state is AppState.FOREGROUND or not self._lc.want:
-                return
+        if self._auto or self._lc.app_state is AppState.FOREGROUND or not self._lc.want:
+            return
         log.info("no ping() within the background deadline; disconnecting")
         self._lc.drop(
             DisconnectReason.BACKGROUND_PING_DEADLINE,

@@ -86,14 +86,6 @@ class Reader:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
-    def rebind(self, lifecycle: Lifecycle, backoff: Backoff) -> None:
-        """After ``fork()``: the thread does not exist in this process, and the parent's
-        lifecycle and backoff (whose locks another thread may have held) are replaced."""
-        self._thread = None
-        self._lock = threading.Lock()
-        self._lc = lifecycle
-        self._backoff = backoff
-
     # -- the thread --------------------------------------------------------------------------
 
     def _run(self) -> None:

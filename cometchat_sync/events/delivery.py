@@ -150,14 +150,12 @@ class Delivery:
         """Deliver what is queued, then end the dispatcher thread (see ``Dispatcher.stop``)."""
         self.dispatcher.stop(timeout)
 
-    def after_fork(self) -> None:
+    def after_fork_in_child(self) -> None:
         """In a forked child: fresh locks and no inherited thread or queue."""
-        self.connection.after_fork()
-        self.login.after_fork()
-        for registry in self.families.values():
-            registry.after_fork()
-        self.ledger.after_fork()
-        self.dispatcher.forget()
+        for registry in (self.connection, self.login, *self.families.values()):
+            registry.after_fork_in_child()
+        self.ledger.after_fork_in_child()
+        self.dispatcher.after_fork_in_child()
 
 
 def _int_id(item: dict[str, Any]) -> int:

@@ -73,7 +73,7 @@ class Dispatcher:
         if thread is not threading.current_thread():
             thread.join(timeout)
 
-    def forget(self) -> None:
+    def after_fork_in_child(self) -> None:
         """After ``fork()``: the thread and whatever it had queued belong to the parent."""
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)

@@ -96,7 +96,7 @@ class MessageLedger:
             self._sent_here.clear()
             self._own_actions.clear()
 
-    def after_fork(self) -> None:
+    def after_fork_in_child(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()
 

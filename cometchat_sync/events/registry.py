@@ -56,7 +56,7 @@ class ListenerRegistry(Generic[L]):
                 del listeners[listener_id]
                 self._listeners = listeners
 
-    def after_fork(self) -> None:
+    def after_fork_in_child(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()
 

@@ -109,7 +109,7 @@ class RestClient:
         with self._lock:
             self._session.close()
 
-    def reset(self) -> None:
+    def after_fork_in_child(self) -> None:
         """Drop pooled connections (after ``fork()``: never reuse the parent's sockets)."""
         with self._lock:
             self._session = requests.Session()

@@ -7,7 +7,7 @@ import inspect
 from cometchat_sync import CometChat, CometChatClient
 
 # Client methods that make no sense on a process-wide facade.
-NOT_ON_THE_FACADE = {"threads"}
+NOT_ON_THE_FACADE = {"threads", "after_fork_in_child"}
 
 
 def public_methods(cls: type) -> set[str]:

@@ -111,8 +111,8 @@ class Calls:
     def on_change(self, change: ConnectionStateChange) -> None:
         self.changes.append(change)
         if self.lc is not None:
-            self.lock_held.append(self.lc.lock.locked())
-            self.events_seen.append((self.lc.connected.is_set(), self.lc.disconnected.is_set()))
+            self.lock_held.append(self.lc._lock.locked())
+            self.events_seen.append((self.lc._connected.is_set(), self.lc._disconnected.is_set()))
 
     def on_error(self, error: CometChatException) -> None:
         self.errors.append(error)
@@ -175,10 +175,10 @@ PAIR_IDS = [f"{o.value}->{n.value}" for o, n in ALL_PAIRS]
 @pytest.mark.parametrize(("old", "new"), ALL_PAIRS, ids=PAIR_IDS)
 def test_change_accepts_exactly_the_table(old: S, new: S) -> None:
     lc, calls = new_lifecycle()
-    lc.status = old  # put it there directly: the table is what is under test
-    connected_before, disconnected_before = lc.connected.is_set(), lc.disconnected.is_set()
+    lc._status = old  # put it there directly: the table is what is under test
+    connected_before, disconnected_before = lc._connected.is_set(), lc._disconnected.is_set()
     error = err()
-    with lc.lock:
+    with lc._lock:
         if new in TRANSITIONS[old]:
             lc._change(new, DisconnectReason.USER if new is S.DISCONNECTED else None, error)
             allowed = True
@@ -192,15 +192,15 @@ def test_change_accepts_exactly_the_table(old: S, new: S) -> None:
         change = calls.changes[0]
         assert (change.previous, change.current) == (old, new)
         assert change.error is error
-        assert lc.connected.is_set() is (new is S.CONNECTED)
-        assert lc.disconnected.is_set() is (new is S.DISCONNECTED)
+        assert lc._connected.is_set() is (new is S.CONNECTED)
+        assert lc._disconnected.is_set() is (new is S.DISCONNECTED)
         if new is S.DISCONNECTED:
             assert change.reason is DisconnectReason.USER
             assert lc.last_reason is DisconnectReason.USER
     else:
         assert lc.status is old
         assert calls.changes == []
-        assert (lc.connected.is_set(), lc.disconnected.is_set()) == (
+        assert (lc._connected.is_set(), lc._disconnected.is_set()) == (
             connected_before,
             disconnected_before,
         )
@@ -209,8 +209,8 @@ def test_change_accepts_exactly_the_table(old: S, new: S) -> None:
 @pytest.mark.parametrize("status", list(S))
 def test_change_to_the_same_status_is_a_silent_no_op(status: S) -> None:
     lc, calls = new_lifecycle()
-    lc.status = status
-    with lc.lock:
+    lc._status = status
+    with lc._lock:
         lc._change(status)
     assert lc.status is status
     assert calls.changes == []
@@ -228,7 +228,7 @@ def test_one_notification_per_change_in_order_with_events_already_set() -> None:
         S.DISCONNECTED,
     ]
     for status in path:
-        with lc.lock:
+        with lc._lock:
             lc._change(status, DisconnectReason.LINK_LOST if status is S.DISCONNECTED else None)
     assert [c.current for c in calls.changes] == path
     assert [c.previous for c in calls.changes] == [S.DISCONNECTED, *path[:-1]]
@@ -238,7 +238,7 @@ def test_one_notification_per_change_in_order_with_events_already_set() -> None:
     assert calls.events_seen == [(s is S.CONNECTED, s is S.DISCONNECTED) for s in path]
     # The status events start as "disconnected".
     fresh, _ = new_lifecycle()
-    assert fresh.disconnected.is_set() and not fresh.connected.is_set()
+    assert fresh._disconnected.is_set() and not fresh._connected.is_set()
 
 
 def test_notifications_form_one_chain_under_concurrent_requests_and_drops() -> None:
@@ -513,7 +513,7 @@ def test_request_then_next_attempt_starts_a_dial() -> None:
     lc.request(fail_fast=True)
     assert lc.status is S.CONNECTING and lc.want and lc.fail_fast
     assert calls.pairs() == [(S.DISCONNECTED, S.CONNECTING)]
-    assert not lc.connected.is_set() and not lc.disconnected.is_set()
+    assert not lc._connected.is_set() and not lc._disconnected.is_set()
     epoch, dial = attempt(lc)
     try:
         assert epoch == lc.epoch == 1
@@ -536,7 +536,7 @@ def test_fail_fast_failure_disconnects_with_connect_failed_and_one_report() -> N
     assert again is False
     assert lc.status is S.DISCONNECTED and not lc.want
     assert lc.last_reason is DisconnectReason.CONNECT_FAILED
-    assert lc.disconnected.is_set()
+    assert lc._disconnected.is_set()
     assert calls.errors == [error]
     last = calls.changes[-1]
     assert (last.previous, last.current, last.reason) == (
@@ -567,7 +567,7 @@ def test_background_retries_report_the_error_once_until_a_success() -> None:
     epoch, dial = attempt(lc)
     finish(lc, dial)
     state = lc.succeeded(epoch, link)
-    assert state is not None and lc.status is S.CONNECTED and lc.connected.is_set()
+    assert state is not None and lc.status is S.CONNECTED and lc._connected.is_set()
     assert lc.last_outcome_error is None
     lc.lost(state, err("link broke"), fatal=False)
     assert lc.status is S.DISCONNECTED and lc.want, "foreground: still wanted"
@@ -626,13 +626,13 @@ def test_stale_reports_are_ignored() -> None:
 def test_loss_in_background_ends_the_wish_and_fatal_loss_is_reported() -> None:
     lc, calls = new_lifecycle(FakeClock())
     state = connect_by_hand(lc, FakeLink())
-    lc.app_state = AppState.BACKGROUND
+    lc.change_app_state(AppState.BACKGROUND, lambda _view: None)
     lc.lost(state, err("broke"), fatal=False)
     assert lc.status is S.DISCONNECTED and not lc.want and lc.current is None
     assert lc.last_reason is DisconnectReason.LINK_LOST
     assert calls.errors == []
 
-    lc.app_state = AppState.FOREGROUND
+    lc.change_app_state(AppState.FOREGROUND, lambda _view: None)
     state = connect_by_hand(lc, FakeLink())
     kicked = err("closed with 4001")
     lc.lost(state, kicked, fatal=True)
@@ -764,7 +764,7 @@ def connection() -> Iterator[tuple[ConnectionManager, LinkState, FakeLink, FakeC
         clock=clock,
     )
     link = FakeLink()
-    state = connect_by_hand(conn.lifecycle, link)
+    state = connect_by_hand(conn._lc, link)
     try:
         yield conn, state, link, clock
     finally:
@@ -816,7 +816,7 @@ def test_keepalive_tick_of_an_old_link_or_in_background_does_nothing(
     old = LinkState(state.epoch - 1, FakeLink(), 0.0)
     conn._keepalive_tick(old, 60.0, time.time() - 60.0)
     assert old.link.shutdowns == 0 and old.link.sent == []  # type: ignore[attr-defined]
-    conn.lifecycle.app_state = AppState.BACKGROUND
+    conn._lc.change_app_state(AppState.BACKGROUND, lambda _view: None)
     conn._keepalive_tick(state, 0.0, time.time())
     assert link.sent == [] and link.shutdowns == 0
 
