@@ -20,7 +20,7 @@ import ssl
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from . import _fork
 from . import _validate as check
@@ -216,12 +216,12 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
                 self._logout_before_switching()
             user = self._login(uid, auth_key, auth_token)
         except CometChatException as exc:
-            self._emit_login("on_login_failure", (exc,))
+            self._emit_login(LoginListener.on_login_failure, (exc,))
             raise
         finally:
             with self._lock:
                 self._login_busy = False
-        self._emit_login("on_login_success", (user,))
+        self._emit_login(LoginListener.on_login_success, (user,))
         if self._settings.auto_establish_socket_connection:
             self._connection.start(wait=self._settings.connect_timeout)
         return user
@@ -297,9 +297,9 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
                 error = exc
         self._forget_session(DisconnectReason.LOGOUT)
         if error is not None:
-            self._emit_login("on_logout_failure", (error,))
+            self._emit_login(LoginListener.on_logout_failure, (error,))
         else:
-            self._emit_login("on_logout_success", ())
+            self._emit_login(LoginListener.on_logout_success, ())
             log.info("logged out")
         # Listeners hear of the logout first; then the dispatcher ends too.
         self._delivery.stop(1.0)
@@ -410,40 +410,40 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
         """Register a connection listener; the same id replaces the earlier one."""
-        self._delivery.connection.add(listener_id, listener)
+        self._delivery.registry(ConnectionListener).add(listener_id, listener)
 
     def remove_connection_listener(self, listener_id: str) -> None:
-        self._delivery.connection.remove(listener_id)
+        self._delivery.registry(ConnectionListener).remove(listener_id)
 
     def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
-        self._delivery.login.add(listener_id, listener)
+        self._delivery.registry(LoginListener).add(listener_id, listener)
 
     def remove_login_listener(self, listener_id: str) -> None:
-        self._delivery.login.remove(listener_id)
+        self._delivery.registry(LoginListener).remove(listener_id)
 
     def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
-        self._delivery.families["message"].add(listener_id, listener)
+        self._delivery.registry(MessageListener).add(listener_id, listener)
 
     def remove_message_listener(self, listener_id: str) -> None:
-        self._delivery.families["message"].remove(listener_id)
+        self._delivery.registry(MessageListener).remove(listener_id)
 
     def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
-        self._delivery.families["user"].add(listener_id, listener)
+        self._delivery.registry(UserListener).add(listener_id, listener)
 
     def remove_user_listener(self, listener_id: str) -> None:
-        self._delivery.families["user"].remove(listener_id)
+        self._delivery.registry(UserListener).remove(listener_id)
 
     def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
-        self._delivery.families["group"].add(listener_id, listener)
+        self._delivery.registry(GroupListener).add(listener_id, listener)
 
     def remove_group_listener(self, listener_id: str) -> None:
-        self._delivery.families["group"].remove(listener_id)
+        self._delivery.registry(GroupListener).remove(listener_id)
 
     def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
-        self._delivery.families["call"].add(listener_id, listener)
+        self._delivery.registry(CallListener).add(listener_id, listener)
 
     def remove_call_listener(self, listener_id: str) -> None:
-        self._delivery.families["call"].remove(listener_id)
+        self._delivery.registry(CallListener).remove(listener_id)
 
     def set_callback_executor(self, executor: Optional[Executor]) -> None:
         """Run listener calls through ``executor(callable)`` (e.g. onto a GUI main loop)
@@ -488,7 +488,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
                 # SDKs do.
                 log.warning("the auth token was revoked on the server; logging out locally")
                 self._forget_session(DisconnectReason.LOGOUT)
-                self._emit_login("on_logout_success", ())
+                self._emit_login(LoginListener.on_logout_success, ())
             raise
 
     def _socket_send(self, frame: dict[str, Any]) -> None:
@@ -578,7 +578,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     def _on_connection_error(self, error: CometChatException) -> None:
         self._delivery.connection_error(error)
 
-    def _emit_login(self, method: str, args: tuple[Any, ...]) -> None:
+    def _emit_login(self, method: Callable[..., None], args: tuple[Any, ...]) -> None:
         self._delivery.login_event(method, args)
 
     def _on_frames(self, frames: list[dict[str, Any]]) -> None:

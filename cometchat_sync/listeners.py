@@ -27,7 +27,7 @@ Threading contract (all listener families):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .connection.state import ConnectionStateChange
@@ -60,17 +60,22 @@ __all__ = [
 class _Listener:
     """Shared base: keyword-callable construction checked against :attr:`EVENTS`.
 
-    Subclasses list their event method names in ``EVENTS``; every name there must be a
-    method defined on the class (checked when the class is created).
+    :attr:`EVENTS` is derived from the class itself: the ``on_*`` methods each listener
+    family defines, in the order it defines them. The SDK names events by these methods
+    (``MessageListener.on_text_message_received``), never by hand-kept strings, so renaming
+    one is caught by mypy and the tests.
     """
 
-    EVENTS: ClassVar[tuple[str, ...]] = ()
+    """The names of this family's event methods."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in cls.EVENTS:
-            if not callable(getattr(cls, name, None)):
-                raise TypeError(f"{cls.__name__}.EVENTS names {name!r}, which is not a method")
+        if _Listener in cls.__bases__:  # a family: its events are the methods it defines
+            cls.EVENTS = tuple(
+                name
+                for name, value in vars(cls).items()
+                if name.startswith("on_") and callable(value)
+            )
 
     def __init__(self, **callbacks: Callable[..., Any]) -> None:
         cls_name = type(self).__name__
@@ -98,15 +103,6 @@ class ConnectionListener(_Listener):
     Called on the SDK's dispatcher thread, in order, one at a time; must not block for long;
     an exception it raises is logged and reported and the next event is still delivered.
     """
-
-    EVENTS: ClassVar[tuple[str, ...]] = (
-        "on_connecting",
-        "on_connected",
-        "on_disconnected",
-        "on_feature_throttled",
-        "on_connection_error",
-        "on_state_change",
-    )
 
     def on_state_change(self, change: ConnectionStateChange) -> None:
         """Any change of status, with its cause; called just before the specific method.
@@ -140,23 +136,6 @@ class MessageListener(_Listener):
     Called on the SDK's dispatcher thread, in order, one at a time; must not block for long;
     an exception it raises is logged and reported and the next event is still delivered.
     """
-
-    EVENTS: ClassVar[tuple[str, ...]] = (
-        "on_text_message_received",
-        "on_media_message_received",
-        "on_custom_message_received",
-        "on_typing_started",
-        "on_typing_ended",
-        "on_messages_delivered",
-        "on_messages_read",
-        "on_messages_delivered_to_all",
-        "on_messages_read_by_all",
-        "on_message_edited",
-        "on_message_deleted",
-        "on_transient_message_received",
-        "on_message_reaction_added",
-        "on_message_reaction_removed",
-    )
 
     def on_text_message_received(self, message: TextMessage) -> None:
         """A text message arrived."""
@@ -208,8 +187,6 @@ class UserListener(_Listener):
     an exception it raises is logged and reported and the next event is still delivered.
     """
 
-    EVENTS: ClassVar[tuple[str, ...]] = ("on_user_online", "on_user_offline")
-
     def on_user_online(self, user: User) -> None:
         """``user`` came online (``user.last_active_at`` is the event time)."""
 
@@ -223,16 +200,6 @@ class GroupListener(_Listener):
     Called on the SDK's dispatcher thread, in order, one at a time; must not block for long;
     an exception it raises is logged and reported and the next event is still delivered.
     """
-
-    EVENTS: ClassVar[tuple[str, ...]] = (
-        "on_group_member_joined",
-        "on_group_member_left",
-        "on_group_member_kicked",
-        "on_group_member_banned",
-        "on_group_member_unbanned",
-        "on_group_member_scope_changed",
-        "on_member_added_to_group",
-    )
 
     def on_group_member_joined(
         self, action: Action, joined_user: User, joined_group: Group
@@ -275,14 +242,6 @@ class CallListener(_Listener):
     an exception it raises is logged and reported and the next event is still delivered.
     """
 
-    EVENTS: ClassVar[tuple[str, ...]] = (
-        "on_incoming_call_received",
-        "on_outgoing_call_accepted",
-        "on_outgoing_call_rejected",
-        "on_incoming_call_cancelled",
-        "on_call_ended_message_received",
-    )
-
     def on_incoming_call_received(self, call: Call) -> None:
         """Someone is calling you (status ``initiated``)."""
 
@@ -306,13 +265,6 @@ class LoginListener(_Listener):
     an exception it raises is logged and reported and the next event is still delivered.
     """
 
-    EVENTS: ClassVar[tuple[str, ...]] = (
-        "on_login_success",
-        "on_login_failure",
-        "on_logout_success",
-        "on_logout_failure",
-    )
-
     def on_login_success(self, user: User) -> None:
         """``user`` is now logged in."""
 
@@ -324,3 +276,23 @@ class LoginListener(_Listener):
 
     def on_logout_failure(self, error: CometChatException) -> None:
         """The logout call failed (local state is cleared anyway)."""
+
+
+_FAMILY_OF: dict[Callable[..., Any], type[_Listener]] = {
+    getattr(family, name): family
+    for family in (
+        ConnectionListener,
+        LoginListener,
+        MessageListener,
+        UserListener,
+        GroupListener,
+        CallListener,
+    )
+    for name in family.EVENTS
+}
+
+
+def _family_of(method: Callable[..., Any]) -> type[_Listener]:
+    """The listener family whose event ``method`` is (``MessageListener`` for
+    ``MessageListener.on_text_message_received``); ``KeyError`` for anything else."""
+    return _FAMILY_OF[method]

@@ -10,36 +10,31 @@ thread.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from ..connection.state import ConnectionStateChange, ConnectionStatus
 from ..errors import CometChatException, ErrorCode
-from ..listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
+from ..listeners import ConnectionListener, LoginListener, _family_of, _Listener
 from .dispatcher import Dispatcher, Executor
 from .ledger import Conversation, MessageLedger
 from .registry import ErrorHook, ListenerRegistry
-from .router import Event, route
+from .router import FAMILIES, Event, ListenerMethod, route
 
 __all__ = ["Delivery", "FetchPage"]
 
 log = logging.getLogger(__name__)
 
+_L = TypeVar("_L", bound=_Listener)
+
 FetchPage = Callable[[Conversation, int, int], Any]
 """``fetch(conversation, after_id, per_page)``: the JSON list of its messages after
 ``after_id``."""
 
-_STATUS_METHODS = {
-    ConnectionStatus.CONNECTING: "on_connecting",
-    ConnectionStatus.CONNECTED: "on_connected",
-    ConnectionStatus.DISCONNECTED: "on_disconnected",
-    ConnectionStatus.FEATURE_THROTTLED: "on_feature_throttled",
+_STATUS_METHODS: dict[ConnectionStatus, ListenerMethod] = {
+    ConnectionStatus.CONNECTING: ConnectionListener.on_connecting,
+    ConnectionStatus.CONNECTED: ConnectionListener.on_connected,
+    ConnectionStatus.DISCONNECTED: ConnectionListener.on_disconnected,
+    ConnectionStatus.FEATURE_THROTTLED: ConnectionListener.on_feature_throttled,
 }
 _CATCH_UP_PAGE = 100
 # Errors after which the catch-up stops (to be retried at the next reconnect), rather than
@@ -53,18 +48,20 @@ class Delivery:
     """See the module docstring. Thread-safe entry points: every public method."""
 
     def __init__(self, thread_name: Callable[[], str], own_uid: Optional[str]) -> None:
-        self.connection = ListenerRegistry(ConnectionListener, "connection")
-        self.login = ListenerRegistry(LoginListener, "login")
-        self.families: dict[str, ListenerRegistry[Any]] = {
-            "message": ListenerRegistry(MessageListener, "message"),
-            "user": ListenerRegistry(UserListener, "user"),
-            "group": ListenerRegistry(GroupListener, "group"),
-            "call": ListenerRegistry(CallListener, "call"),
+        # One registry per listener family: the two the SDK itself feeds, and the router's.
+        self._registries: dict[type[_Listener], ListenerRegistry[Any]] = {
+            family: ListenerRegistry(family)
+            for family in (ConnectionListener, LoginListener, *FAMILIES)
         }
         self.ledger = MessageLedger(own_uid)
         self.executor: Optional[Executor] = None
         self.error_hook: Optional[ErrorHook] = None
         self.dispatcher = Dispatcher(thread_name)
+
+    def registry(self, family: type[_L]) -> ListenerRegistry[_L]:
+        """The listeners of ``family`` (``MessageListener``, ``ConnectionListener``, ...)."""
+        registry: ListenerRegistry[_L] = self._registries[family]
+        return registry
 
     # -- feeding it (any thread) ---------------------------------------------------------
 
@@ -73,18 +70,19 @@ class Delivery:
         method = _STATUS_METHODS[change.current]
 
         def deliver() -> None:
-            self._emit(self.connection, "on_state_change", (change,))
-            self._emit(self.connection, method, ())
+            self._emit(ConnectionListener.on_state_change, (change,))
+            self._emit(method, ())
 
         self.dispatcher.submit(deliver)
         if change.current is ConnectionStatus.CONNECTED:
             self.dispatcher.submit(catch_up)
 
     def connection_error(self, error: CometChatException) -> None:
-        self.dispatcher.submit(lambda: self._emit(self.connection, "on_connection_error", (error,)))
+        self.dispatcher.submit(lambda: self._emit(ConnectionListener.on_connection_error, (error,)))
 
-    def login_event(self, method: str, args: tuple[Any, ...]) -> None:
-        self.dispatcher.submit(lambda: self._emit(self.login, method, args))
+    def login_event(self, method: ListenerMethod, args: tuple[Any, ...]) -> None:
+        """Queue a call of ``method`` (a :class:`LoginListener` method) on login listeners."""
+        self.dispatcher.submit(lambda: self._emit(method, args))
 
     def frames(
         self, frames: list[dict[str, Any]], own_resource: str, own_uid: Optional[str]
@@ -100,25 +98,31 @@ class Delivery:
                 try:
                     self._deliver(event)
                 except Exception:  # the app's executor failed; the next event still goes
-                    log.exception("delivering %s.%s failed", event.kind, event.method)
+                    log.exception(
+                        "delivering %s.%s failed", event.listener_type.__name__, event.method
+                    )
 
         self.dispatcher.submit(deliver)
 
     # -- on the dispatcher thread ------------------------------------------------------------
 
-    def _emit(self, registry: ListenerRegistry[Any], method: str, args: tuple[Any, ...]) -> None:
+    def _emit(self, method: ListenerMethod, args: tuple[Any, ...]) -> None:
+        """Call ``method`` (a family's unbound event method) on that family's listeners."""
+        self._call(self._registries[_family_of(method)], method.__name__, args)
+
+    def _call(self, registry: ListenerRegistry[Any], name: str, args: tuple[Any, ...]) -> None:
         """Call the listeners here, or hand the call to the app's executor."""
         hook, executor = self.error_hook, self.executor
         if executor is None:
-            registry.emit(method, args, hook)
+            registry.emit(name, args, hook)
         else:
-            executor(lambda: registry.emit(method, args, hook))
+            executor(lambda: registry.emit(name, args, hook))
 
     def _deliver(self, event: Event) -> None:
         message = event.message
         if message is not None and not self.ledger.admit(message):
             return  # already delivered, or sent by this client
-        self._emit(self.families[event.kind], event.method, event.args)
+        self._call(self._registries[event.listener_type], event.method, event.args)
 
     def catch_up(self, fetch: FetchPage, own_uid: str, still_current: Callable[[], bool]) -> None:
         """Fetch and deliver, in order, what every followed conversation received while the
@@ -152,7 +156,7 @@ class Delivery:
 
     def after_fork_in_child(self) -> None:
         """In a forked child: fresh locks and no inherited thread or queue."""
-        for registry in (self.connection, self.login, *self.families.values()):
+        for registry in self._registries.values():
             registry.after_fork_in_child()
         self.ledger.after_fork_in_child()
         self.dispatcher.after_fork_in_child()

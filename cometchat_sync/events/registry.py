@@ -24,9 +24,9 @@ ErrorHook = Callable[[BaseException, Any, str], None]
 class ListenerRegistry(Generic[L]):
     """Listeners of one base class, keyed by a non-empty string id."""
 
-    def __init__(self, base: type[L], family: str) -> None:
+    def __init__(self, base: type[L]) -> None:
         self._base = base
-        self._family = family
+        self._family = base.__name__[: -len("Listener")].lower() or base.__name__
         self._lock = threading.Lock()
         self._listeners: dict[str, L] = {}
 
@@ -59,9 +59,6 @@ class ListenerRegistry(Generic[L]):
     def after_fork_in_child(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._listeners)
 
     def emit(self, method: str, args: tuple[Any, ...], on_error: Optional[ErrorHook]) -> None:
         """Call ``method(*args)`` on every listener; a raising listener is logged and

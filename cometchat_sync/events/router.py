@@ -3,9 +3,10 @@
 Pure code: no threads, no I/O, no state. The reader thread calls :func:`route` on every parsed
 frame and hands the returned :class:`Event` objects to the dispatcher, which calls
 ``getattr(listener, event.method)(*event.args)`` on every registered listener of the family
-``event.kind`` (see :data:`LISTENER_TYPES`).
+``event.listener_type`` (one of :data:`FAMILIES`).
 
-Rules (protocol §3 and §5):
+Rules (``docs/protocol.md``, from the official SDKs' listener docs:
+https://www.cometchat.com/docs/sdk/javascript/all-real-time-listeners):
 
 * A frame whose top-level ``deviceId`` equals our own resource is an echo of something this
   session did and is dropped, except ``auth`` and ``on_moderation_status_changed`` frames.
@@ -16,7 +17,7 @@ Rules (protocol §3 and §5):
 * ``typing_indicator``, ``receipts``, ``transient_message`` and ``reaction`` go to the message
   family; ``presence`` to the user family.
 * Anything else — unknown frame types, unknown actions, wrong shapes — gives ``[]`` and one
-  DEBUG record on the ``cometchat_sync.router`` logger naming only the frame type and the
+  DEBUG record on the ``cometchat_sync.events.router`` logger naming only the frame type and the
   reason, never the payload. :func:`route` never raises on any input.
 """
 
@@ -24,51 +25,56 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
-from ..listeners import CallListener, GroupListener, MessageListener, UserListener, _Listener
+from ..listeners import (
+    CallListener,
+    GroupListener,
+    MessageListener,
+    UserListener,
+    _family_of,
+    _Listener,
+)
 from ..models._coerce import as_mapping, as_opt_int, as_str
 from ..models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
 from ..models.group import Group, parse_user
 from ..models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
 from ..models.user import User
 
-__all__ = ["ECHO_EXEMPT_TYPES", "KINDS", "LISTENER_TYPES", "Event", "message_of", "route"]
+__all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "Event", "route"]
 
 log = logging.getLogger(__name__)
 
-#: The listener families an :class:`Event` can address.
-KINDS = ("message", "user", "group", "call")
-
-#: The listener base class of each family.
-LISTENER_TYPES: Mapping[str, type[_Listener]] = {
-    "message": MessageListener,
-    "user": UserListener,
-    "group": GroupListener,
-    "call": CallListener,
-}
+FAMILIES: tuple[type[_Listener], ...] = (MessageListener, UserListener, GroupListener, CallListener)
+"""The listener families a frame can address; delivery keeps one registry per family."""
 
 #: Frame types delivered even when they carry our own ``deviceId``.
 ECHO_EXEMPT_TYPES = frozenset({"auth", "on_moderation_status_changed"})
 
+ListenerMethod = Callable[..., None]
+"""An event method of a listener family, unbound: ``MessageListener.on_text_message_received``."""
+
 
 class Event(NamedTuple):
-    """One listener call: ``getattr(listener, method)(*args)`` on each listener of ``kind``.
+    """One listener call: ``getattr(listener, method)(*args)`` on each listener of the family
+    ``listener_type``.
 
     ``message`` is the message a ``message`` frame carried (the :class:`Action` itself for
-    edits, deletes and group actions; the :class:`Call` for calls), so the client can track
+    edits, deletes and group actions; the :class:`Call` for calls), so delivery can track
     the last delivered message id per conversation; ``None`` for every other frame type.
     """
 
-    kind: str
+    listener_type: type[_Listener]
     method: str
     args: tuple[Any, ...]
     message: Optional[BaseMessage] = None
 
 
-def message_of(event: Event) -> Optional[BaseMessage]:
-    """The message carried by ``event``'s frame (for "no message lost" tracking), or None."""
-    return event.message
+def _event(
+    method: ListenerMethod, args: tuple[Any, ...], message: Optional[BaseMessage] = None
+) -> list[Event]:
+    """The one event calling ``method`` (a family's unbound method) with ``args``."""
+    return [Event(_family_of(method), method.__name__, args, message)]
 
 
 # -- logging -------------------------------------------------------------------------------
@@ -89,21 +95,21 @@ def _drop(ftype: Any, reason: str) -> list[Event]:
 
 # -- message frames ------------------------------------------------------------------------
 
-_CALL_METHODS = {
-    "initiated": "on_incoming_call_received",
-    "ongoing": "on_outgoing_call_accepted",
-    "rejected": "on_outgoing_call_rejected",
-    "busy": "on_outgoing_call_rejected",
-    "cancelled": "on_incoming_call_cancelled",
-    "unanswered": "on_incoming_call_cancelled",
-    "ended": "on_call_ended_message_received",
+_CALL_METHODS: dict[str, ListenerMethod] = {
+    "initiated": CallListener.on_incoming_call_received,
+    "ongoing": CallListener.on_outgoing_call_accepted,
+    "rejected": CallListener.on_outgoing_call_rejected,
+    "busy": CallListener.on_outgoing_call_rejected,
+    "cancelled": CallListener.on_incoming_call_cancelled,
+    "unanswered": CallListener.on_incoming_call_cancelled,
+    "ended": CallListener.on_call_ended_message_received,
 }
 
-_BY_ON_FOR_METHODS = {
-    "kicked": "on_group_member_kicked",
-    "banned": "on_group_member_banned",
-    "unbanned": "on_group_member_unbanned",
-    "added": "on_member_added_to_group",
+_BY_ON_FOR_METHODS: dict[str, ListenerMethod] = {
+    "kicked": GroupListener.on_group_member_kicked,
+    "banned": GroupListener.on_group_member_banned,
+    "unbanned": GroupListener.on_group_member_unbanned,
+    "added": GroupListener.on_member_added_to_group,
 }
 
 
@@ -117,7 +123,12 @@ def _route_action(msg: Action) -> list[Event]:
         target = msg.message
         if target is None:
             return _drop("message", f"{action} action without a message entity")
-        return [Event("message", f"on_message_{action}", (target,), msg)]
+        method = (
+            MessageListener.on_message_edited
+            if action == "edited"
+            else MessageListener.on_message_deleted
+        )
+        return _event(method, (target,), msg)
 
     group = msg.actioned_for
     if not isinstance(group, Group):
@@ -131,20 +142,24 @@ def _route_action(msg: Action) -> list[Event]:
         user = by or on
         if user is None:
             return _drop("message", f"{action} action without a user entity")
-        method = "on_group_member_left" if action == "left" else "on_group_member_joined"
-        return [Event("group", method, (msg, user, group), msg)]
+        method = (
+            GroupListener.on_group_member_left
+            if action == "left"
+            else GroupListener.on_group_member_joined
+        )
+        return _event(method, (msg, user, group), msg)
 
     by_on_for = _BY_ON_FOR_METHODS.get(action)
     if by_on_for is not None:
         if on is None or by is None:
             return _drop("message", f"{action} action without by/on user entities")
-        return [Event("group", by_on_for, (msg, on, by, group), msg)]
+        return _event(by_on_for, (msg, on, by, group), msg)
 
     if action == "scopeChanged":
         if on is None or msg.new_scope is None:
             return _drop("message", "scopeChanged action without user or new scope")
         args = (msg, on, msg.new_scope, msg.old_scope or "", group)
-        return [Event("group", "on_group_member_scope_changed", args, msg)]
+        return _event(GroupListener.on_group_member_scope_changed, args, msg)
 
     return _drop("message", "unknown action")
 
@@ -160,7 +175,7 @@ def _route_call(msg: Call, own_uid: Optional[str]) -> list[Event]:
         and msg.sender_uid == own_uid
     ):
         return _drop("message", "own group call")
-    return [Event("call", method, (msg,), msg)]
+    return _event(method, (msg,), msg)
 
 
 def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
@@ -169,11 +184,11 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
         return _drop("message", "body is not an object")
     msg = BaseMessage.from_json(body)
     if isinstance(msg, TextMessage):
-        return [Event("message", "on_text_message_received", (msg,), msg)]
+        return _event(MessageListener.on_text_message_received, (msg,), msg)
     if isinstance(msg, MediaMessage):
-        return [Event("message", "on_media_message_received", (msg,), msg)]
+        return _event(MessageListener.on_media_message_received, (msg,), msg)
     if isinstance(msg, CustomMessage):
-        return [Event("message", "on_custom_message_received", (msg,), msg)]
+        return _event(MessageListener.on_custom_message_received, (msg,), msg)
     if isinstance(msg, Action):
         return _route_action(msg)
     if isinstance(msg, Call):
@@ -193,14 +208,19 @@ def _route_typing(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Even
     _, action = _action_of(frame)
     if action not in ("started", "ended"):
         return _drop("typing_indicator", "unknown action")
-    return [Event("message", f"on_typing_{action}", (TypingIndicator.from_frame(frame),))]
+    method = (
+        MessageListener.on_typing_started
+        if action == "started"
+        else MessageListener.on_typing_ended
+    )
+    return _event(method, (TypingIndicator.from_frame(frame),))
 
 
-_RECEIPT_METHODS = {
-    "delivered": "on_messages_delivered",
-    "read": "on_messages_read",
-    "deliveredToAll": "on_messages_delivered_to_all",
-    "readByAll": "on_messages_read_by_all",
+_RECEIPT_METHODS: dict[str, ListenerMethod] = {
+    "delivered": MessageListener.on_messages_delivered,
+    "read": MessageListener.on_messages_read,
+    "deliveredToAll": MessageListener.on_messages_delivered_to_all,
+    "readByAll": MessageListener.on_messages_read_by_all,
 }
 
 
@@ -212,15 +232,15 @@ def _route_receipt(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
     receipt = MessageReceipt.from_frame(frame)
     if not receipt.message_id:
         return _drop("receipts", "no messageId")
-    return [Event("message", method, (receipt,))]
+    return _event(method, (receipt,))
 
 
 def _route_presence(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
     body, action = _action_of(frame)
     if action in ("online", "available"):
-        method, status = "on_user_online", "online"
+        method, status = UserListener.on_user_online, "online"
     elif action == "offline":
-        method, status = "on_user_offline", "offline"
+        method, status = UserListener.on_user_offline, "offline"
     else:
         return _drop("presence", "unknown action")
     user_json = as_mapping(body.get("user"))
@@ -233,21 +253,21 @@ def _route_presence(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Ev
     timestamp = as_opt_int(body.get("timestamp"))
     if timestamp is not None:
         user.last_active_at = timestamp
-    return [Event("user", method, (user,))]
+    return _event(method, (user,))
 
 
 def _route_transient(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
     if as_mapping(frame.get("body")) is None:
         return _drop("transient_message", "body is not an object")
     message = TransientMessage.from_frame(frame)
-    return [Event("message", "on_transient_message_received", (message,))]
+    return _event(MessageListener.on_transient_message_received, (message,))
 
 
-_REACTION_METHODS = {
-    "message_reaction_added": "on_message_reaction_added",
-    "message_reaction_removed": "on_message_reaction_removed",
-    "added": "on_message_reaction_added",
-    "removed": "on_message_reaction_removed",
+_REACTION_METHODS: dict[str, ListenerMethod] = {
+    "message_reaction_added": MessageListener.on_message_reaction_added,
+    "message_reaction_removed": MessageListener.on_message_reaction_removed,
+    "added": MessageListener.on_message_reaction_added,
+    "removed": MessageListener.on_message_reaction_removed,
 }
 
 
@@ -256,7 +276,7 @@ def _route_reaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Ev
     method = _REACTION_METHODS.get(action)
     if method is None:
         return _drop("reaction", "unknown action")
-    return [Event("message", method, (ReactionEvent.from_frame(frame),))]
+    return _event(method, (ReactionEvent.from_frame(frame),))
 
 
 _HANDLERS = {

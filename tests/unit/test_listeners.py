@@ -117,11 +117,17 @@ def test_subclass_can_still_take_kwargs():
     assert seen == ["u"]
 
 
-def test_bad_events_tuple_is_caught_at_class_creation():
-    with pytest.raises(TypeError, match="on_missing"):
+def test_events_come_from_the_family_and_subclasses_inherit_them():
+    class Mine(MessageListener):
+        def on_text_message_received(self, message):
+            pass
 
-        class Broken(ConnectionListener):
-            EVENTS = (*ConnectionListener.EVENTS, "on_missing")
+        def on_helper_of_mine(self):  # not an SDK event
+            pass
+
+    assert Mine.EVENTS == MessageListener.EVENTS
+    with pytest.raises(TypeError, match="on_helper_of_mine"):
+        MessageListener(on_helper_of_mine=lambda: None)
 
 
 def test_group_listener_signatures_mirror_official_sdks():

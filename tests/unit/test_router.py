@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from cometchat_sync.events.router import KINDS, LISTENER_TYPES, Event, message_of, route
+from cometchat_sync.events.router import FAMILIES, Event, route
 from cometchat_sync.listeners import (
     CallListener,
     GroupListener,
@@ -115,8 +115,8 @@ def one(events):
     assert len(events) == 1, events
     ev = events[0]
     assert isinstance(ev, Event)
-    assert ev.kind in KINDS
-    assert ev.method in LISTENER_TYPES[ev.kind].EVENTS
+    assert ev.listener_type in FAMILIES
+    assert ev.method in ev.listener_type.EVENTS
     return ev
 
 
@@ -125,10 +125,10 @@ def one(events):
 
 def test_text_message():
     ev = one(route(envelope("message", message_body()), ME))
-    assert (ev.kind, ev.method) == ("message", "on_text_message_received")
+    assert (ev.listener_type, ev.method) == (MessageListener, "on_text_message_received")
     (msg,) = ev.args
     assert isinstance(msg, TextMessage) and msg.text == "hi" and msg.id == 101
-    assert message_of(ev) is msg is ev.message
+    assert msg is ev.message
 
 
 @pytest.mark.parametrize("media", ["image", "video", "audio", "file"])
@@ -151,7 +151,7 @@ def test_custom_message(category, type_):
 def test_message_edited_and_deleted_pass_the_target_message(action):
     target = message_body(data={"text": "new text"}, editedAt=1700000100, deletedAt=1700000200)
     ev = one(route(envelope("message", action_body(action, target, "message")), ME))
-    assert (ev.kind, ev.method) == ("message", f"on_message_{action}")
+    assert (ev.listener_type, ev.method) == (MessageListener, f"on_message_{action}")
     (msg,) = ev.args
     assert isinstance(msg, TextMessage) and msg.id == 101 and msg.text == "new text"
     assert isinstance(ev.message, Action) and ev.message.id == 300  # track the action's id
@@ -165,7 +165,7 @@ def test_message_edited_without_message_entity_is_dropped():
 def test_group_member_joined(action):
     body = action_body(action, on=IRON, by=IRON)
     ev = one(route(envelope("message", body), ME))
-    assert (ev.kind, ev.method) == ("group", "on_group_member_joined")
+    assert (ev.listener_type, ev.method) == (GroupListener, "on_group_member_joined")
     act, user, group = ev.args
     assert isinstance(act, Action) and act is ev.message
     assert user.uid == "superhero1"
@@ -189,7 +189,7 @@ def test_group_member_left():
 )
 def test_group_by_on_for_actions(action, method):
     ev = one(route(envelope("message", action_body(action, on=CAP, by=IRON)), ME))
-    assert (ev.kind, ev.method) == ("group", method)
+    assert (ev.listener_type, ev.method) == (GroupListener, method)
     act, on_user, by_user, group = ev.args
     assert isinstance(act, Action)
     assert on_user.uid == "superhero2"  # kicked / banned / unbanned / added user
@@ -245,7 +245,7 @@ def test_unknown_action_is_dropped():
 )
 def test_call_by_status(status, method):
     ev = one(route(envelope("message", call_body(status)), ME))
-    assert (ev.kind, ev.method) == ("call", method)
+    assert (ev.listener_type, ev.method) == (CallListener, method)
     assert isinstance(ev.args[0], Call) and ev.args[0].status == status
     assert ev.message is ev.args[0]
     getattr(CallListener(), method)(*ev.args)
@@ -279,7 +279,7 @@ def test_message_frame_with_bad_body_is_dropped():
 def test_typing(action):
     body = {"action": action, "user": dict(IRON), "metadata": {"k": 1}}
     ev = one(route(envelope("typing_indicator", body), ME))
-    assert (ev.kind, ev.method) == ("message", f"on_typing_{action}")
+    assert (ev.listener_type, ev.method) == (MessageListener, f"on_typing_{action}")
     (ti,) = ev.args
     assert isinstance(ti, TypingIndicator) and ti.sender is not None
     assert ti.sender.uid == "superhero1" and ti.metadata == {"k": 1}
@@ -298,7 +298,7 @@ def test_typing(action):
 def test_receipts(action, method):
     body = {"action": action, "messageId": "101", "user": dict(CAP), "timestamp": 1700000500}
     ev = one(route(envelope("receipts", body, messageSender="superhero1"), ME))
-    assert (ev.kind, ev.method) == ("message", method)
+    assert (ev.listener_type, ev.method) == (MessageListener, method)
     (r,) = ev.args
     assert isinstance(r, MessageReceipt) and r.message_id == 101 and r.receipt_type == action
     assert ev.message is None
@@ -322,7 +322,7 @@ def test_presence(action, method, status):
     frame = envelope("presence", body)
     del frame["receiver"], frame["receiverType"]
     ev = one(route(frame, ME))
-    assert (ev.kind, ev.method) == ("user", method)
+    assert (ev.listener_type, ev.method) == (UserListener, method)
     (user,) = ev.args
     assert isinstance(user, User) and user.uid == "superhero1"
     assert user.status == status
@@ -339,7 +339,7 @@ def test_presence_without_user_or_action_is_dropped():
 def test_transient_message():
     body = {"user": dict(IRON), "data": {"live": 1}}
     ev = one(route(envelope("transient_message", body), ME))
-    assert (ev.kind, ev.method) == ("message", "on_transient_message_received")
+    assert (ev.listener_type, ev.method) == (MessageListener, "on_transient_message_received")
     assert isinstance(ev.args[0], TransientMessage) and ev.args[0].data == {"live": 1}
 
 
@@ -362,7 +362,7 @@ def test_reaction(action, method):
         "conversationId": "superhero1_user_superhero2",
     }
     ev = one(route(envelope("reaction", body), ME))
-    assert (ev.kind, ev.method) == ("message", method)
+    assert (ev.listener_type, ev.method) == (MessageListener, method)
     assert isinstance(ev.args[0], ReactionEvent) and ev.args[0].message_id == 101
 
 
@@ -434,15 +434,10 @@ def test_every_listener_method_named_by_the_router_exists():
         envelope("transient_message", {"data": {}}),
         envelope("reaction", {"action": "message_reaction_removed"}),
     ]
-    listeners = {
-        "message": MessageListener(),
-        "group": GroupListener(),
-        "call": CallListener(),
-        "user": UserListener(),
-    }
+    listeners = {family: family() for family in FAMILIES}
     for frame in frames:
         ev = one(route(frame, ME))
-        getattr(listeners[ev.kind], ev.method)(*ev.args)
+        getattr(listeners[ev.listener_type], ev.method)(*ev.args)
 
 
 # -- hostile input fuzz ----------------------------------------------------------------------
@@ -562,8 +557,8 @@ def _check(events):
     assert isinstance(events, list)
     for ev in events:
         assert isinstance(ev, Event)
-        assert ev.kind in KINDS
-        assert ev.method in LISTENER_TYPES[ev.kind].EVENTS
+        assert ev.listener_type in FAMILIES
+        assert ev.method in ev.listener_type.EVENTS
         assert isinstance(ev.args, tuple)
         assert ev.message is None or isinstance(ev.message, BaseMessage)
         repr(ev)  # reprs must not raise either
