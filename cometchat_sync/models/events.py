@@ -1,4 +1,6 @@
-"""Real-time event models (protocol §3): typing, receipts, transient messages, reactions.
+"""Real-time event models: typing, receipts, transient messages, reactions.
+
+The frames are those the official SDKs send and receive on the WebSocket (observed traffic).
 
 Received events are built from the whole WebSocket frame (envelope + ``body``) with
 ``from_frame``, which never raises on missing or odd fields; the frame stays in ``raw``.

@@ -1,4 +1,4 @@
-"""The ``Group`` and ``GroupMember`` models (protocol §1.6)."""
+"""The ``Group`` and ``GroupMember`` models (https://www.cometchat.com/docs/rest-api/groups)."""
 
 from __future__ import annotations
 

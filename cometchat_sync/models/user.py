@@ -1,4 +1,4 @@
-"""The ``User`` model (protocol §1.6)."""
+"""The ``User`` model (the user JSON of https://www.cometchat.com/docs/rest-api/users)."""
 
 from __future__ import annotations
 

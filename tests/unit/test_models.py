@@ -1,4 +1,4 @@
-"""Models parsed from the wire shapes of protocol §1.6 and §3, and built for sending."""
+"""Models parsed from CometChat's wire JSON (REST bodies, WebSocket frames) and built to send."""
 
 from __future__ import annotations
 

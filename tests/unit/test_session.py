@@ -20,10 +20,12 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+import platformdirs
 import pytest
 from filelock import FileLock
 
-from cometchat_sync import session as session_mod
+from cometchat_sync import _fork
+from cometchat_sync._version import __version__
 from cometchat_sync.errors import CometChatException
 from cometchat_sync.session import (
     FileSessionStore,
@@ -54,7 +56,7 @@ def session_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord
     return [
         r
         for r in caplog.records
-        if r.name == "cometchat_sync.session" and r.levelno >= logging.WARNING
+        if r.name.startswith("cometchat_sync.session") and r.levelno >= logging.WARNING
     ]
 
 
@@ -124,7 +126,7 @@ def test_session_from_json_rejects_wrong_shape(data):
 def test_new_resource_id_format():
     a, b = new_resource_id(), new_resource_id()
     assert a != b
-    version = session_mod.__version__.replace(".", "_")
+    version = __version__.replace(".", "_")
     uuid4 = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
     pattern = rf"PYTHON-{re.escape(version)}-{uuid4}-\d{{13}}"
     assert re.fullmatch(pattern, a), a
@@ -253,7 +255,7 @@ def test_default_directory_uses_platformdirs(tmp_path, monkeypatch):
         calls.append((appname, appauthor))
         return str(tmp_path / "data")
 
-    monkeypatch.setattr(session_mod.platformdirs, "user_data_dir", fake_user_data_dir)
+    monkeypatch.setattr(platformdirs, "user_data_dir", fake_user_data_dir)
     store = FileSessionStore(APP)
     assert calls == [("cometchat_sync", False)]
     assert store.path == tmp_path / "data" / APP / "session.json"
@@ -342,7 +344,7 @@ def test_failed_write_leaves_no_temp_file_and_old_content(tmp_path, monkeypatch)
     def broken_fsync(fd):
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(session_mod.os, "fsync", broken_fsync)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError):
         store.save(make_session("u2"))
     monkeypatch.undo()
@@ -445,7 +447,7 @@ def test_unwritable_folder_keeps_session_in_memory(tmp_path, monkeypatch, caplog
     on_disk = (tmp_path / APP / "session.json").read_bytes()
 
     store = FileSessionStore(APP, directory=tmp_path)
-    monkeypatch.setattr(session_mod.tempfile, "mkstemp", _raise_oserror(code))
+    monkeypatch.setattr(tempfile, "mkstemp", _raise_oserror(code))
     assert store.load() == make_session("u0")  # reads still work
     store.save(make_session("u1"))
     assert store.in_memory
@@ -470,7 +472,7 @@ def test_unwritable_folder_keeps_session_in_memory(tmp_path, monkeypatch, caplog
 
 def test_folder_cannot_be_created(tmp_path, monkeypatch, caplog_debug):
     store = FileSessionStore(APP, directory=tmp_path / "nope")
-    monkeypatch.setattr(session_mod.os, "makedirs", _raise_oserror(errno.EACCES))
+    monkeypatch.setattr(os, "makedirs", _raise_oserror(errno.EACCES))
     assert store.load() is None
     device = store.device_id()
     assert device.startswith(APP + "_")
@@ -485,7 +487,7 @@ def test_folder_cannot_be_created(tmp_path, monkeypatch, caplog_debug):
 def test_replace_fails_with_enospc(tmp_path, monkeypatch, caplog_debug):
     store = FileSessionStore(APP, directory=tmp_path)
     store.device_id()
-    monkeypatch.setattr(session_mod.os, "replace", _raise_oserror(errno.ENOSPC))
+    monkeypatch.setattr(os, "replace", _raise_oserror(errno.ENOSPC))
     store.save(make_session())
     assert store.in_memory
     assert store.load() == make_session()
@@ -495,7 +497,7 @@ def test_replace_fails_with_enospc(tmp_path, monkeypatch, caplog_debug):
 
 def test_other_os_errors_propagate(tmp_path, monkeypatch):
     store = FileSessionStore(APP, directory=tmp_path)
-    monkeypatch.setattr(session_mod.tempfile, "mkstemp", _raise_oserror(errno.EIO))
+    monkeypatch.setattr(tempfile, "mkstemp", _raise_oserror(errno.EIO))
     with pytest.raises(OSError):
         store.save(make_session())
     assert not store.in_memory
@@ -703,7 +705,7 @@ def test_tokens_never_in_repr_or_logs(tmp_path, monkeypatch, caplog_debug):
         store.save(make_session())
     texts += [str(info.value), repr(info.value), repr(info.value.details)]
 
-    monkeypatch.setattr(session_mod.tempfile, "mkstemp", _raise_oserror(errno.EROFS))
+    monkeypatch.setattr(tempfile, "mkstemp", _raise_oserror(errno.EROFS))
     ro = FileSessionStore(APP, directory=tmp_path)
     ro.save(make_session())
     texts.append(repr(ro))
@@ -765,3 +767,30 @@ def test_store_usable_in_forked_child_while_parent_thread_holds_lock(tmp_path, k
     assert os.waitstatus_to_exitcode(status) == 0
     if kind == "file":
         assert FileSessionStore(APP, directory=tmp_path).load() == make_session("child")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_fresh_store_locks_through_the_fork_registry(tmp_path):
+    memory = MemorySessionStore(APP)
+    files = FileSessionStore(APP, directory=tmp_path, lock_timeout=5)
+    files.save(make_session())  # makes the file lock object a child must not reuse
+    assert memory in _fork._live
+    assert files in _fork._live
+    parent_locks = (memory._lock, files._tlock, files._file_lock)
+    assert parent_locks[2] is not None
+
+    pid = os.fork()
+    if pid == 0:  # child: the registry has already run every store's after_fork_in_child
+        code = 1
+        try:
+            fresh = (
+                memory._lock is not parent_locks[0],
+                files._tlock is not parent_locks[1],
+                files._file_lock is None,
+            )
+            code = 0 if all(fresh) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (memory._lock, files._tlock, files._file_lock) == parent_locks  # parent untouched

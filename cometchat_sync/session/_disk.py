@@ -1,0 +1,147 @@
+"""The file-system steps of the file store: safe folder names, atomic writes, unwritable folders.
+
+A write goes to a temp file in the same folder, is ``fsync``-ed and renamed over the target
+with ``os.replace``, then the folder is ``fsync``-ed. An ``OSError`` that means the folder
+can't be written (read-only file system, no permission, disk full) becomes :class:`Unwritable`,
+on which the store switches to memory; any other ``OSError`` propagates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+__all__ = [
+    "TMP_PREFIX",
+    "TMP_SUFFIX",
+    "Unwritable",
+    "safe_folder_name",
+    "sweep_temp_files",
+    "unwritable_errors",
+    "write_atomically",
+]
+
+TMP_PREFIX = ".session.json."
+TMP_SUFFIX = ".tmp"
+_MAX_FOLDER_NAME = 200
+#: Errors that make the store give up on the disk and keep the session in memory.
+_UNWRITABLE_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOSPC,
+        getattr(errno, "EDQUOT", None),
+    )
+    if code is not None
+)
+
+
+class Unwritable(Exception):
+    """The folder can't be written; ``error`` is the OSError that said so."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.errno)
+        self.error = error
+
+
+@contextlib.contextmanager
+def unwritable_errors() -> Iterator[None]:
+    """Turn an ``OSError`` that means "this folder can't be written" into :class:`Unwritable`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _UNWRITABLE_ERRNOS:
+            raise Unwritable(exc) from None
+        raise
+
+
+def safe_folder_name(app_id: str) -> str:
+    """``app_id`` as one folder name: path separators, ``..`` and odd characters escaped."""
+    out = []
+    for char in app_id:
+        if char.isascii() and (char.isalnum() or char in "-_."):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    name = "".join(out)
+    if name.startswith("."):
+        # "." and ".." (and hidden names) would point elsewhere or hide the folder.
+        name = "%2E" + name[1:]
+    if len(name) > _MAX_FOLDER_NAME:
+        raise ValueError("app_id is too long to name a folder")
+    return name
+
+
+def write_atomically(folder: str, path: str, data: bytes) -> None:
+    """Make ``data`` the content of ``path`` (in ``folder``): readers see old or new, never half.
+
+    Raises :class:`Unwritable` when the folder can't be written; leaves no temp file behind.
+    """
+    with unwritable_errors():
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
+    try:
+        with unwritable_errors():
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def sweep_temp_files(folder: str) -> None:
+    """Remove temp files left by a writer that crashed (call it holding the store's lock)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+
+
+def _fsync_dir(path: str) -> None:
+    if sys.platform == "win32":  # pragma: no cover - Windows can't open folders
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems refuse it; the data file itself was fsynced
+        pass
+    finally:
+        os.close(fd)
+
+
+def _replace(src: str, dst: str) -> None:
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        _replace_with_retry(src, dst)
+    else:
+        os.replace(src, dst)
+
+
+def _replace_with_retry(src: str, dst: str) -> None:
+    # Windows: a reader or a virus scanner holding dst open makes os.replace fail briefly.
+    deadline = time.monotonic() + 1.0
+    while True:
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
