@@ -46,6 +46,11 @@ class ErrorCode:
     INIT_NOT_CALLED = "ERROR_INIT_NOT_CALLED"
     SESSION_LOCKED = "ERR_SESSION_LOCKED"
 
+    # Raised when the app's MODE setting blocks receipts (as the official SDKs do).
+    RECEIPTS_TEMPORARILY_BLOCKED = "RECEIPTS_TEMPORARILY_BLOCKED"
+    # HTTP 429 without a CometChat error body; ``details["retry_after"]`` holds Retry-After.
+    TOO_MANY_REQUESTS = "ERR_TOO_MANY_REQUESTS"
+
     # Server codes the SDK itself reacts to.
     AUTH_TOKEN_NOT_FOUND = "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
 

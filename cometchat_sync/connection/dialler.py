@@ -17,6 +17,7 @@ from typing import Optional
 
 import websocket
 
+from .._neterrors import is_refused, is_unreachable
 from ..errors import ErrorCode
 from .frames import WebSocketLink
 from .transport import Dial, DialCancelled, DialError, Link, shutdown_socket
@@ -113,12 +114,6 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-_REFUSED = frozenset({errno.ECONNREFUSED, errno.ECONNRESET})
-_NO_ROUTE = frozenset(
-    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ETIMEDOUT, errno.EADDRNOTAVAIL}
-)
-
-
 def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.socket:
     """Connect to ``host:port`` before ``deadline``; ``dial.cancel()`` aborts it at once."""
     try:
@@ -166,13 +161,13 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
             )
         except OSError as exc:
             sock.close()
-            if exc.errno in _REFUSED:
+            if is_refused(exc.errno):
                 last = DialError(
                     ErrorCode.WEBSOCKET_ERROR,
                     f"{host}:{port} refused the connection (the server may be down).",
                     unreachable=True,
                 )
-            elif exc.errno in _NO_ROUTE:
+            elif is_unreachable(exc.errno):
                 last = DialError(
                     ErrorCode.NO_INTERNET,
                     f"There is no route to {host}:{port}; check the network.",

@@ -32,6 +32,7 @@ from .reader import Reader
 from .state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
 from .timer import Timer
 from .transport import Link, LinkClosed, Transport
+from .wire_trace import trace
 
 __all__ = ["ConnectionManager"]
 
@@ -171,8 +172,10 @@ class ConnectionManager:
         if found is None:
             raise _no_connection()
         state = found[0]
+        text = json.dumps(frame, separators=(",", ":"))
+        trace(">", text)
         try:
-            state.link.send_text(json.dumps(frame, separators=(",", ":")))
+            state.link.send_text(text)
         except LinkClosed:
             raise _no_connection() from None
 
@@ -315,6 +318,7 @@ class ConnectionManager:
 
     def _send_ping(self, state: LinkState) -> float:
         sent = self._clock()
+        trace(">", PING_FRAME)
         try:
             state.link.send_text(PING_FRAME)
         except LinkClosed:

@@ -18,6 +18,7 @@ from ..errors import CometChatException, ErrorCode
 from .backoff import Backoff
 from .lifecycle import Lifecycle, LinkState
 from .transport import Dial, DialCancelled, DialError, Link, LinkClosed, Transport
+from .wire_trace import trace
 
 __all__ = ["AuthRejected", "Reader", "is_policy_close"]
 
@@ -104,20 +105,26 @@ class Reader:
     def _attempt(self, epoch: int, dial: Dial) -> float:
         """One attempt and, if it authenticates, the life of its socket. Returns the wait
         before the next attempt."""
+        started = self._lc.clock()
         try:
             link = self._open(dial)
         except DialCancelled:
+            log.debug("attempt %d cancelled", epoch)
             return 0.0
         except DialError as exc:
             error = CometChatException(exc.code, exc.message)
-            self._lc.failed(epoch, error, fatal=False)
-            return self._backoff.next_delay(unreachable=exc.unreachable)
+            again = self._lc.failed(epoch, error, fatal=False)
+            delay = self._backoff.next_delay(unreachable=exc.unreachable)
+            if again:
+                log.info("attempt %d failed (%s); retry in %.1f s", epoch, exc.code, delay)
+            return delay
         except AuthRejected as exc:
             error = CometChatException(
                 ErrorCode.WEBSOCKET_ERROR,
                 f"The server refused the socket's credentials ({exc}).",
                 {"reason": "auth_rejected"},
             )
+            log.warning("attempt %d: the server refused the socket's credentials", epoch)
             self._lc.failed(epoch, error, fatal=True)
             return 0.0
         finally:
@@ -127,23 +134,36 @@ class Reader:
         if state is None:
             link.close()
             return 0.0
+        log.info("connected (attempt %d, %.0f ms)", epoch, (self._lc.clock() - started) * 1000)
         self._on_connected(state)
         error, fatal = self._read(state)
         unexpected = self._lc.lost(state, error, fatal=fatal)
         state.link.shutdown()
-        # A link the app (or the SDK) ended on purpose is no failure: no backoff grows.
-        return self._backoff.next_delay(unreachable=False) if unexpected else 0.0
+        if not unexpected:  # the app (or the SDK) ended it on purpose: no failure, no backoff
+            log.info("link %d closed on purpose", epoch)
+            return 0.0
+        delay = self._backoff.next_delay(unreachable=False)
+        if self._lc.want:
+            log.info("link %d lost (%s); reconnecting in %.1f s", epoch, error.message, delay)
+        else:
+            log.info("link %d lost (%s); not reconnecting", epoch, error.message)
+        return delay
 
     def _open(self, dial: Dial) -> Link:
         frame = self._auth_frame()
         if frame is None:
             raise AuthRejected("no logged-in user")
-        link = self._transport.open(self._url(), timeout=self._connect_timeout, dial=dial)
+        url = self._url()
+        log.debug("dialling %s (timeout %g s)", url, self._connect_timeout)
+        link = self._transport.open(url, timeout=self._connect_timeout, dial=dial)
         disarm = self._arm_auth_deadline(link, self._connect_timeout)
         try:
+            trace(">", frame)
             link.send_text(frame)
             while True:
-                reply = _decode(link.recv_text())
+                text = link.recv_text()
+                trace("<", text)
+                reply = _decode(text)
                 if reply is None or reply.get("type") != "auth":
                     continue  # nothing else is expected before the auth answer
                 body = reply.get("body")
@@ -190,14 +210,14 @@ class Reader:
                     fatal,
                 )
             state.last_inbound = clock()
+            trace("<", text)
             frame = _decode(text)
-            if frame is None:
-                pass
-            elif frame.get("action") == "pong":
-                if self._lc.pong(state):
-                    self._backoff.healthy()
-            else:
-                batch.append(frame)
+            if frame is not None:
+                if frame.get("action") == "pong":
+                    if self._lc.pong(state):
+                        self._backoff.healthy()
+                else:
+                    batch.append(frame)
             if batch and (len(batch) >= _MAX_BATCH or not link.buffered()):
                 self._hand_over(state, batch)
                 batch = []

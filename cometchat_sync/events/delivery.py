@@ -127,7 +127,9 @@ class Delivery:
     def catch_up(self, fetch: FetchPage, own_uid: str, still_current: Callable[[], bool]) -> None:
         """Fetch and deliver, in order, what every followed conversation received while the
         link was down. Runs on the dispatcher thread, so live events wait behind it."""
-        for conversation in self.ledger.conversations():
+        conversations = self.ledger.conversations()
+        fetched = 0
+        for conversation in conversations:
             after = conversation.watermark
             while still_current():
                 try:
@@ -141,12 +143,14 @@ class Delivery:
                     log.info("catch-up skipped %r (%s)", conversation, exc.code)
                     break
                 items = [i for i in page if isinstance(i, dict)] if isinstance(page, list) else []
+                fetched += len(items)
                 for item in items:
                     for event in route({"type": "message", "body": item}, "", own_uid=own_uid):
                         self._deliver(event)
                     after = max(after, _int_id(item))
                 if len(items) < _CATCH_UP_PAGE:
                     break
+        log.info("catch-up fetched %d messages from %d conversations", fetched, len(conversations))
 
     # -- life ----------------------------------------------------------------------------------
 

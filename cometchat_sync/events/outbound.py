@@ -1,11 +1,15 @@
 """Events the client sends over the socket: typing indicators, receipts, transient messages.
 
 Sends raise ``NO_WEBSOCKET_CONNECTION`` when the link is not connected, and
-``ERR_NOT_LOGGED_IN`` with no user. As in the official SDKs, typing indicators are skipped
-silently when the app's ``MODE`` setting is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``,
-transient messages when it is ``NO_TRANSIENT``, and receipts raise
-``RECEIPTS_TEMPORARILY_BLOCKED`` (https://www.cometchat.com/docs/sdk/javascript/typing-indicators,
-https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts).
+``ERR_NOT_LOGGED_IN`` with no user; nothing is queued for later. A send writes one frame on
+the caller's thread and does not wait for any answer, so it is quick and may be called from
+a listener. As in the official SDKs, typing indicators are skipped silently when the app's
+``MODE`` setting is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``, transient messages when it is
+``NO_TRANSIENT``, and receipts raise ``RECEIPTS_TEMPORARILY_BLOCKED`` in both modes.
+
+Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators,
+https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts and
+https://www.cometchat.com/docs/sdk/javascript/transient-messages.
 """
 
 from __future__ import annotations
@@ -23,7 +27,11 @@ _THROTTLING_MODES = frozenset({"LIMITED_TRANSIENT", "NO_TRANSIENT"})
 
 
 class LiveEventsAPI:
-    """Socket sends of the client (a mixin); the client supplies the session and the send."""
+    """Socket sends of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+
+    Typing indicators, delivery and read receipts, transient messages. Not meant to be used
+    on its own: the client supplies the session and the send.
+    """
 
     _session: Optional[Session]
     _typing_lock: threading.Lock
@@ -34,12 +42,57 @@ class LiveEventsAPI:
         raise NotImplementedError
 
     def start_typing(self, indicator: TypingIndicator) -> None:
-        """Tell the receiver this user started typing. Sent once per receiver until
-        :meth:`end_typing`, as the official SDKs do."""
+        """Tell a user or a group that the logged-in user started typing.
+
+        Sends one ``typing_indicator`` frame (action ``started``) over the socket; the
+        receiver's message listeners hear ``on_typing_started``. As the official SDKs do,
+        it is sent once per receiver until :meth:`end_typing`: repeated calls send nothing.
+        Skipped silently when the app's ``MODE`` is ``LIMITED_TRANSIENT`` or
+        ``NO_TRANSIENT``.
+
+        Callable from any thread, including a listener: it writes one frame and waits for
+        no answer.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators.
+
+        Args:
+            indicator: a :class:`~cometchat_sync.models.TypingIndicator` naming the
+                receiver (uid or guid and ``"user"``/``"group"``), with optional
+                ``metadata`` (a JSON object) for the receiver.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``indicator`` is not a
+                :class:`~cometchat_sync.models.TypingIndicator`;
+                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (nothing is
+                sent, and the next call tries again).
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+        """
         self._typing_event(indicator, "started")
 
     def end_typing(self, indicator: TypingIndicator) -> None:
-        """Tell the receiver this user stopped typing (only if a start was sent)."""
+        """Tell a user or a group that the logged-in user stopped typing.
+
+        Sends one ``typing_indicator`` frame (action ``ended``) over the socket, only if
+        :meth:`start_typing` sent a start to that receiver; otherwise it sends nothing.
+        The receiver's message listeners hear ``on_typing_ended``. Skipped silently when
+        the app's ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``.
+
+        Callable from any thread, including a listener: it writes one frame and waits for
+        no answer.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators.
+
+        Args:
+            indicator: a :class:`~cometchat_sync.models.TypingIndicator` naming the same
+                receiver as the start.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``indicator`` is not a
+                :class:`~cometchat_sync.models.TypingIndicator`;
+                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (the start is
+                then still considered sent).
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+        """
         self._typing_event(indicator, "ended")
 
     def _typing_event(self, indicator: TypingIndicator, action: str) -> None:
@@ -61,11 +114,59 @@ class LiveEventsAPI:
                 self._typing.discard(key)
 
     def mark_as_delivered(self, message: BaseMessage) -> None:
-        """Send a delivery receipt for a received ``message``."""
+        """Tell the sender of a received message that it was delivered.
+
+        Sends one ``receipts`` frame (action ``delivered``) over the socket, addressed to
+        the message's sender in a one-to-one conversation and to the group in a group
+        one. The sender's message listeners hear ``on_messages_delivered``. CometChat
+        reads a receipt as covering that message and the earlier ones of the
+        conversation, so marking the latest message is enough.
+
+        Callable from any thread, including a listener (e.g. right from
+        ``on_text_message_received``): it writes one frame and waits for no answer.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts.
+
+        Args:
+            message: a received message (one with a positive ``id``), as given to a
+                listener or returned by :meth:`fetch_messages`.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                message with an id; ``RECEIPTS_TEMPORARILY_BLOCKED`` when the app's
+                ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT`` (receipts are off
+                under high load); ``NO_WEBSOCKET_CONNECTION`` when the link is not
+                connected (nothing is sent).
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+        """
         self._receipt(message, "delivered")
 
     def mark_as_read(self, message: BaseMessage) -> None:
-        """Send a read receipt for a received ``message``."""
+        """Tell the sender of a received message that it was read.
+
+        Sends one ``receipts`` frame (action ``read``) over the socket, addressed to the
+        message's sender in a one-to-one conversation and to the group in a group one.
+        The sender's message listeners hear ``on_messages_read``. CometChat reads a
+        receipt as covering that message and the earlier ones of the conversation, so
+        marking the latest message is enough.
+
+        Callable from any thread, including a listener: it writes one frame and waits for
+        no answer.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts.
+
+        Args:
+            message: a received message (one with a positive ``id``), as given to a
+                listener or returned by :meth:`fetch_messages`.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                message with an id; ``RECEIPTS_TEMPORARILY_BLOCKED`` when the app's
+                ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT`` (receipts are off
+                under high load); ``NO_WEBSOCKET_CONNECTION`` when the link is not
+                connected (nothing is sent).
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+        """
         self._receipt(message, "read")
 
     def _receipt(self, message: BaseMessage, action: str) -> None:
@@ -76,7 +177,7 @@ class LiveEventsAPI:
         session = self._require_session()
         if _mode(session) in _THROTTLING_MODES:
             raise CometChatException(
-                "RECEIPTS_TEMPORARILY_BLOCKED",
+                ErrorCode.RECEIPTS_TEMPORARILY_BLOCKED,
                 "Due to high load, receipts have been blocked for your app.",
             )
         if message.receiver_type == "group":
@@ -96,7 +197,30 @@ class LiveEventsAPI:
         )
 
     def send_transient_message(self, message: TransientMessage) -> None:
-        """Relay ``message`` live to the receiver; it is never stored."""
+        """Relay a message live to a user or a group; it is never stored.
+
+        Sends one ``transient_message`` frame over the socket. Only receivers online at
+        that moment get it, on their message listeners' ``on_transient_message_received``;
+        it cannot be fetched later. Skipped silently when the app's ``MODE`` is
+        ``NO_TRANSIENT``.
+
+        Callable from any thread, including a listener: it writes one frame and waits for
+        no answer.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/transient-messages.
+
+        Args:
+            message: a :class:`~cometchat_sync.models.TransientMessage` naming the
+                receiver (uid or guid and ``"user"``/``"group"``) and carrying ``data``
+                (a JSON object, e.g. ``{"LIVE_REACTION": "heart"}``).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                :class:`~cometchat_sync.models.TransientMessage`;
+                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (nothing is
+                sent).
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+        """
         if not isinstance(message, TransientMessage):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "Pass a TransientMessage.")
         session = self._require_session()

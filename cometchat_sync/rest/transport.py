@@ -8,7 +8,6 @@ reach urllib3's DEBUG lines, proxy logs or exception texts.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import socket
@@ -19,6 +18,7 @@ from typing import Any, Optional
 
 import requests
 
+from .._neterrors import is_unreachable
 from .._version import __version__
 from ..errors import CometChatException, CometChatTimeoutError, ErrorCode
 
@@ -27,17 +27,6 @@ __all__ = ["RestClient", "RestResponse", "classify_network_error"]
 log = logging.getLogger(__name__)
 
 SDK_HEADER = f"python@{__version__}"
-
-# Errors that say "the host cannot be reached at all" rather than "the host answered badly".
-_UNREACHABLE_ERRNOS = frozenset(
-    {
-        errno.ENETUNREACH,
-        errno.EHOSTUNREACH,
-        errno.ENETDOWN,
-        errno.ETIMEDOUT,
-        getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH),
-    }
-)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -62,7 +51,7 @@ def classify_network_error(exc: BaseException) -> bool:
     for current in _chain(exc):
         if isinstance(current, (socket.gaierror, requests.exceptions.ConnectTimeout)):
             return True
-        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+        if isinstance(current, OSError) and is_unreachable(current.errno):
             return True
         if type(current).__name__ in ("NameResolutionError", "ConnectTimeoutError"):
             return True
@@ -206,7 +195,7 @@ def _parse_envelope(
         elif server_details is not None:
             details["details"] = server_details
         if not code:
-            code = "ERR_TOO_MANY_REQUESTS" if status == 429 else ErrorCode.FAILED_TO_FETCH
+            code = ErrorCode.TOO_MANY_REQUESTS if status == 429 else ErrorCode.FAILED_TO_FETCH
         # The real server quotes the token in some messages ("The auth token %s% does not
         # exist ..."): a token must never reach an exception's text or details.
         raise CometChatException(str(code), _scrub(str(message), secrets), _scrub(details, secrets))
@@ -215,7 +204,7 @@ def _parse_envelope(
         return RestResponse(payload["data"], meta if isinstance(meta, dict) else {})
     if status == 429:
         raise CometChatException(
-            "ERR_TOO_MANY_REQUESTS", "Too many requests; retry later.", details
+            ErrorCode.TOO_MANY_REQUESTS, "Too many requests; retry later.", details
         )
     what = "an empty body" if not content else "a body that is not a CometChat envelope"
     raise CometChatException(

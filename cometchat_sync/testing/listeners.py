@@ -12,9 +12,9 @@ with a timeout, without sleeping and hoping::
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, Callable, Optional
 
+from .._waits import wait_until
 from ..connection.state import ConnectionStateChange, ConnectionStatus, DisconnectReason
 from ..errors import CometChatException
 from ..listeners import (
@@ -65,14 +65,8 @@ class EventLog:
         self, predicate: Callable[[list[tuple[str, tuple[Any, ...]]]], bool], timeout: float
     ) -> bool:
         """Wait until ``predicate(calls)`` is true; False if ``timeout`` seconds pass first."""
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while not predicate(self.calls):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.2))
-            return True
+            return wait_until(lambda: predicate(self.calls), timeout, sleep=self._cond.wait)
 
     def wait_for_count(self, method: str, count: int, timeout: float) -> bool:
         """Wait until ``method`` was called at least ``count`` times."""

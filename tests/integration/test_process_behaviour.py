@@ -67,12 +67,20 @@ def say(*parts):
 """
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Script:
     """A running client script: its stdout lines arrive in a queue; stdin is a pipe."""
 
     def __init__(self, path: Path, env: dict[str, str]) -> None:
         self.popen = subprocess.Popen(
             [sys.executable, str(path)],
+            # The child must get Python's own Ctrl-C handler even when this test runs with
+            # SIGINT ignored (a background job in a script): Python installs it only when
+            # SIGINT is at its default at startup.
+            preexec_fn=_default_sigint,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
