@@ -4,8 +4,8 @@
 * an emulator in a subprocess (``python -m cometchat_sync.testing.emulator``), stopped with
   SIGTERM on exit;
 * a message producer in a separate process: a minimal ``websockets.sync.server`` that answers
-  the SDK's auth frame and then sends N CometChat ``message`` frames (protocol §3 envelope,
-  §1.6 body), and answers ``{"action":"ping"}`` with a pong;
+  the SDK's auth frame and then sends N CometChat ``message`` frames (the envelope and
+  message body of ``docs/protocol.md``), and answers ``{"action":"ping"}`` with a pong;
 * a client wired to that producer without any REST call (a pre-filled session store).
 
 Every wait here is bounded, every child process is ended on exit, and all traffic stays on

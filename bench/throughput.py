@@ -8,7 +8,7 @@ same run, against the same producer, these readers take turns:
   drained from the socket in 1 MiB reads without parsing (checks that the producer is not the
   bottleneck);
 * ``raw``: websocket-client alone, ``create_connection(url, skip_utf8_validation=True)``, then
-  ``recv()`` + ``json.loads`` of N frames (the tuned reference of ``notes/performance.md``);
+  ``recv()`` + ``json.loads`` of N frames (the tuned reference loop, see ``docs/benchmarks.md``);
 * ``sdk``: a manual-mode ``CometChatClient`` connected to the producer (no REST), counting
   ``on_text_message_received`` calls until N;
 * ``raw-utf8`` (contrast only, ``--utf8-contrast``, on a tenth of N since it is slow): the raw
@@ -166,8 +166,9 @@ def main() -> int:
     )
     if raw < 80_000:
         print(
-            f"raw reader: {raw:,.0f} msg/s, below the ~100 000 of notes/performance.md; it is "
-            "bound by its own CPU per message (see the last column), not by the producer"
+            f"raw reader: {raw:,.0f} msg/s, below the ~100 000 measured earlier on this kind of "
+            "machine; it is bound by its own CPU per message (see the last column), not by the "
+            "producer"
         )
     print(f"SDK / raw = {ratio:.2f} (target >= 0.80: {verdict(ratio >= 0.8)})")
     return 0

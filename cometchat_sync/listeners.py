@@ -27,7 +27,7 @@ Threading contract (all listener families):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .connection.state import ConnectionStateChange
@@ -66,6 +66,7 @@ class _Listener:
     one is caught by mypy and the tests.
     """
 
+    EVENTS: ClassVar[tuple[str, ...]] = ()
     """The names of this family's event methods."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -1,5 +1,5 @@
-"""The socket's first frame (protocol §2.2): the JWT, this run's resource, the presence
-subscription, and who is speaking."""
+"""The socket's first frame: the JWT, this run's resource, the presence subscription, and who
+is speaking (``docs/protocol.md``; the shape of the official SDKs' observed traffic)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,10 @@ Two paces, one object:
 
 * **Backoff** after a failure past the TCP connect (handshake, auth, a link that dropped):
   exponential with full jitter, ``uniform(0, min(cap, base * 2**n))``. Full jitter spreads a
-  crowd of clients best after an outage (``notes/reliability.md`` §4.5). ``n`` is reset only by
-  :meth:`Backoff.healthy`, which the client calls when a link has carried a keepalive round
-  trip, so a server that accepts and then drops at once cannot cause a tight loop.
+  crowd of clients best after an outage
+  (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). ``n`` is reset
+  only by :meth:`Backoff.healthy`, which the client calls when a link has carried a keepalive
+  round trip, so a server that accepts and then drops at once cannot cause a tight loop.
 * **Probing** while the host cannot be reached at all (no route, name resolution failed,
   refused, TCP connect timed out): a TCP connect about every ``probe_interval`` seconds,
   jittered, whatever the backoff has grown to, so the link is back about a second after the

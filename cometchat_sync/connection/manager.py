@@ -182,7 +182,7 @@ class ConnectionManager:
     # -- app state ----------------------------------------------------------------------------
 
     def set_app_state(self, state: AppState) -> None:
-        """Tell the SDK whether the app is in the foreground (see design §3)."""
+        """Tell the SDK whether the app is in the foreground (``docs/connection.md``)."""
         decision = self._lc.change_app_state(AppState(state), self._on_app_state)
         if decision is None:
             return

@@ -49,9 +49,9 @@ class Delivery:
 
     def __init__(self, thread_name: Callable[[], str], own_uid: Optional[str]) -> None:
         # One registry per listener family: the two the SDK itself feeds, and the router's.
+        families: tuple[type[_Listener], ...] = (ConnectionListener, LoginListener, *FAMILIES)
         self._registries: dict[type[_Listener], ListenerRegistry[Any]] = {
-            family: ListenerRegistry(family)
-            for family in (ConnectionListener, LoginListener, *FAMILIES)
+            family: ListenerRegistry(family) for family in families
         }
         self.ledger = MessageLedger(own_uid)
         self.executor: Optional[Executor] = None

@@ -142,12 +142,12 @@ def _route_action(msg: Action) -> list[Event]:
         user = by or on
         if user is None:
             return _drop("message", f"{action} action without a user entity")
-        method = (
+        joined_or_left: ListenerMethod = (
             GroupListener.on_group_member_left
             if action == "left"
             else GroupListener.on_group_member_joined
         )
-        return _event(method, (msg, user, group), msg)
+        return _event(joined_or_left, (msg, user, group), msg)
 
     by_on_for = _BY_ON_FOR_METHODS.get(action)
     if by_on_for is not None:

@@ -1,4 +1,5 @@
-"""Where requests and the socket go: the base URLs of protocol §1.1 and §2.1.
+"""Where requests and the socket go: the REST base URLs and the WebSocket URL
+(``docs/protocol.md``; https://www.cometchat.com/docs/rest-api/).
 
 Before login the client and admin APIs live at the region defaults
 (``https://{appId}.apiclient-{region}.cometchat.io/v3.0/``) or at the overrides. After login

@@ -1,6 +1,7 @@
-"""The REST transport: one ``requests.Session``, the headers of protocol §1.2, the
-``{"data"}``/``{"error"}`` envelope of §1.3, and the mapping of every failure to a
-:class:`~cometchat_sync.errors.CometChatException`.
+"""The REST transport: one ``requests.Session``, the headers the official SDKs send, the
+``{"data"}``/``{"error"}`` envelope (https://www.cometchat.com/docs/rest-api/), and the
+mapping of every failure to a :class:`~cometchat_sync.errors.CometChatException`; the wire
+details are in ``docs/protocol.md``.
 
 Secrets travel only in headers (``authToken``, ``apiKey``), never in a URL, so they cannot
 reach urllib3's DEBUG lines, proxy logs or exception texts.

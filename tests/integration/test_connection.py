@@ -1,4 +1,4 @@
-"""The connection lifecycle against the emulator over real sockets (design §3, issue 3).
+"""The connection lifecycle against the emulator over real sockets (``docs/connection.md``).
 
 Timings are small (see ``conftest.settings_for``): ping 2 s unless a test sets it, pong 0.5 s,
 background deadline 1 s, backoff 0.05-0.5 s, probe 0.2 s.

@@ -1,4 +1,4 @@
-"""Login, logout, the persisted session and the facade, against the emulator (issue 2)."""
+"""Login, logout, the persisted session and the facade, against the emulator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Process-level behaviour (design §7): Ctrl-C, interpreter exit, fork, and the ``with`` block.
+"""Process-level behaviour (``docs/connection.md``): Ctrl-C, interpreter exit, fork, and the
+``with`` block.
 
 Ctrl-C, exit and fork run a small client script in a subprocess (``sys.executable``) that talks
 to the emulator this test process runs; its address comes through ``CC_*`` environment
@@ -31,8 +32,13 @@ EXIT_BUDGET = 5.0  # "exits within a few seconds"
 
 PRELUDE = """
 import os
+import signal
 import sys
 import warnings
+
+# Python's own Ctrl-C handler, even when the test runner runs with SIGINT ignored (a
+# background job of a script), which a child would otherwise inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, on 3.12+
 
@@ -67,20 +73,12 @@ def say(*parts):
 """
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 class Script:
     """A running client script: its stdout lines arrive in a queue; stdin is a pipe."""
 
     def __init__(self, path: Path, env: dict[str, str]) -> None:
         self.popen = subprocess.Popen(
             [sys.executable, str(path)],
-            # The child must get Python's own Ctrl-C handler even when this test runs with
-            # SIGINT ignored (a background job in a script): Python installs it only when
-            # SIGINT is at its default at startup.
-            preexec_fn=_default_sigint,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
