@@ -110,7 +110,8 @@ def test_stored_session_connects_a_new_client_in_auto_mode(emulator, settings_fo
         emulator.app_id, settings_for(emulator).set_session_store(store).build()
     )
     try:
-        assert second.get_logged_in_user().uid == UID
+        user = second.get_logged_in_user()
+        assert user is not None and user.uid == UID
         assert emulator.wait_for_sockets(UID, 1, 3)
     finally:
         second.close()

@@ -68,7 +68,9 @@ class Side:
         client.add_connection_listener("rec", self.conn)
         client.add_login_listener("rec", self.logins)
 
-    def wait(self, log: EventLog, method: str, count: int = 1, timeout: float = WAIT) -> list:
+    def wait(
+        self, log: EventLog, method: str, count: int = 1, timeout: float = WAIT
+    ) -> list[tuple[Any, ...]]:
         """Wait for ``count`` calls of ``method``; return their argument tuples."""
         assert log.wait_for_count(method, count, timeout), (
             f"{self.uid}: {method} x{count} not heard within {timeout}s; got {log.names()}"
@@ -845,12 +847,12 @@ def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator
     admit = ledger.admit
 
     def counting_admit(message: Any) -> bool:
-        ok = admit(message)
+        ok: bool = admit(message)
         if not ok:
             rejected.append(message.id)
         return ok
 
-    ledger.admit = counting_admit  # type: ignore[method-assign]
+    ledger.admit = counting_admit
 
     # before the cut: live
     sent = [a.client.send_message(TextMessage(B, f"m-{i:03d}")) for i in range(10)]
@@ -882,19 +884,20 @@ def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator
     assert b.conn.statuses().count("connected") == 2
 
 
-def cut_and_miss(a: Side, b: Side, emulator, proxy: FaultProxy, n: int) -> list[BaseMessage]:
+def cut_and_miss(a: Side, b: Side, emulator, proxy: FaultProxy, n: int) -> list[TextMessage]:
     """Close b's socket from the server side and keep b out (the proxy refuses new
     connections) while a sends ``n`` messages; then let b back in and wait for the reconnect."""
     proxy.refuse()
     assert emulator.close_sockets(B, 1011) == 1
     assert b.conn.wait_for_status("disconnected", WAIT)
     missed = [a.client.send_message(TextMessage(B, f"missed-{i}")) for i in range(n)]
+    assert all(isinstance(m, TextMessage) for m in missed)
     proxy.pass_through()
     assert b.conn.wait_for_status("connected", WAIT, count=2)
     # A live message after the reconnect: the catch-up is dispatched before it.
     emulator.send_message(A, B, "live-after", resource=a.client.resource)
     b.wait_text("live-after")
-    return missed
+    return [m for m in missed if isinstance(m, TextMessage)]
 
 
 def test_catch_up_after_a_server_side_close(side, emulator, proxied):

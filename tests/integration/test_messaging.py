@@ -5,6 +5,7 @@ the server's ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND``."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import pytest
@@ -38,7 +39,7 @@ def login(make_client, emulator) -> Callable[..., CometChatClient]:
     """``login(uid, **overrides)``: a client logged in as ``uid`` (auto mode: connected)."""
 
     def make(uid: str, **overrides: Any) -> CometChatClient:
-        client = make_client(**overrides)
+        client: CometChatClient = make_client(**overrides)
         client.login(uid, emulator.auth_key)
         if client.settings.auto_establish_socket_connection:
             client.wait_until_connected(WAIT)
@@ -48,12 +49,12 @@ def login(make_client, emulator) -> Callable[..., CometChatClient]:
 
 
 @pytest.fixture
-def a(login) -> CometChatClient:
+def a(login):
     return login(A)
 
 
 @pytest.fixture
-def b(login) -> CometChatClient:
+def b(login):
     return login(B)
 
 
@@ -131,7 +132,7 @@ def six(a) -> list[BaseMessage]:
     return [a.send_message(TextMessage(B, f"h{i}")) for i in range(6)]
 
 
-def ids(messages: list[BaseMessage]) -> list[int]:
+def ids(messages: Sequence[BaseMessage]) -> list[int]:
     return [m.id for m in messages]
 
 
@@ -472,7 +473,7 @@ BAD_CALLS: dict[str, tuple[str, Callable[[CometChatClient], Any]]] = {
         lambda c: c.send_message(TextMessage(B, "x", receiver_type="channel")),
     ),
     "empty-text": ("MISSING_PARAMETERS", lambda c: c.send_message(TextMessage(B, ""))),
-    "not-a-message": ("ERR_INVALID_PARAMETER", lambda c: c.send_message("hello")),
+    "not-a-message": ("ERR_INVALID_PARAMETER", lambda c: c.send_message("hello")),  # type: ignore[arg-type]
     "fetch-empty-receiver": ("MISSING_PARAMETERS", lambda c: c.fetch_messages("")),
     "fetch-bad-receiver-type": ("ERR_INVALID_PARAMETER", lambda c: c.fetch_messages(B, "channel")),
     "fetch-limit-0": ("ERR_INVALID_PARAMETER", lambda c: c.fetch_messages(B, limit=0)),
@@ -482,14 +483,14 @@ BAD_CALLS: dict[str, tuple[str, Callable[[CometChatClient], Any]]] = {
     "delete-0": ("ERR_INVALID_PARAMETER", lambda c: c.delete_message(0)),
     "delete-negative": ("ERR_INVALID_PARAMETER", lambda c: c.delete_message(-7)),
     "delete-bool": ("ERR_INVALID_PARAMETER", lambda c: c.delete_message(True)),
-    "delete-str": ("ERR_INVALID_PARAMETER", lambda c: c.delete_message("12")),
+    "delete-str": ("ERR_INVALID_PARAMETER", lambda c: c.delete_message("12")),  # type: ignore[arg-type]
     "edit-unsent": ("ERR_INVALID_PARAMETER", lambda c: c.edit_message(TextMessage(B, "x"))),
     "edit-negative-id": ("ERR_INVALID_PARAMETER", lambda c: c.edit_message(_message_with_id(-1))),
     "react-0": ("ERR_INVALID_PARAMETER", lambda c: c.add_reaction(0, "x")),
     "react-empty": ("ERR_INVALID_PARAMETER", lambda c: c.add_reaction(1, "")),
     "unreact-negative": ("ERR_INVALID_PARAMETER", lambda c: c.remove_reaction(-1, "x")),
     "receipt-unsent": ("ERR_INVALID_PARAMETER", lambda c: c.mark_as_read(TextMessage(B, "x"))),
-    "receipt-not-a-message": ("ERR_INVALID_PARAMETER", lambda c: c.mark_as_delivered(5)),
+    "receipt-not-a-message": ("ERR_INVALID_PARAMETER", lambda c: c.mark_as_delivered(5)),  # type: ignore[arg-type]
     "typing-empty-receiver": (
         "MISSING_PARAMETERS",
         lambda c: c.start_typing(TypingIndicator("")),
@@ -498,10 +499,10 @@ BAD_CALLS: dict[str, tuple[str, Callable[[CometChatClient], Any]]] = {
         "ERR_INVALID_PARAMETER",
         lambda c: c.start_typing(TypingIndicator(B, "channel")),
     ),
-    "typing-not-an-indicator": ("ERR_INVALID_PARAMETER", lambda c: c.start_typing(B)),
+    "typing-not-an-indicator": ("ERR_INVALID_PARAMETER", lambda c: c.start_typing(B)),  # type: ignore[arg-type]
     "transient-bad-data": (
         "ERR_INVALID_PARAMETER",
-        lambda c: c.send_transient_message(TransientMessage(B, data=[1])),
+        lambda c: c.send_transient_message(TransientMessage(B, data=[1])),  # type: ignore[arg-type]
     ),
     "transient-empty-receiver": (
         "MISSING_PARAMETERS",

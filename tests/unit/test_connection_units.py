@@ -10,6 +10,7 @@ the timer thread, which each test stops.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -372,7 +373,7 @@ def test_timer_runs_due_callbacks_in_deadline_order_with_lateness(
     timer, clock = fake_timer
     ran: list[tuple[str, float]] = []
     for key, delay in (("c", 30.0), ("a", 10.0), ("d", 40.0), ("b", 20.0)):
-        timer.schedule(key, delay, lambda late, k=key: ran.append((k, late)))
+        timer.schedule(key, delay, functools.partial(lambda k, late: ran.append((k, late)), key))
     assert timer.pending("a") == 10.0 and timer.pending("d") == 40.0
     flush(timer)
     assert ran == [], "nothing is due before the clock moves"

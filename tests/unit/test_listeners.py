@@ -71,9 +71,9 @@ def test_kwargs_replace_methods_on_the_instance_only():
 
 
 def test_kwargs_get_the_event_arguments():
-    seen = []
+    seen: list[tuple[object, ...]] = []
     listener = GroupListener(on_group_member_kicked=lambda *a: seen.append(a))
-    listener.on_group_member_kicked("act", "kicked", "by", "grp")
+    listener.on_group_member_kicked("act", "kicked", "by", "grp")  # type: ignore[arg-type]
     assert seen == [("act", "kicked", "by", "grp")]
 
 
@@ -103,7 +103,7 @@ def test_subclass_override_works():
 
     m = Mine()
     m.on_text_message_received("hello")
-    m.on_media_message_received("ignored")
+    m.on_media_message_received("ignored")  # type: ignore[arg-type]
     assert m.got == ["hello"]
 
 
@@ -112,8 +112,8 @@ def test_subclass_can_still_take_kwargs():
         def on_user_online(self, user):
             raise AssertionError("replaced by the kwarg")
 
-    seen = []
-    Mine(on_user_online=seen.append).on_user_online("u")
+    seen: list[object] = []
+    Mine(on_user_online=seen.append).on_user_online("u")  # type: ignore[arg-type,unused-ignore]
     assert seen == ["u"]
 
 

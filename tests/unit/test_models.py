@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from typing import Any
 
 import pytest
 
@@ -425,14 +426,14 @@ def test_action_entity_type_guessed_when_missing():
 
 
 def test_action_nesting_is_bounded():
-    inner = {"category": "action", "type": "message", "data": {}}
+    inner: dict[str, Any] = {"category": "action", "type": "message", "data": {}}
     d = inner
     for _ in range(500):
         d = {"category": "action", "data": {"entities": {"on": {"entity": d}}}, "id": 1}
     a = BaseMessage.from_json(d)
     assert isinstance(a, Action)
     depth = 0
-    cur = a
+    cur: BaseMessage = a
     while isinstance(cur, Action) and cur.message is not None:
         cur = cur.message
         depth += 1
@@ -527,19 +528,19 @@ def test_media_and_custom_send_bodies():
         (lambda: TextMessage("bob", ""), "MISSING_PARAMETERS"),
         (lambda: TextMessage("bob", "  "), "MISSING_PARAMETERS"),
         (lambda: TextMessage("bob", "hi", receiver_type="room"), "ERR_INVALID_PARAMETER"),
-        (lambda: TextMessage(None, "hi"), "ERR_INVALID_PARAMETER"),
-        (lambda: TextMessage("bob", 5), "ERR_INVALID_PARAMETER"),
+        (lambda: TextMessage(None, "hi"), "ERR_INVALID_PARAMETER"),  # type: ignore[arg-type]
+        (lambda: TextMessage("bob", 5), "ERR_INVALID_PARAMETER"),  # type: ignore[arg-type]
         (lambda: MediaMessage("bob", ""), "MISSING_PARAMETERS"),
         (lambda: MediaMessage("bob", "https://x", "sticker"), "ERR_INVALID_PARAMETER"),
         (lambda: MediaMessage("", "https://x"), "MISSING_PARAMETERS"),
         (lambda: CustomMessage("bob", "", {}), "MISSING_PARAMETERS"),
-        (lambda: CustomMessage("bob", "loc", ["x"]), "ERR_INVALID_PARAMETER"),
+        (lambda: CustomMessage("bob", "loc", ["x"]), "ERR_INVALID_PARAMETER"),  # type: ignore[arg-type]
         (lambda: CustomMessage("bob", "loc", {}, "chat"), "ERR_INVALID_PARAMETER"),
         (lambda: TypingIndicator(""), "MISSING_PARAMETERS"),
         (lambda: TypingIndicator("bob", "groupchat"), "ERR_INVALID_PARAMETER"),
         (lambda: TransientMessage(""), "MISSING_PARAMETERS"),
         (lambda: TransientMessage("bob", "x"), "ERR_INVALID_PARAMETER"),
-        (lambda: TransientMessage("bob", data=[1]), "ERR_INVALID_PARAMETER"),
+        (lambda: TransientMessage("bob", data=[1]), "ERR_INVALID_PARAMETER"),  # type: ignore[arg-type]
     ],
 )
 def test_construction_validation(build, code):

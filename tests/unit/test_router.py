@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import random
+from typing import Any
 
 import pytest
 
@@ -588,7 +589,7 @@ def test_fuzz_mutated_realistic_frames_never_raise():
 
 
 def test_deep_nesting_and_json_extremes_never_raise():
-    deep: dict = {"category": "action", "data": {}}
+    deep: dict[str, Any] = {"category": "action", "data": {}}
     for _ in range(2000):
         deep = {"category": "action", "data": {"entities": {"on": {"entity": deep}}}}
     _check(route(envelope("message", deep), ME))

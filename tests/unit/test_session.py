@@ -188,7 +188,7 @@ def test_store_update_exception_changes_nothing(store):
         store.update(boom)
     assert store.load() == s
     with pytest.raises(TypeError):
-        store.update(lambda old: {"uid": "x"})  # type: ignore[arg-type,return-value]
+        store.update(lambda old: {"uid": "x"})  # type: ignore[arg-type,return-value,unused-ignore]
     assert store.load() == s
 
 
@@ -456,10 +456,10 @@ def test_unwritable_folder_keeps_session_in_memory(tmp_path, monkeypatch, caplog
     store.clear()
     assert store.load() is None
     store.save(make_session("u2", n=1))
-    assert store.update(lambda old: dataclasses.replace(old, settings={"n": 2})).settings == {
-        "n": 2
-    }
-    assert store.load().settings == {"n": 2}
+    updated = store.update(lambda old: old and dataclasses.replace(old, settings={"n": 2}))
+    assert updated is not None and updated.settings == {"n": 2}
+    loaded = store.load()
+    assert loaded is not None and loaded.settings == {"n": 2}
     assert store.device_id() == device
 
     warnings = session_warnings(caplog_debug)
@@ -733,12 +733,13 @@ def test_temp_dir_sanity():
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 @pytest.mark.parametrize("kind", ["memory", "file"])
 def test_store_usable_in_forked_child_while_parent_thread_holds_lock(tmp_path, kind):
+    store: MemorySessionStore | FileSessionStore
     if kind == "memory":
-        store = MemorySessionStore(APP)
-        lock = store._lock
+        memory = MemorySessionStore(APP)
+        store, lock = memory, memory._lock
     else:
-        store = FileSessionStore(APP, directory=tmp_path, lock_timeout=5)
-        lock = store._tlock
+        on_disk = FileSessionStore(APP, directory=tmp_path, lock_timeout=5)
+        store, lock = on_disk, on_disk._tlock
     store.save(make_session())
     held, release = threading.Event(), threading.Event()
 

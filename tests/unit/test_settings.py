@@ -57,6 +57,7 @@ def test_hosts_parse_scheme_and_port():
         .override_admin_host("api.example.com")
         .build()
     )
+    assert s.client_host is not None and s.admin_host is not None
     assert s.client_host.base_url == "http://127.0.0.1:8080"
     assert s.admin_host.base_url == "https://api.example.com"
     assert s.insecure_transport

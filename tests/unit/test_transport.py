@@ -79,13 +79,14 @@ class NullRaw:
 def make_link(data: bytes, seed: int, max_size: int = 1 << 20, max_chunk: int = 64):
     link = WebSocketLink.__new__(WebSocketLink)
     ws = FakeWebSocket()
-    link._ws = ws
-    link._raw = NullRaw()
+    link._ws = ws  # type: ignore[assignment]
+    link._raw = NullRaw()  # type: ignore[assignment]
     link._max_size = max_size
-    link._reader = FrameReader(ChunkedSocket(data, random.Random(seed), max_chunk), max_size)
+    chunks = ChunkedSocket(data, random.Random(seed), max_chunk)
+    link._reader = FrameReader(chunks, max_size)  # type: ignore[arg-type]
     link._dead = False
     link._lock = threading.Lock()
-    link.close = lambda code=1000, reason="": ws.closes.append(code)  # no select on a fake
+    link.close = lambda code=1000, reason="": ws.closes.append(code)  # type: ignore[method-assign]
     return link, ws
 
 
@@ -147,7 +148,7 @@ def test_a_frame_over_the_cap_is_refused_from_its_header():
             return chunk
 
     link, ws = make_link(b"", seed=0, max_size=1024)
-    link._reader = FrameReader(HeaderOnly(), 1024)
+    link._reader = FrameReader(HeaderOnly(), 1024)  # type: ignore[arg-type]
     with pytest.raises(LinkClosed) as info:
         link.recv_text()
     assert info.value.code == CLOSE_TOO_BIG
