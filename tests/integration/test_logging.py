@@ -42,9 +42,9 @@ def test_a_connect_a_message_and_a_reconnect_each_log_one_line_and_no_secret(
     assert any(line.startswith("dialling ws://") for line in reader)
     assert sum(line.startswith("connected (attempt") for line in reader) >= 2
     assert any("lost (The socket closed (code 1011).); reconnecting in" in ln for ln in reader)
-    assert any(
-        "catch-up fetched" in line for line in lines("cometchat_sync.events.delivery")
-    ), "the catch-up after the reconnect says what it fetched"
+    assert any("catch-up fetched" in line for line in lines("cometchat_sync.events.delivery")), (
+        "the catch-up after the reconnect says what it fetched"
+    )
     trace = lines("cometchat_sync.connection.wire_trace")
     auth = [line for line in trace if line.startswith('> {"appId"') and '"type":"auth"' in line]
     assert auth and all('"auth":"***"' in line for line in auth)
