@@ -62,13 +62,28 @@ _PLATFORM = "python"
 
 
 class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI):
-    """The SDK's real object. See the module docstring for threading.
+    """One CometChat app, one logged-in user, one real-time link: the SDK's real object.
+
+    Creating a client does no network I/O and starts no thread, except that in auto mode
+    a session stored by an earlier run is logged in again and its link opened at once, as
+    the official SDKs do on ``init``. Every public method may be called from any thread;
+    what each one does when called from inside a listener (on the dispatcher thread) is
+    in its docstring. Use it as a context manager to :meth:`close` it on exit.
+
+    Errors are :class:`~cometchat_sync.errors.CometChatException` with a ``code``: the
+    SDK's own (``ErrorCode``) or, for REST calls, the server's
+    (https://www.cometchat.com/docs/articles/error-guide).
 
     Args:
-        app_id: the CometChat app id.
+        app_id: the CometChat app id, a non-empty string without spaces or slashes.
         settings: built with :class:`~cometchat_sync.settings.AppSettingsBuilder`; defaults
             to region ``eu``, auto mode, the platform's session folder.
         transport: the socket transport (a test seam); defaults to websocket-client.
+
+    Raises:
+        CometChatException: ``MISSING_PARAMETERS`` for an empty ``app_id``;
+            ``ERR_INVALID_PARAMETER`` for one with spaces or slashes, or ``settings`` not
+            built with ``AppSettingsBuilder``.
     """
 
     def __init__(
@@ -140,10 +155,12 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
     @property
     def app_id(self) -> str:
+        """The CometChat app id this client was created with."""
         return self._app_id
 
     @property
     def settings(self) -> AppSettings:
+        """The (immutable) settings this client was created with."""
         return self._settings
 
     @property
@@ -159,6 +176,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         )
 
     def __enter__(self) -> CometChatClient:
+        """Return the client; leaving the ``with`` block calls :meth:`close`."""
         return self
 
     def __exit__(
@@ -187,13 +205,38 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         Logging in again as the stored user returns it without a network call. Logging in
         as someone else logs the stored user out first. In auto mode ``login`` returns once
         the socket is authenticated or the connect timeout passed; a socket failure never
-        makes it fail (connection listeners hear of it, and attempts go on).
+        makes it fail (connection listeners hear of it, and attempts go on). Login
+        listeners hear ``on_login_success`` or ``on_login_failure``.
+
+        On the wire: ``POST users/{uid}/auth_tokens`` on the admin API (with the Auth Key,
+        only for ``login(uid, auth_key)``), then ``PUT me`` on the client API, which
+        returns the user and the JWT the socket authenticates with. The session (auth
+        token, user) is stored for the next run.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) for the REST calls and, in auto mode, the wait for
+        the socket (up to the connect timeout of the settings, 10 s by default).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
+
+        Args:
+            uid: the user's id (a non-empty string without spaces or ``/?#%``; CometChat
+                stores uids in lower case, and so does this call), with ``auth_key``.
+            auth_key: the app's Auth Key (a string), with ``uid``.
+            auth_token: an auth token your server created for the user (a string);
+                excludes ``uid`` and ``auth_key``.
+
+        Returns:
+            The logged-in user, with its auth token.
 
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` or ``ERR_INVALID_PARAMETER`` for bad
                 arguments, ``LOGIN_IN_PROGRESS`` while another login runs, the server's code
-                (``ERR_UID_NOT_FOUND``, ``AUTH_ERR_APIKEY_NOT_FOUND``, ...), ``ERR_NO_INTERNET``,
-                ``FAILED_TO_FETCH`` or ``ERR_TIMEOUT``.
+                (``ERR_UID_NOT_FOUND``, ``AUTH_ERR_APIKEY_NOT_FOUND``, ...), ``ERR_NO_INTERNET``
+                when the server cannot be reached, ``FAILED_TO_FETCH`` for any other failed
+                request or an answer without the user or its JWT.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when a REST call gets no answer within
+                the request timeout of the settings (30 s by default).
         """
         self._check_fork()
         uid, auth_key, auth_token = _check_login_args(uid, auth_key, auth_token)
@@ -280,8 +323,23 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         """Log the user out: ``DELETE me`` on the server, then clear the local session, close
         the link and end the SDK threads, whatever the server said.
 
-        Idempotent. The local session is cleared even when this raises (for example
-        ``ERR_NO_INTERNET``: the server could not be told).
+        Idempotent: with no user logged in it does nothing. The local session is cleared
+        even when this raises (for example ``ERR_NO_INTERNET``: the server could not be
+        told). A server that no longer knows the auth token counts as success. Login
+        listeners hear ``on_logout_success`` or ``on_logout_failure`` before the
+        dispatcher thread ends (it starts again with the next event).
+
+        Safe from any thread, including inside a listener: it never waits for the
+        dispatcher thread; there it blocks that thread for the ``DELETE me`` call.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
+
+        Raises:
+            CometChatException: the server's code when it refuses the logout,
+                ``ERR_NO_INTERNET`` when the server cannot be reached, ``FAILED_TO_FETCH``
+                for any other failed request; the user is logged out locally all the same.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
         """
         self._check_fork()
         with self._lock:
@@ -324,7 +382,15 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         self._connection.close(reason)
 
     def get_logged_in_user(self) -> Optional[User]:
-        """The logged-in user from the stored session (no network), or ``None``."""
+        """Return the logged-in user from the stored session, or ``None``.
+
+        No network I/O: the user is the one the server returned at login (with its auth
+        token). Fast and safe from any thread, including inside a listener.
+
+        Returns:
+            The logged-in :class:`~cometchat_sync.models.User`, or ``None`` when no user
+            is logged in.
+        """
         self._check_fork()
         session = self._session
         return None if session is None else _user_of(session)
@@ -332,7 +398,19 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     # -- connection ----------------------------------------------------------------------------
 
     def get_connection_status(self) -> ConnectionStatus:
-        """``"connecting"``, ``"connected"``, ``"disconnected"`` or ``"featureThrottled"``."""
+        """Return the status of the real-time link right now.
+
+        ``connected`` means the server accepted the socket's ``auth`` frame, not merely
+        that TCP is open. Fast and safe from any thread, including inside a listener
+        (where it may already be ahead of the event being delivered).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
+
+        Returns:
+            A :class:`~cometchat_sync.ConnectionStatus` (a ``str`` enum equal to
+            ``"connecting"``, ``"connected"``, ``"disconnected"`` or
+            ``"featureThrottled"``).
+        """
         self._check_fork()
         return self._connection.status
 
@@ -343,13 +421,38 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
     def wait_until_connected(self, timeout: float) -> None:
         """Block until the link is connected (e.g. after ``login`` in auto mode, or while
-        it reconnects). Raises ``CometChatTimeoutError`` when ``timeout`` runs out."""
+        it reconnects).
+
+        Returns at once when already connected. Starts nothing: in manual mode call
+        :meth:`connect` instead. Works inside a listener (the status is set by the reader
+        thread, not the dispatcher) but blocks the dispatcher, delaying later events,
+        until it returns.
+
+        Args:
+            timeout: the most to wait, in seconds (a positive number).
+
+        Raises:
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
+                positive number.
+        """
         self._check_fork()
         self._connection.wait_for(ConnectionStatus.CONNECTED, timeout)
 
     def wait_until_disconnected(self, timeout: float) -> None:
-        """Block until the link is disconnected. Raises ``CometChatTimeoutError`` when
-        ``timeout`` runs out."""
+        """Block until the link is disconnected.
+
+        Returns at once when already disconnected. Works inside a listener but blocks the
+        dispatcher, delaying later events, until it returns.
+
+        Args:
+            timeout: the most to wait, in seconds (a positive number).
+
+        Raises:
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
+                positive number.
+        """
         self._check_fork()
         self._connection.wait_for(ConnectionStatus.DISCONNECTED, timeout)
 
@@ -357,14 +460,28 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         """Open the real-time link and block until the server accepted it.
 
         Meant for manual mode; in auto mode it re-opens a link that ``disconnect()`` closed.
-        ``timeout`` defaults to the connect timeout of the settings (plus one second).
+        A ``connect()`` that started the link and failed leaves it down (the app decides
+        when to retry); calls made while another thread's ``connect()`` is in progress join
+        that attempt.
+
+        Works inside a listener (it waits on the reader thread, never on the dispatcher)
+        but blocks the dispatcher, delaying later events, until it returns; prefer your
+        own thread.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
+
+        Args:
+            timeout: the most to wait, in seconds (a positive number); defaults to the
+                connect timeout of the settings plus one second (11 s by default).
 
         Raises:
             AlreadyConnectedError: ``ERROR_WEBSOCKETS_ALLREADY_IN_CONNECTED_STATE``.
             NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
             CometChatException: ``ERR_NO_INTERNET`` (the network is unreachable),
-                ``ERR_WEBSOCKET_ERROR`` (the socket could not be opened or authenticated).
-            CometChatTimeoutError: ``ERR_TIMEOUT``.
+                ``ERR_WEBSOCKET_ERROR`` (the socket could not be opened or authenticated,
+                or ``disconnect()``/``logout()`` withdrew the attempt),
+                ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a positive number.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
         """
         self._check_fork()
         self._connection.connect(timeout)
@@ -372,8 +489,24 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     def disconnect(self, timeout: Optional[float] = None) -> None:
         """Close the real-time link and block until the status is ``disconnected``.
 
-        Idempotent; safe from any thread, including inside a listener. No reconnection
-        follows until ``connect()`` (or, in auto mode, the next return to the foreground).
+        Idempotent. No reconnection follows until ``connect()`` (or, in auto mode, the
+        next return to the foreground). It never waits for a close handshake, so it is
+        quick even on a dead network path.
+
+        Safe from any thread, including inside a listener: it never waits for the
+        dispatcher thread.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
+
+        Args:
+            timeout: the most to wait for the SDK's attempt in flight to stop, in seconds
+                (a positive number; default 5).
+
+        Raises:
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the link is not down within
+                ``timeout`` (it still goes down).
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
+                positive number.
         """
         self._check_fork()
         self._connection.disconnect(timeout)
@@ -381,20 +514,55 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     def ping(self, timeout: Optional[float] = None) -> float:
         """Manual mode: ping the server, block for the pong, return the round trip (seconds).
 
-        In the background each successful ping re-arms the background deadline.
+        Sends ``{"action":"ping","ack":"true"}`` on the socket. In the background each
+        successful ping re-arms the background deadline (30 s by default): ping more often
+        than that to stay connected while in the background.
+
+        Works inside a listener (it waits on the reader thread, never on the dispatcher)
+        but blocks the dispatcher, delaying later events, until the pong; prefer your own
+        thread.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
+
+        Args:
+            timeout: the most to wait for the pong, in seconds (a positive number);
+                defaults to the pong timeout of the settings (3 s by default).
+
+        Returns:
+            The round trip in seconds.
 
         Raises:
             CometChatException: ``ERROR_PING_NOT_AVAILABLE`` in auto mode,
                 ``NO_WEBSOCKET_CONNECTION`` when not connected, ``ERR_WEBSOCKET_ERROR`` if
-                the link drops while waiting.
+                the link drops while waiting, ``ERR_INVALID_PARAMETER`` when ``timeout`` is
+                not a positive number.
             NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
-            CometChatTimeoutError: no pong within ``timeout`` (default: the pong timeout).
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when no pong comes within ``timeout``.
         """
         self._check_fork()
         return self._connection.ping(timeout)
 
     def set_app_state(self, state: Union[AppState, str]) -> None:
-        """Tell the SDK the app went to the background or came back (design §3)."""
+        """Tell the SDK the app went to the background or came back to the foreground.
+
+        Auto mode: going to the background drops the link at once; coming back opens it
+        again. Manual mode: in the background the link stays but the SDK stops its own
+        keepalive pings and disconnects after the background ping deadline (30 s by
+        default) unless :meth:`ping` is called; back in the foreground keepalive resumes
+        (a dropped link needs :meth:`connect`). Scripts that never call it stay in the
+        foreground. It returns at once; connection listeners hear of any change.
+
+        Safe from any thread, including inside a listener: it never waits.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
+
+        Args:
+            state: :class:`~cometchat_sync.AppState` ``FOREGROUND`` or ``BACKGROUND``, or
+                its string value.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` for any other value.
+        """
         self._check_fork()
         try:
             app_state = AppState(state)
@@ -406,54 +574,251 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
     @property
     def app_state(self) -> AppState:
+        """The app state last told with :meth:`set_app_state` (``FOREGROUND`` at first)."""
         return self._connection.app_state
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
-        """Register a connection listener; the same id replaces the earlier one."""
+        """Register a connection listener; the same id replaces the earlier one.
+
+        It hears every status change once, in order (``on_state_change`` then
+        ``on_connecting``/``on_connected``/``on_disconnected``/``on_feature_throttled``),
+        and ``on_connection_error`` once per outage. Like every listener it is called on
+        the dispatcher thread, one event at a time (or through the callback executor); an
+        exception in it is logged and the next listener still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.ConnectionListener` (a subclass, or one
+                built with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a
+                ``ConnectionListener``.
+        """
         self._delivery.registry(ConnectionListener).add(listener_id, listener)
 
     def remove_connection_listener(self, listener_id: str) -> None:
+        """Remove the connection listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(ConnectionListener).remove(listener_id)
 
     def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
+        """Register a login listener; the same id replaces the earlier one.
+
+        It hears ``on_login_success``/``on_login_failure`` after each :meth:`login` and
+        ``on_logout_success``/``on_logout_failure`` after each :meth:`logout` (also when
+        the server no longer knows the auth token and the user is logged out locally).
+        Like every listener it is called on the dispatcher thread, one event at a time (or
+        through the callback executor); an exception in it is logged and the next listener
+        still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.LoginListener` (a subclass, or one built
+                with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``LoginListener``.
+        """
         self._delivery.registry(LoginListener).add(listener_id, listener)
 
     def remove_login_listener(self, listener_id: str) -> None:
+        """Remove the login listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(LoginListener).remove(listener_id)
 
     def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
+        """Register a message listener; the same id replaces the earlier one.
+
+        It hears messages received in real time (text, media, custom), edits, deletions,
+        typing indicators, receipts, transient messages and reactions, and after a
+        reconnection the messages missed meanwhile, each once and in order. Messages this
+        client sent are not delivered back. Like every listener it is called on the
+        dispatcher thread, one event at a time (or through the callback executor); an
+        exception in it is logged and the next listener still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/receive-message.
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.MessageListener` (a subclass, or one built
+                with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``MessageListener``.
+        """
         self._delivery.registry(MessageListener).add(listener_id, listener)
 
     def remove_message_listener(self, listener_id: str) -> None:
+        """Remove the message listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(MessageListener).remove(listener_id)
 
     def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
+        """Register a user listener; the same id replaces the earlier one.
+
+        It hears presence: ``on_user_online`` and ``on_user_offline``. Like every listener
+        it is called on the dispatcher thread, one event at a time (or through the
+        callback executor); an exception in it is logged and the next listener still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/user-presence.
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.UserListener` (a subclass, or one built
+                with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``UserListener``.
+        """
         self._delivery.registry(UserListener).add(listener_id, listener)
 
     def remove_user_listener(self, listener_id: str) -> None:
+        """Remove the user listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(UserListener).remove(listener_id)
 
     def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
+        """Register a group listener; the same id replaces the earlier one.
+
+        It hears membership changes in the groups the user belongs to: members joined,
+        left, kicked, banned, unbanned, added, and scope changes. Like every listener it
+        is called on the dispatcher thread, one event at a time (or through the callback
+        executor); an exception in it is logged and the next listener still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members (the
+        group pages describe each event).
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.GroupListener` (a subclass, or one built
+                with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``GroupListener``.
+        """
         self._delivery.registry(GroupListener).add(listener_id, listener)
 
     def remove_group_listener(self, listener_id: str) -> None:
+        """Remove the group listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(GroupListener).remove(listener_id)
 
     def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
+        """Register a call listener; the same id replaces the earlier one.
+
+        It hears call signalling: incoming calls, outgoing calls accepted or rejected,
+        incoming calls cancelled, calls ended. Like every listener it is called on the
+        dispatcher thread, one event at a time (or through the callback executor); an
+        exception in it is logged and the next listener still runs.
+
+        Safe from any thread, including inside a listener (registration is copy-on-write).
+
+        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
+
+        Args:
+            listener_id: a non-empty string naming this registration.
+            listener: a :class:`~cometchat_sync.CallListener` (a subclass, or one built
+                with callables as keyword arguments).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
+                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``CallListener``.
+        """
         self._delivery.registry(CallListener).add(listener_id, listener)
 
     def remove_call_listener(self, listener_id: str) -> None:
+        """Remove the call listener registered under ``listener_id``.
+
+        An unknown id is ignored. Safe from any thread, including inside a listener
+        (itself included); an event already being delivered may still reach it.
+
+        Args:
+            listener_id: the id it was added with.
+        """
         self._delivery.registry(CallListener).remove(listener_id)
 
     def set_callback_executor(self, executor: Optional[Executor]) -> None:
         """Run listener calls through ``executor(callable)`` (e.g. onto a GUI main loop)
-        instead of directly on the dispatcher thread. ``None`` restores the default."""
+        instead of directly on the dispatcher thread. ``None`` restores the default.
+
+        The dispatcher thread calls ``executor`` once per event with a zero-argument
+        callable that calls the listeners; the SDK's own bookkeeping stays on the
+        dispatcher thread. ``executor`` should hand the callable over and return quickly
+        (e.g. ``root.after(0, fn)`` in Tkinter). Takes effect for the next event; safe
+        from any thread, including inside a listener.
+
+        Args:
+            executor: a callable taking one zero-argument callable, or ``None``.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``executor`` is neither
+                callable nor ``None``.
+        """
         if executor is not None and not callable(executor):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "executor must be callable.")
         self._delivery.executor = executor
 
     def set_listener_error_hook(self, hook: Optional[ErrorHook]) -> None:
-        """``hook(exception, listener, method_name)`` is called when a listener raises."""
+        """Set the function called when a listener raises; ``None`` removes it.
+
+        ``hook(exception, listener, method_name)`` is called right after the exception is
+        logged (with its traceback) on the thread that ran the listener; the next listener
+        still runs. An exception raised by the hook itself is logged and ignored. Takes
+        effect for the next event; safe from any thread, including inside a listener.
+
+        Args:
+            hook: a callable ``(BaseException, listener, str) -> None``, or ``None``.
+        """
         self._delivery.error_hook = hook
 
     # -- REST ----------------------------------------------------------------------------------
@@ -511,13 +876,28 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     def close(self, timeout: float = 2.0) -> None:
         """End the link and every SDK thread (each joined up to a share of ``timeout``) but
         keep the stored session, as a process that shuts down would. Safe from any thread,
-        including inside a listener; a later call starts what it needs again."""
+        including inside a listener; a later call starts what it needs again.
+
+        Events already queued are delivered before the dispatcher thread ends; pooled REST
+        connections are released. Idempotent; also called when a ``with`` block ends and,
+        with a one-second budget, at interpreter exit.
+
+        Args:
+            timeout: the most to wait for the threads, in seconds (default 2): six tenths
+                for the reader and timer threads, four tenths for the dispatcher (which is
+                never joined from itself).
+        """
         self._connection.close(DisconnectReason.CLOSED, timeout * 0.6)
         self._delivery.stop(timeout * 0.4)
         self._rest.close()
 
     def threads(self) -> list[threading.Thread]:
-        """The SDK threads of this client that are alive (for tests and diagnostics)."""
+        """The SDK threads of this client that are alive (for tests and diagnostics).
+
+        Returns:
+            The reader, timer and dispatcher threads that are running (none before the
+            first link or event, and normally none once :meth:`close` returned).
+        """
         found = [*self._connection.threads(), self._delivery.dispatcher.thread]
         return [t for t in found if t is not None and t.is_alive()]
 

@@ -8,12 +8,18 @@
 Every method delegates to the :class:`~cometchat_sync.client.CometChatClient` that ``init``
 created (``CometChat.client()`` returns it). Calling anything before ``init`` raises
 ``ERROR_INIT_NOT_CALLED``. Code that needs two apps, or tests, should use clients directly.
+
+Each delegate spells out the client method's signature (so IDEs and type checkers see it)
+and carries the client method's docstring, copied by :func:`_delegates_to`, which also
+checks at import time that the two signatures are identical. The docs are written once, on
+the client.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
-from typing import Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from .client import CometChatClient
 from .connection.state import AppState, ConnectionStatus
@@ -45,6 +51,9 @@ _lock = threading.Lock()
 _default: Optional[CometChatClient] = None
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
 def _client() -> CometChatClient:
     client = _default
     if client is None:
@@ -54,15 +63,67 @@ def _client() -> CometChatClient:
     return client
 
 
+def _delegates_to(method: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Mark the decorated function as the facade's delegate of the client ``method``.
+
+    The delegate gets ``method``'s docstring. Its name and signature must be ``method``'s
+    without ``self``: parameter names, kinds, defaults, annotations (strings, under
+    ``from __future__ import annotations``) and return annotation; a mismatch raises
+    ``TypeError`` when this module is imported. Use it under ``@staticmethod``.
+    """
+    client_signature = inspect.signature(method)
+    expected = client_signature.replace(parameters=list(client_signature.parameters.values())[1:])
+
+    def decorate(delegate: _F) -> _F:
+        if delegate.__name__ != method.__name__:
+            raise TypeError(f"CometChat.{delegate.__name__} delegates to {method.__qualname__}")
+        actual = inspect.signature(delegate)
+        if actual != expected:
+            raise TypeError(
+                f"CometChat.{delegate.__name__}{actual} does not match "
+                f"CometChatClient.{method.__name__}{expected}"
+            )
+        delegate.__doc__ = method.__doc__
+        return delegate
+
+    return decorate
+
+
 class CometChat:
-    """Static facade; see the module docstring."""
+    """The static facade of the official SDKs over one default client.
+
+    ``CometChat.init(app_id, settings)`` creates the default
+    :class:`~cometchat_sync.client.CometChatClient`; every other static method calls the
+    client method of the same name and signature on it, and carries that method's
+    docstring. Before ``init`` (or after :meth:`close`) each of them raises
+    ``ERROR_INIT_NOT_CALLED``. Not instantiable.
+    """
 
     def __init__(self) -> None:
         raise TypeError("CometChat is a static facade; use CometChat.init(...)")
 
     @staticmethod
     def init(app_id: str, settings: Optional[AppSettings] = None) -> CometChatClient:
-        """Create the default client (closing an earlier one) and return it."""
+        """Create the default client (closing an earlier one) and return it.
+
+        Like creating a :class:`~cometchat_sync.client.CometChatClient`: no network I/O,
+        except that in auto mode a session stored by an earlier run connects at once. The
+        earlier default client, if any, is closed (its stored session is kept). Call it
+        once at startup; it is safe from any thread.
+
+        Args:
+            app_id: the CometChat app id, a non-empty string without spaces or slashes.
+            settings: built with :class:`~cometchat_sync.settings.AppSettingsBuilder`;
+                defaults to region ``eu``, auto mode, the platform's session folder.
+
+        Returns:
+            The new default client.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``app_id``;
+                ``ERR_INVALID_PARAMETER`` for one with spaces or slashes, or ``settings``
+                not built with ``AppSettingsBuilder``.
+        """
         global _default
         client = CometChatClient(app_id, settings)
         with _lock:
@@ -73,10 +134,16 @@ class CometChat:
 
     @staticmethod
     def client() -> CometChatClient:
-        """The default client created by ``init``."""
+        """Return the default client created by ``init``.
+
+        Raises:
+            CometChatException: ``ERROR_INIT_NOT_CALLED`` before ``init`` or after
+                :meth:`close`.
+        """
         return _client()
 
     @staticmethod
+    @_delegates_to(CometChatClient.login)
     def login(
         uid: Optional[str] = None,
         auth_key: Optional[str] = None,
@@ -86,120 +153,149 @@ class CometChat:
         return _client().login(uid, auth_key, auth_token=auth_token)
 
     @staticmethod
+    @_delegates_to(CometChatClient.logout)
     def logout() -> None:
         _client().logout()
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_logged_in_user)
     def get_logged_in_user() -> Optional[User]:
         return _client().get_logged_in_user()
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_connection_status)
     def get_connection_status() -> ConnectionStatus:
         return _client().get_connection_status()
 
     @staticmethod
+    @_delegates_to(CometChatClient.connect)
     def connect(timeout: Optional[float] = None) -> None:
         _client().connect(timeout)
 
     @staticmethod
+    @_delegates_to(CometChatClient.disconnect)
     def disconnect(timeout: Optional[float] = None) -> None:
         _client().disconnect(timeout)
 
     @staticmethod
+    @_delegates_to(CometChatClient.ping)
     def ping(timeout: Optional[float] = None) -> float:
         return _client().ping(timeout)
 
     @staticmethod
+    @_delegates_to(CometChatClient.set_app_state)
     def set_app_state(state: Union[AppState, str]) -> None:
         _client().set_app_state(state)
 
     @staticmethod
+    @_delegates_to(CometChatClient.send_message)
     def send_message(message: BaseMessage) -> BaseMessage:
         return _client().send_message(message)
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_user)
     def get_user(uid: str) -> User:
         return _client().get_user(uid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_connection_listener)
     def add_connection_listener(listener_id: str, listener: ConnectionListener) -> None:
         _client().add_connection_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_connection_listener)
     def remove_connection_listener(listener_id: str) -> None:
         _client().remove_connection_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_login_listener)
     def add_login_listener(listener_id: str, listener: LoginListener) -> None:
         _client().add_login_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_login_listener)
     def remove_login_listener(listener_id: str) -> None:
         _client().remove_login_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_message_listener)
     def add_message_listener(listener_id: str, listener: MessageListener) -> None:
         _client().add_message_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_message_listener)
     def remove_message_listener(listener_id: str) -> None:
         _client().remove_message_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_user_listener)
     def add_user_listener(listener_id: str, listener: UserListener) -> None:
         _client().add_user_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_user_listener)
     def remove_user_listener(listener_id: str) -> None:
         _client().remove_user_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_group_listener)
     def add_group_listener(listener_id: str, listener: GroupListener) -> None:
         _client().add_group_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_group_listener)
     def remove_group_listener(listener_id: str) -> None:
         _client().remove_group_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_call_listener)
     def add_call_listener(listener_id: str, listener: CallListener) -> None:
         _client().add_call_listener(listener_id, listener)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_call_listener)
     def remove_call_listener(listener_id: str) -> None:
         _client().remove_call_listener(listener_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.set_callback_executor)
     def set_callback_executor(executor: Optional[Executor]) -> None:
         _client().set_callback_executor(executor)
 
-    # -- the rest of the client, one delegate each (tests/test_facade.py keeps it complete) --
+    # -- the rest of the client, one delegate each (tests/integration/test_facade.py) --
 
     @staticmethod
+    @_delegates_to(CometChatClient.wait_until_connected)
     def wait_until_connected(timeout: float) -> None:
         _client().wait_until_connected(timeout)
 
     @staticmethod
+    @_delegates_to(CometChatClient.wait_until_disconnected)
     def wait_until_disconnected(timeout: float) -> None:
         _client().wait_until_disconnected(timeout)
 
     @staticmethod
+    @_delegates_to(CometChatClient.set_listener_error_hook)
     def set_listener_error_hook(hook: Optional[ErrorHook]) -> None:
         _client().set_listener_error_hook(hook)
 
     @staticmethod
+    @_delegates_to(CometChatClient.edit_message)
     def edit_message(message: BaseMessage) -> BaseMessage:
         return _client().edit_message(message)
 
     @staticmethod
+    @_delegates_to(CometChatClient.delete_message)
     def delete_message(message_id: int) -> BaseMessage:
         return _client().delete_message(message_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_message)
     def get_message(message_id: int) -> BaseMessage:
         return _client().get_message(message_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.fetch_messages)
     def fetch_messages(
         receiver_id: str,
         receiver_type: str = "user",
@@ -213,26 +309,32 @@ class CometChat:
         )
 
     @staticmethod
+    @_delegates_to(CometChatClient.create_group)
     def create_group(group: Group) -> Group:
         return _client().create_group(group)
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_group)
     def get_group(guid: str) -> Group:
         return _client().get_group(guid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.join_group)
     def join_group(guid: str, group_type: str = "public", password: Optional[str] = None) -> Group:
         return _client().join_group(guid, group_type, password)
 
     @staticmethod
+    @_delegates_to(CometChatClient.leave_group)
     def leave_group(guid: str) -> None:
         _client().leave_group(guid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.get_group_members)
     def get_group_members(guid: str, limit: int = 100) -> list[GroupMember]:
         return _client().get_group_members(guid, limit)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_members_to_group)
     def add_members_to_group(
         guid: str,
         participants: Optional[list[str]] = None,
@@ -243,70 +345,91 @@ class CometChat:
         _client().add_members_to_group(guid, participants, moderators=moderators, admins=admins)
 
     @staticmethod
+    @_delegates_to(CometChatClient.kick_group_member)
     def kick_group_member(guid: str, uid: str) -> None:
         _client().kick_group_member(guid, uid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.ban_group_member)
     def ban_group_member(guid: str, uid: str) -> None:
         _client().ban_group_member(guid, uid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.unban_group_member)
     def unban_group_member(guid: str, uid: str) -> None:
         _client().unban_group_member(guid, uid)
 
     @staticmethod
+    @_delegates_to(CometChatClient.update_group_member_scope)
     def update_group_member_scope(guid: str, uid: str, scope: str) -> None:
         _client().update_group_member_scope(guid, uid, scope)
 
     @staticmethod
+    @_delegates_to(CometChatClient.add_reaction)
     def add_reaction(message_id: int, reaction: str) -> None:
         _client().add_reaction(message_id, reaction)
 
     @staticmethod
+    @_delegates_to(CometChatClient.remove_reaction)
     def remove_reaction(message_id: int, reaction: str) -> None:
         _client().remove_reaction(message_id, reaction)
 
     @staticmethod
+    @_delegates_to(CometChatClient.initiate_call)
     def initiate_call(
         receiver_id: str, call_type: str = "audio", receiver_type: str = "user"
     ) -> Call:
         return _client().initiate_call(receiver_id, call_type, receiver_type)
 
     @staticmethod
+    @_delegates_to(CometChatClient.accept_call)
     def accept_call(session_id: str) -> Call:
         return _client().accept_call(session_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.reject_call)
     def reject_call(session_id: str, status: str = "rejected") -> Call:
         return _client().reject_call(session_id, status)
 
     @staticmethod
+    @_delegates_to(CometChatClient.end_call)
     def end_call(session_id: str) -> Call:
         return _client().end_call(session_id)
 
     @staticmethod
+    @_delegates_to(CometChatClient.start_typing)
     def start_typing(indicator: TypingIndicator) -> None:
         _client().start_typing(indicator)
 
     @staticmethod
+    @_delegates_to(CometChatClient.end_typing)
     def end_typing(indicator: TypingIndicator) -> None:
         _client().end_typing(indicator)
 
     @staticmethod
+    @_delegates_to(CometChatClient.mark_as_delivered)
     def mark_as_delivered(message: BaseMessage) -> None:
         _client().mark_as_delivered(message)
 
     @staticmethod
+    @_delegates_to(CometChatClient.mark_as_read)
     def mark_as_read(message: BaseMessage) -> None:
         _client().mark_as_read(message)
 
     @staticmethod
+    @_delegates_to(CometChatClient.send_transient_message)
     def send_transient_message(message: TransientMessage) -> None:
         _client().send_transient_message(message)
 
     @staticmethod
     def close() -> None:
-        """Close the default client (the stored session is kept) and forget it."""
+        """Close the default client (the stored session is kept) and forget it.
+
+        Calls :meth:`CometChatClient.close <cometchat_sync.client.CometChatClient.close>`
+        with its default timeout (2 s). Afterwards every delegate raises
+        ``ERROR_INIT_NOT_CALLED`` until the next ``init``. Idempotent; safe from any thread,
+        including inside a listener.
+        """
         global _default
         with _lock:
             old, _default = _default, None

@@ -1,5 +1,14 @@
-"""Call signalling over REST: start, accept, reject, cancel and end a call. The receiver
-hears of it as a ``call`` message (https://www.cometchat.com/docs/sdk/javascript/default-calling)."""
+"""Call signalling over REST: start, accept, reject, cancel and end a call.
+
+Signalling only (the ringing flow): each step is one request to the client API that
+creates or updates the call's session, and the other side hears of it as a ``call``
+message on its call listeners. The audio and video media themselves are out of scope.
+Every call blocks the calling thread until the server answers or the request timeout of
+the settings (30 s by default) runs out.
+
+Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing (formerly "default
+calling").
+"""
 
 from __future__ import annotations
 
@@ -12,12 +21,49 @@ __all__ = ["CallsAPI"]
 
 
 class CallsAPI(ResourceAPI):
-    """Call calls of the client (a mixin)."""
+    """Call signalling of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+
+    Not meant to be used on its own: the client supplies the authenticated call.
+    """
 
     def initiate_call(
         self, receiver_id: str, call_type: str = "audio", receiver_type: str = "user"
     ) -> Call:
-        """Start a call; the receiver's ``CallListener`` hears ``on_incoming_call_received``."""
+        """Start a call to a user or a group (it rings on the other side).
+
+        ``POST calls`` with ``receiver``, ``receiverType`` and ``type``. The receiver's
+        call listeners hear ``on_incoming_call_received``; this client's own echo of the
+        call is not delivered back. Keep the returned ``session_id`` to cancel
+        (:meth:`reject_call` with ``"cancelled"``) or end the call.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
+
+        Args:
+            receiver_id: the callee's uid, or the group's guid (a non-empty string
+                without spaces or ``/?#%``).
+            call_type: ``"audio"`` (default) or ``"video"``.
+            receiver_type: ``"user"`` (default) or ``"group"``.
+
+        Returns:
+            The call, with its ``session_id`` and status ``"initiated"``.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` for another ``call_type`` or
+                ``receiver_type`` or a malformed id, ``MISSING_PARAMETERS`` for an empty
+                one (checked before any network I/O); the server's code when it refuses
+                (an unknown receiver, a group this user is not in);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a call.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if call_type not in ("audio", "video"):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "call_type is audio or video.")
         body = {
@@ -30,11 +76,74 @@ class CallsAPI(ResourceAPI):
         return call
 
     def accept_call(self, session_id: str) -> Call:
+        """Accept an incoming call.
+
+        ``PUT calls/{session_id}`` with status ``ongoing``. The caller's call listeners
+        hear ``on_outgoing_call_accepted``; both sides may then start the media session
+        (not part of this SDK).
+
+        Callable from any thread, including a listener (typically from
+        ``on_incoming_call_received``); there it blocks the dispatcher thread (delaying
+        later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
+
+        Args:
+            session_id: the call's ``session_id`` (a non-empty string without spaces or
+                ``/?#%``), from the :class:`~cometchat_sync.models.Call` received.
+
+        Returns:
+            The call with status ``"ongoing"``.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``session_id``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (an unknown session, a
+                call already ended); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a call.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         return self._call_status(session_id, "ongoing")
 
     def reject_call(self, session_id: str, status: str = "rejected") -> Call:
-        """Reject an incoming call (``"rejected"`` or ``"busy"``) or cancel an outgoing one
-        (``"cancelled"``)."""
+        """Reject an incoming call, or cancel an outgoing one.
+
+        ``PUT calls/{session_id}`` with ``status``. For a reject (``"rejected"`` or
+        ``"busy"``) the caller's call listeners hear ``on_outgoing_call_rejected``; for a
+        cancel (``"cancelled"``) the callee's hear ``on_incoming_call_cancelled``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
+
+        Args:
+            session_id: the call's ``session_id`` (a non-empty string without spaces or
+                ``/?#%``).
+            status: ``"rejected"`` (default) or ``"busy"`` by the callee;
+                ``"cancelled"`` by the caller.
+
+        Returns:
+            The call with its new status.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` for another ``status`` or a
+                malformed ``session_id``, ``MISSING_PARAMETERS`` for an empty one (checked
+                before any network I/O); the server's code when it refuses (an unknown
+                session, a call already ended); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request or an answer that is not a call.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if status not in ("rejected", "busy", "cancelled"):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "status is rejected, busy or cancelled."
@@ -42,6 +151,36 @@ class CallsAPI(ResourceAPI):
         return self._call_status(session_id, status)
 
     def end_call(self, session_id: str) -> Call:
+        """Mark a call as ended.
+
+        ``PUT calls/{session_id}`` with status ``ended``. The other participants' call
+        listeners hear ``on_call_ended_message_received``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
+
+        Args:
+            session_id: the call's ``session_id`` (a non-empty string without spaces or
+                ``/?#%``).
+
+        Returns:
+            The call with status ``"ended"``.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``session_id``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (an unknown session, a
+                call already ended); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a call.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         return self._call_status(session_id, "ended")
 
     def _call_status(self, session_id: str, status: str) -> Call:

@@ -1,5 +1,14 @@
-"""Groups and their members over REST
-(https://www.cometchat.com/docs/rest-api/groups/create)."""
+"""Groups and their members over REST: create, fetch, join, leave, list, add, kick, ban,
+unban, change a member's scope.
+
+Every call is one request to the client API as the logged-in user; it blocks the calling
+thread until the server answers or the request timeout of the settings (30 s by default)
+runs out. Ids are checked and percent-encoded before any network I/O.
+
+Wire: https://www.cometchat.com/docs/rest-api/groups and
+https://www.cometchat.com/docs/rest-api/group-members (REST API reference); the JavaScript
+SDK pages linked from each method.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +23,46 @@ __all__ = ["GroupsAPI"]
 
 
 class GroupsAPI(ResourceAPI):
-    """Group calls of the client (a mixin)."""
+    """Group calls of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+
+    Not meant to be used on its own: the client supplies the authenticated call.
+    """
 
     def create_group(self, group: Group) -> Group:
-        """Create a group; the logged-in user becomes its owner (scope ``admin``)."""
+        """Create a group; the logged-in user becomes its owner (scope ``admin``).
+
+        ``POST groups`` with ``guid``, ``name``, ``type`` and, when set, ``password``,
+        ``description``, ``icon`` and ``metadata``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/create-group and
+        https://www.cometchat.com/docs/rest-api/groups.
+
+        Args:
+            group: a :class:`~cometchat_sync.models.Group` with a ``guid`` (letters,
+                digits, ``-`` and ``_``), a ``name`` and a ``type`` (``"public"``,
+                ``"password"`` or ``"private"``). For a password group put the password in
+                ``group.raw["password"]``; it is sent but never kept in the returned group.
+
+        Returns:
+            The created group as the server stored it (``owner``, ``created_at``, ...).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` when ``group`` is not a
+                :class:`~cometchat_sync.models.Group` or has no ``guid`` (checked before
+                any network I/O); the server's code when it refuses (for example a guid
+                already in use, or a password group without a password);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a group.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if not isinstance(group, Group) or not group.guid:
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The group needs a guid.")
         body: dict[str, Any] = {"guid": group.guid, "name": group.name, "type": group.type}
@@ -33,13 +78,75 @@ class GroupsAPI(ResourceAPI):
         return Group.from_json(as_object(data, "group"))
 
     def get_group(self, guid: str) -> Group:
+        """Fetch a group by guid.
+
+        ``GET groups/{guid}`` (the guid percent-encoded). The answer tells whether the
+        logged-in user has joined (``has_joined``) and with which ``scope``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/groups.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+
+        Returns:
+            The group (never its password).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
+                ``ERR_INVALID_PARAMETER`` for one that is not a string or holds spaces or
+                ``/?#%`` (both checked before any network I/O); the server's code for an
+                unknown group or one this user may not see; ``ERR_TOO_MANY_REQUESTS``
+                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
+                longer knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request or an answer that is not a group.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         data = self._client_call("GET", _path(guid)).data
         return Group.from_json(as_object(data, "group"))
 
     def join_group(
         self, guid: str, group_type: str = "public", password: Optional[str] = None
     ) -> Group:
-        """Join a public group, or a password group with its password."""
+        """Join a public group, or a password group with its password.
+
+        ``POST groups/{guid}/members`` with ``type`` (and ``password``). Private groups
+        cannot be joined: an admin or moderator adds their members. The group's members
+        hear ``on_group_member_joined`` on their group listeners.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/join-group.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            group_type: the group's type as the caller knows it: ``"public"`` (default),
+                ``"password"`` or ``"private"``; sent as is.
+            password: the group's password, for a ``"password"`` group.
+
+        Returns:
+            The joined group (``has_joined`` true, the user's ``scope``).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (already a member, banned,
+                a private group, a missing or wrong password, an unknown group);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a group.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         body: dict[str, Any] = {"type": group_type}
         if password is not None:
             body["password"] = password
@@ -47,10 +154,64 @@ class GroupsAPI(ResourceAPI):
         return Group.from_json(as_object(data, "group"))
 
     def leave_group(self, guid: str) -> None:
+        """Leave a group the logged-in user has joined.
+
+        ``DELETE groups/{guid}/members``. The user stops receiving the group's messages
+        and events; the remaining members hear ``on_group_member_left``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/leave-group.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (not a member, an unknown
+                group); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call("DELETE", _path(guid, "members"))
 
     def get_group_members(self, guid: str, limit: int = 100) -> list[GroupMember]:
-        """The members of a group (at most ``limit``, up to 100), with their scopes."""
+        """Fetch the first page of a group's members, with their scopes.
+
+        ``GET groups/{guid}/members`` with ``per_page``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/group-members/list.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            limit: the most members to return, an int from 1 to 100 (default 100).
+
+        Returns:
+            Up to ``limit`` members, each a :class:`~cometchat_sync.models.GroupMember`
+            (a user plus ``scope`` and ``joined_at``).
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one or a ``limit`` outside 1 to
+                100 (checked before any network I/O); the server's code when it refuses (an
+                unknown group, or one this user may not see); ``ERR_TOO_MANY_REQUESTS``
+                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
+                longer knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         params = {"per_page": check.limit(limit)}
         data = self._client_call("GET", _path(guid, "members"), params=params).data
         items = data if isinstance(data, list) else []
@@ -64,7 +225,42 @@ class GroupsAPI(ResourceAPI):
         moderators: Optional[list[str]] = None,
         admins: Optional[list[str]] = None,
     ) -> None:
-        """Add users to a group with the scope their list names."""
+        """Add users to a group, each with the scope of the list that names them.
+
+        ``PUT groups/{guid}/members`` with ``participants``, ``moderators`` and
+        ``admins``. Only an admin or moderator of the group may add members; the server
+        takes at most 25 users per call in all, and a user named in two lists gets the
+        higher scope. The group's members hear ``on_member_added_to_group``.
+
+        The server judges each user separately and does not fail the call because one
+        user could not be added (for example one already a member); this method does not
+        return those per-user outcomes: check with :meth:`get_group_members` if needed.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-add-members and
+        https://www.cometchat.com/docs/rest-api/group-members.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            participants: uids (strings) to add with scope ``participant``.
+            moderators: uids to add with scope ``moderator``.
+            admins: uids to add with scope ``admin``.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses the whole call (an unknown
+                group, a caller without the right scope, too many users);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         body = {
             "participants": list(participants or []),
             "moderators": list(moderators or []),
@@ -73,16 +269,128 @@ class GroupsAPI(ResourceAPI):
         self._client_call("PUT", _path(guid, "members"), body=body)
 
     def kick_group_member(self, guid: str, uid: str) -> None:
+        """Remove a member from a group; a kicked user may join again.
+
+        ``DELETE groups/{guid}/members/{uid}``. Only an admin or moderator of the group
+        may kick. The group's members hear ``on_group_member_kicked``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            uid: the member's user id, same rules.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (not a member, a caller
+                without the right scope, an unknown group); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call("DELETE", _path(guid, "members", uid))
 
     def ban_group_member(self, guid: str, uid: str) -> None:
+        """Ban a user from a group: removed, and unable to join again until unbanned.
+
+        ``POST groups/{guid}/bannedusers/{uid}``. Only an admin or moderator of the group
+        may ban. The group's members hear ``on_group_member_banned``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members and
+        https://www.cometchat.com/docs/rest-api/banned-users.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            uid: the user's id, same rules.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (a caller without the
+                right scope, an unknown group or user); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call("POST", _path(guid, "bannedusers", uid))
 
     def unban_group_member(self, guid: str, uid: str) -> None:
+        """Lift a ban, so that the user may join the group again (they are not re-added).
+
+        ``DELETE groups/{guid}/bannedusers/{uid}``. Only an admin or moderator of the
+        group may unban. Group listeners hear ``on_group_member_unbanned``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members and
+        https://www.cometchat.com/docs/rest-api/banned-users.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            uid: the banned user's id, same rules.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
+                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
+                network I/O); the server's code when it refuses (a user who is not banned,
+                a caller without the right scope, an unknown group);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call("DELETE", _path(guid, "bannedusers", uid))
 
     def update_group_member_scope(self, guid: str, uid: str, scope: str) -> None:
-        """Change a member's scope to ``admin``, ``moderator`` or ``participant``."""
+        """Change a member's scope to ``admin``, ``moderator`` or ``participant``.
+
+        ``PUT groups/{guid}/members/{uid}`` with ``scope``. Admins may change any
+        member's scope, moderators only participants'. The group's members hear
+        ``on_group_member_scope_changed``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-change-member-scope and
+        https://www.cometchat.com/docs/rest-api/group-members.
+
+        Args:
+            guid: the group's id, a non-empty string without spaces or ``/?#%``.
+            uid: the member's user id, same rules.
+            scope: the new scope: ``"admin"``, ``"moderator"`` or ``"participant"``.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` for another ``scope`` or a
+                malformed id, ``MISSING_PARAMETERS`` for an empty one (checked before any
+                network I/O); the server's code when it refuses (the member already has
+                that scope, not a member, a caller without the right scope);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if scope not in ("admin", "moderator", "participant"):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "scope must be admin, moderator or participant."

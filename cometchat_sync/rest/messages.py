@@ -1,7 +1,12 @@
 """Messages over REST: send, edit, delete, fetch one or a page of history, reactions.
 
-Paths and bodies follow the official SDKs' observed traffic and the REST API reference
-(https://www.cometchat.com/docs/rest-api/messages/send-message).
+Every call is one request to the client API as the logged-in user (its ``authToken``), so
+each one blocks the calling thread until the server answers or the request timeout of the
+settings (30 s by default) runs out. Arguments are checked before any network I/O.
+
+Paths and bodies follow the official SDKs' traffic and CometChat's message documentation:
+https://www.cometchat.com/docs/rest-api/messages (REST API reference) and
+https://www.cometchat.com/docs/sdk/javascript/send-message (JavaScript SDK).
 """
 
 from __future__ import annotations
@@ -19,25 +24,95 @@ __all__ = ["MessagesAPI"]
 
 
 class MessagesAPI(ResourceAPI):
-    """Message calls of the client (a mixin)."""
+    """Message calls of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+
+    Send, edit, delete and fetch messages, and react to them, over REST as the logged-in
+    user. Not meant to be used on its own: the client supplies the authenticated call.
+    """
 
     def send_message(self, message: BaseMessage) -> BaseMessage:
-        """Send a :class:`TextMessage`, :class:`MediaMessage` (by URL) or
-        :class:`CustomMessage`; return it as the server stored it (``id``, ``sent_at``)."""
+        """Send a message to a user or a group and return it as the server stored it.
+
+        ``POST messages``, or ``POST messages/{parent_id}/thread`` for a reply in a thread
+        (``message.parent_id`` set). The server fills in ``id``, ``sent_at``, the sender
+        and the conversation id. This client's own real-time echo of the message is not
+        delivered to its message listeners.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/messages/send-message and
+        https://www.cometchat.com/docs/sdk/javascript/send-message.
+
+        Args:
+            message: a :class:`~cometchat_sync.models.TextMessage`, a
+                :class:`~cometchat_sync.models.MediaMessage` whose attachment is a URL (no
+                upload), or a :class:`~cometchat_sync.models.CustomMessage`, addressed with
+                its receiver id (a uid or guid string) and ``receiver_type`` (``"user"`` or
+                ``"group"``).
+
+        Returns:
+            The stored message, typed by its category and type (a new object; ``message``
+            is not changed).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                message with a category (checked before any network I/O); the server's
+                code when it refuses the message (for example an empty text, or a group the
+                user is not a member of); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a message.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if not isinstance(message, BaseMessage) or not message.category:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
                 "send_message() takes a TextMessage, MediaMessage or CustomMessage.",
             )
-        # A reply goes to its parent's thread (protocol §1.5).
+        # A reply is posted to its parent's thread.
         path = "messages" if not message.parent_id else f"messages/{message.parent_id}/thread"
         sent = as_message(self._client_call("POST", path, body=message.to_send_json()))
         self._note_sent(sent)
         return sent
 
     def edit_message(self, message: BaseMessage) -> BaseMessage:
-        """Replace the text/data of a message this user sent (``message.id`` must be set);
-        return the edited message."""
+        """Replace the text or data of a message this user sent; return the edited message.
+
+        ``PUT messages/{id}`` with the message's send body. The returned message has
+        ``edited_at`` and ``edited_by`` set. The ``edited`` event this edit causes is not
+        delivered back to this client's message listeners.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/messages/update-message.
+
+        Args:
+            message: the new version, a :class:`~cometchat_sync.models.TextMessage`,
+                :class:`~cometchat_sync.models.MediaMessage` or
+                :class:`~cometchat_sync.models.CustomMessage` whose ``id`` (a positive int)
+                is the message to edit.
+
+        Returns:
+            The edited message as the server stored it.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                message with a category or its ``id`` is not a positive int (checked before
+                any network I/O); the server's code when it refuses the edit (for example
+                a message this user did not send); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request or an answer that is not a message.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         if not isinstance(message, BaseMessage) or not message.category:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
@@ -48,12 +123,72 @@ class MessagesAPI(ResourceAPI):
         return as_message(self._client_call("PUT", f"messages/{mid}", body=message.to_send_json()))
 
     def delete_message(self, message_id: int) -> BaseMessage:
-        """Delete a message; return it with ``deleted_at``/``deleted_by`` set."""
+        """Delete a message; return it with ``deleted_at`` and ``deleted_by`` set.
+
+        ``DELETE messages/{id}``. The sender may delete their own messages; group admins
+        and moderators any message of the group. The ``deleted`` event this causes is not
+        delivered back to this client's message listeners.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/messages/delete-message and
+        https://www.cometchat.com/docs/sdk/javascript/delete-message.
+
+        Args:
+            message_id: the message's id, a positive int.
+
+        Returns:
+            The deleted message.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
+                positive int (checked before any network I/O); the server's code when it
+                refuses (an unknown message, or one this user may not delete);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a message.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         mid = check.message_id(message_id)
         self._note_own_action(mid, "deleted")
         return as_message(self._client_call("DELETE", f"messages/{mid}"))
 
     def get_message(self, message_id: int) -> BaseMessage:
+        """Fetch one message by id.
+
+        ``GET messages/{id}``; the logged-in user must be able to see the message (a
+        participant of its conversation).
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/rest-api/messages.
+
+        Args:
+            message_id: the message's id, a positive int.
+
+        Returns:
+            The message, typed by its category and type (an
+            :class:`~cometchat_sync.models.Action` or
+            :class:`~cometchat_sync.models.Call` too).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
+                positive int (checked before any network I/O); the server's code for an
+                unknown message or one this user cannot see; ``ERR_TOO_MANY_REQUESTS``
+                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
+                longer knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request or an answer that is not a message.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         mid = check.message_id(message_id)
         return as_message(self._client_call("GET", f"messages/{mid}"))
 
@@ -66,8 +201,49 @@ class MessagesAPI(ResourceAPI):
         after_id: Optional[int] = None,
         limit: int = 30,
     ) -> list[BaseMessage]:
-        """Messages of a conversation, oldest first: the latest ``limit`` ones, or those
-        before ``before_id`` / after ``after_id`` (at most ``limit``, up to 100)."""
+        """Fetch a page of a conversation's history, oldest first.
+
+        ``GET users/{uid}/messages`` or ``GET groups/{guid}/messages`` with ``per_page``
+        and, for paging, ``id`` plus ``affix`` (``prepend`` before, ``append`` after).
+        Without ``before_id``/``after_id`` it returns the latest ``limit`` messages; with
+        ``before_id`` the ``limit`` messages just before that id; with ``after_id`` the
+        first ``limit`` messages after it (``after_id=0``: from the start). Pass the first
+        id of a page as the next ``before_id`` to scroll back.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/receive-message (message
+        history) and https://www.cometchat.com/docs/rest-api/messages.
+
+        Args:
+            receiver_id: the other user's uid for a one-to-one conversation, or the
+                group's guid (a non-empty string without spaces or ``/?#%``).
+            receiver_type: ``"user"`` (default) or ``"group"``.
+            before_id: a message id (positive int): return messages older than it.
+            after_id: a message id (int >= 0): return messages newer than it. Give at most
+                one of ``before_id`` and ``after_id``.
+            limit: the page size, an int from 1 to 100 (default 30).
+
+        Returns:
+            Up to ``limit`` messages, oldest first, each typed by its category and type
+            (actions and calls included); an empty list at either end of the history.
+
+        Raises:
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``receiver_id``;
+                ``ERR_INVALID_PARAMETER`` for a malformed id, an unknown
+                ``receiver_type``, both ``before_id`` and ``after_id``, or a ``limit``
+                outside 1 to 100 (all checked before any network I/O); the server's code when
+                it refuses (for example a group this user has not joined);
+                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
+                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
+                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
+                or an answer that is not a list.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         path = conversation_path(receiver_id, receiver_type)
         if before_id is not None and after_id is not None:
             raise CometChatException(
@@ -87,12 +263,67 @@ class MessagesAPI(ResourceAPI):
         return [BaseMessage.from_json(item) for item in data if isinstance(item, dict)]
 
     def add_reaction(self, message_id: int, reaction: str) -> None:
-        """React to a message (``reaction`` is an emoji or a short name)."""
+        """Add the logged-in user's reaction to a message.
+
+        ``POST messages/{id}/reactions/{reaction}`` (the reaction percent-encoded). The
+        participants' message listeners hear ``on_message_reaction_added``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
+
+        Args:
+            message_id: the message's id, a positive int.
+            reaction: an emoji (``"😊"``) or a short name, a non-empty string of at most 64
+                characters.
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
+                positive int or ``reaction`` is not a short non-empty string (checked
+                before any network I/O); the server's code when it refuses (an unknown
+                message, or one this user cannot see); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call(
             "POST", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
         )
 
     def remove_reaction(self, message_id: int, reaction: str) -> None:
+        """Remove the logged-in user's reaction from a message.
+
+        ``DELETE messages/{id}/reactions/{reaction}`` (the reaction percent-encoded). The
+        participants' message listeners hear ``on_message_reaction_removed``.
+
+        Callable from any thread, including a listener; there it blocks the dispatcher
+        thread (delaying later events) until the server answers.
+
+        Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
+
+        Args:
+            message_id: the message's id, a positive int.
+            reaction: the reaction to remove, as it was added (a non-empty string of at
+                most 64 characters).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
+                positive int or ``reaction`` is not a short non-empty string (checked
+                before any network I/O); the server's code when it refuses (an unknown
+                message, or one this user cannot see); ``ERR_TOO_MANY_REQUESTS`` when
+                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
+                knows the auth token (the user is then logged out locally);
+                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
+                for any other failed request.
+            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
+                the request timeout of the settings (30 s by default).
+        """
         self._client_call(
             "DELETE", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
         )
