@@ -12,7 +12,7 @@ every path segment (:func:`path_segment`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 from .errors import CometChatException, ErrorCode
@@ -20,8 +20,10 @@ from .errors import CometChatException, ErrorCode
 __all__ = [
     "MAX_PAGE",
     "RECEIVER_TYPES",
+    "app_id",
     "identifier",
     "limit",
+    "login_args",
     "message_id",
     "path_segment",
     "receiver",
@@ -33,6 +35,18 @@ MAX_PAGE = 100
 """The largest ``per_page`` the REST API accepts."""
 
 _URL_DELIMITERS = frozenset("/?#%")
+
+
+def app_id(value: object) -> str:
+    """Return ``value`` if it can be a CometChat app id: a non-empty string without white space
+    or slashes (it names hosts and the session folder)."""
+    if not isinstance(value, str) or not value.strip():
+        raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The app id cannot be empty.")
+    if any(c.isspace() or c in "/\\" for c in value):
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, "The app id must not contain spaces or slashes."
+        )
+    return value
 
 
 def identifier(value: object, what: str) -> str:
@@ -87,3 +101,31 @@ def receiver_type(value: Any) -> str:
 def receiver(receiver_id: object, type_: object) -> tuple[str, str]:
     """Check a receiver (an id and ``"user"``/``"group"``); return them."""
     return identifier(receiver_id, "receiver id"), receiver_type(type_)
+
+
+def login_args(
+    uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
+) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """Check ``login(uid, auth_key)`` or ``login(auth_token=...)``; return the three with the
+    uid lowercased (CometChat uids are case-insensitive)."""
+    if auth_token is not None:
+        if uid is not None or auth_key is not None:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                "Call login(uid, auth_key) or login(auth_token=...), not both.",
+            )
+        if not isinstance(auth_token, str) or not auth_token.strip():
+            raise CometChatException(
+                ErrorCode.MISSING_PARAMETERS, "The auth token cannot be empty."
+            )
+        return None, None, auth_token
+    if uid is None:
+        raise CometChatException(
+            ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key, or an auth token."
+        )
+    checked = identifier(uid, "uid").lower()
+    if not isinstance(auth_key, str) or not auth_key.strip():
+        raise CometChatException(
+            ErrorCode.MISSING_PARAMETERS, "login(uid, auth_key) needs the app's Auth Key."
+        )
+    return checked, auth_key, None

@@ -16,35 +16,29 @@ import atexit
 import contextlib
 import logging
 import os
-import ssl
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 from . import _fork
 from . import _validate as check
-from ._version import API_VERSION, __version__
+from .connection.api import ConnectionAPI
 from .connection.auth_frame import build_auth_frame
 from .connection.dialler import WebSocketTransport
 from .connection.manager import ConnectionManager
-from .connection.state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .connection.state import ConnectionStateChange, ConnectionStatus, DisconnectReason
 from .connection.transport import Transport
 from .errors import CometChatException, ErrorCode, NotLoggedInError
 from .events.delivery import Delivery
-from .events.dispatcher import Executor
 from .events.ledger import Conversation
+from .events.listeners_api import ListenersAPI
 from .events.outbound import LiveEventsAPI
-from .events.registry import ErrorHook
 from .listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
     LoginListener,
-    MessageListener,
-    UserListener,
 )
 from .models import BaseMessage, User
+from .rest import auth
 from .rest.calls import CallsAPI
 from .rest.endpoints import Endpoints, conversation_path
 from .rest.groups import GroupsAPI
@@ -58,10 +52,10 @@ __all__ = ["CometChatClient"]
 
 log = logging.getLogger(__name__)
 
-_PLATFORM = "python"
 
-
-class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI):
+class CometChatClient(
+    ConnectionAPI, ListenersAPI, MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI
+):
     """One CometChat app, one logged-in user, one real-time link: the SDK's real object.
 
     Creating a client does no network I/O and starts no thread, except that in auto mode
@@ -93,13 +87,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         *,
         transport: Optional[Transport] = None,
     ) -> None:
-        if not isinstance(app_id, str) or not app_id.strip():
-            raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The app id cannot be empty.")
-        if any(c.isspace() or c in "/\\" for c in app_id):
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER, "The app id must not contain spaces or slashes."
-            )
-        self._app_id = app_id
+        self._app_id = check.app_id(app_id)
         self._settings = settings if settings is not None else AppSettingsBuilder().build()
         if not isinstance(self._settings, AppSettings):
             raise CometChatException(
@@ -130,14 +118,9 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
 
-        if transport is None:
-            context = None
-            if s.ca_bundle or not s.insecure_transport:
-                context = ssl.create_default_context(cafile=s.ca_bundle)
-            transport = WebSocketTransport(ssl_context=context, max_frame_size=s.max_frame_size)
         self._connection = ConnectionManager(
             s,
-            transport=transport,
+            transport=transport or WebSocketTransport.for_settings(s),
             url=self._socket_url,
             auth_frame=self._auth_frame,
             logged_in=lambda: self._session is not None,
@@ -239,7 +222,7 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
                 the request timeout of the settings (30 s by default).
         """
         self._check_fork()
-        uid, auth_key, auth_token = _check_login_args(uid, auth_key, auth_token)
+        uid, auth_key, auth_token = check.login_args(uid, auth_key, auth_token)
         with self._lock:
             if self._login_busy:
                 raise CometChatException(
@@ -272,44 +255,13 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
     def _login(
         self, uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
     ) -> User:
-        body = {
-            "platform": _PLATFORM,
-            "deviceId": self._store.device_id(),
-            "appInfo": {"version": f"v{__version__}", "apiVersion": API_VERSION},
-        }
-        if auth_token is None:
-            assert uid is not None and auth_key is not None
-            created = self._rest.call(
-                "POST",
-                self._endpoints.admin_base() + f"users/{uid}/auth_tokens",
-                api_key=auth_key,
-                body=body,
-            )
-            data = created.data if isinstance(created.data, dict) else {}
-            token = data.get("authToken")
-            if not isinstance(token, str) or not token:
-                raise CometChatException(
-                    ErrorCode.FAILED_TO_FETCH, "The server returned no auth token."
-                )
-            auth_token = token
-        me = self._rest.call(
-            "PUT", self._endpoints.client_base() + "me", auth_token=auth_token, body=body
-        )
-        data = me.data if isinstance(me.data, dict) else {}
-        jwt = data.get("jwt")
-        server_settings = data.get("settings")
-        if not isinstance(jwt, str) or not jwt or not isinstance(data.get("uid"), str):
-            raise CometChatException(
-                ErrorCode.FAILED_TO_FETCH, "The login answer lacks the user or its JWT."
-            )
-        token = data.get("authToken") if isinstance(data.get("authToken"), str) else auth_token
-        user_json = {k: v for k, v in data.items() if k not in ("authToken", "jwt", "settings")}
-        session = Session(
-            uid=str(data["uid"]),
-            auth_token=str(token),
-            jwt=jwt,
-            user=user_json,
-            settings=server_settings if isinstance(server_settings, dict) else {},
+        session = auth.log_in(
+            self._rest,
+            self._endpoints,
+            uid=uid,
+            auth_key=auth_key,
+            auth_token=auth_token,
+            device_id=self._store.device_id(),
             resource=self._resource,
         )
         self._store.save(session)
@@ -394,432 +346,6 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
         self._check_fork()
         session = self._session
         return None if session is None else _user_of(session)
-
-    # -- connection ----------------------------------------------------------------------------
-
-    def get_connection_status(self) -> ConnectionStatus:
-        """Return the status of the real-time link right now.
-
-        ``connected`` means the server accepted the socket's ``auth`` frame, not merely
-        that TCP is open. Fast and safe from any thread, including inside a listener
-        (where it may already be ahead of the event being delivered).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
-
-        Returns:
-            A :class:`~cometchat_sync.ConnectionStatus` (a ``str`` enum equal to
-            ``"connecting"``, ``"connected"``, ``"disconnected"`` or
-            ``"featureThrottled"``).
-        """
-        self._check_fork()
-        return self._connection.status
-
-    @property
-    def last_disconnect_reason(self) -> Optional[DisconnectReason]:
-        """Why the link last went to ``disconnected`` (``None`` before the first time)."""
-        return self._connection.last_disconnect_reason
-
-    def wait_until_connected(self, timeout: float) -> None:
-        """Block until the link is connected (e.g. after ``login`` in auto mode, or while
-        it reconnects).
-
-        Returns at once when already connected. Starts nothing: in manual mode call
-        :meth:`connect` instead. Works inside a listener (the status is set by the reader
-        thread, not the dispatcher) but blocks the dispatcher, delaying later events,
-        until it returns.
-
-        Args:
-            timeout: the most to wait, in seconds (a positive number).
-
-        Raises:
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
-        """
-        self._check_fork()
-        self._connection.wait_for(ConnectionStatus.CONNECTED, timeout)
-
-    def wait_until_disconnected(self, timeout: float) -> None:
-        """Block until the link is disconnected.
-
-        Returns at once when already disconnected. Works inside a listener but blocks the
-        dispatcher, delaying later events, until it returns.
-
-        Args:
-            timeout: the most to wait, in seconds (a positive number).
-
-        Raises:
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
-        """
-        self._check_fork()
-        self._connection.wait_for(ConnectionStatus.DISCONNECTED, timeout)
-
-    def connect(self, timeout: Optional[float] = None) -> None:
-        """Open the real-time link and block until the server accepted it.
-
-        Meant for manual mode; in auto mode it re-opens a link that ``disconnect()`` closed.
-        A ``connect()`` that started the link and failed leaves it down (the app decides
-        when to retry); calls made while another thread's ``connect()`` is in progress join
-        that attempt.
-
-        Works inside a listener (it waits on the reader thread, never on the dispatcher)
-        but blocks the dispatcher, delaying later events, until it returns; prefer your
-        own thread.
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
-
-        Args:
-            timeout: the most to wait, in seconds (a positive number); defaults to the
-                connect timeout of the settings plus one second (11 s by default).
-
-        Raises:
-            AlreadyConnectedError: ``ERROR_WEBSOCKETS_ALLREADY_IN_CONNECTED_STATE``.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
-            CometChatException: ``ERR_NO_INTERNET`` (the network is unreachable),
-                ``ERR_WEBSOCKET_ERROR`` (the socket could not be opened or authenticated,
-                or ``disconnect()``/``logout()`` withdrew the attempt),
-                ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a positive number.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
-        """
-        self._check_fork()
-        self._connection.connect(timeout)
-
-    def disconnect(self, timeout: Optional[float] = None) -> None:
-        """Close the real-time link and block until the status is ``disconnected``.
-
-        Idempotent. No reconnection follows until ``connect()`` (or, in auto mode, the
-        next return to the foreground). It never waits for a close handshake, so it is
-        quick even on a dead network path.
-
-        Safe from any thread, including inside a listener: it never waits for the
-        dispatcher thread.
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
-
-        Args:
-            timeout: the most to wait for the SDK's attempt in flight to stop, in seconds
-                (a positive number; default 5).
-
-        Raises:
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the link is not down within
-                ``timeout`` (it still goes down).
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
-        """
-        self._check_fork()
-        self._connection.disconnect(timeout)
-
-    def ping(self, timeout: Optional[float] = None) -> float:
-        """Manual mode: ping the server, block for the pong, return the round trip (seconds).
-
-        Sends ``{"action":"ping","ack":"true"}`` on the socket. In the background each
-        successful ping re-arms the background deadline (30 s by default): ping more often
-        than that to stay connected while in the background.
-
-        Works inside a listener (it waits on the reader thread, never on the dispatcher)
-        but blocks the dispatcher, delaying later events, until the pong; prefer your own
-        thread.
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
-
-        Args:
-            timeout: the most to wait for the pong, in seconds (a positive number);
-                defaults to the pong timeout of the settings (3 s by default).
-
-        Returns:
-            The round trip in seconds.
-
-        Raises:
-            CometChatException: ``ERROR_PING_NOT_AVAILABLE`` in auto mode,
-                ``NO_WEBSOCKET_CONNECTION`` when not connected, ``ERR_WEBSOCKET_ERROR`` if
-                the link drops while waiting, ``ERR_INVALID_PARAMETER`` when ``timeout`` is
-                not a positive number.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when no pong comes within ``timeout``.
-        """
-        self._check_fork()
-        return self._connection.ping(timeout)
-
-    def set_app_state(self, state: Union[AppState, str]) -> None:
-        """Tell the SDK the app went to the background or came back to the foreground.
-
-        Auto mode: going to the background drops the link at once; coming back opens it
-        again. Manual mode: in the background the link stays but the SDK stops its own
-        keepalive pings and disconnects after the background ping deadline (30 s by
-        default) unless :meth:`ping` is called; back in the foreground keepalive resumes
-        (a dropped link needs :meth:`connect`). Scripts that never call it stay in the
-        foreground. It returns at once; connection listeners hear of any change.
-
-        Safe from any thread, including inside a listener: it never waits.
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
-
-        Args:
-            state: :class:`~cometchat_sync.AppState` ``FOREGROUND`` or ``BACKGROUND``, or
-                its string value.
-
-        Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` for any other value.
-        """
-        self._check_fork()
-        try:
-            app_state = AppState(state)
-        except ValueError:
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER, f"Unknown app state {state!r}."
-            ) from None
-        self._connection.set_app_state(app_state)
-
-    @property
-    def app_state(self) -> AppState:
-        """The app state last told with :meth:`set_app_state` (``FOREGROUND`` at first)."""
-        return self._connection.app_state
-
-    def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
-        """Register a connection listener; the same id replaces the earlier one.
-
-        It hears every status change once, in order (``on_state_change`` then
-        ``on_connecting``/``on_connected``/``on_disconnected``/``on_feature_throttled``),
-        and ``on_connection_error`` once per outage. Like every listener it is called on
-        the dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.ConnectionListener` (a subclass, or one
-                built with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a
-                ``ConnectionListener``.
-        """
-        self._delivery.registry(ConnectionListener).add(listener_id, listener)
-
-    def remove_connection_listener(self, listener_id: str) -> None:
-        """Remove the connection listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(ConnectionListener).remove(listener_id)
-
-    def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
-        """Register a login listener; the same id replaces the earlier one.
-
-        It hears ``on_login_success``/``on_login_failure`` after each :meth:`login` and
-        ``on_logout_success``/``on_logout_failure`` after each :meth:`logout` (also when
-        the server no longer knows the auth token and the user is logged out locally).
-        Like every listener it is called on the dispatcher thread, one event at a time (or
-        through the callback executor); an exception in it is logged and the next listener
-        still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.LoginListener` (a subclass, or one built
-                with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``LoginListener``.
-        """
-        self._delivery.registry(LoginListener).add(listener_id, listener)
-
-    def remove_login_listener(self, listener_id: str) -> None:
-        """Remove the login listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(LoginListener).remove(listener_id)
-
-    def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
-        """Register a message listener; the same id replaces the earlier one.
-
-        It hears messages received in real time (text, media, custom), edits, deletions,
-        typing indicators, receipts, transient messages and reactions, and after a
-        reconnection the messages missed meanwhile, each once and in order. Messages this
-        client sent are not delivered back. Like every listener it is called on the
-        dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/receive-message.
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.MessageListener` (a subclass, or one built
-                with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``MessageListener``.
-        """
-        self._delivery.registry(MessageListener).add(listener_id, listener)
-
-    def remove_message_listener(self, listener_id: str) -> None:
-        """Remove the message listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(MessageListener).remove(listener_id)
-
-    def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
-        """Register a user listener; the same id replaces the earlier one.
-
-        It hears presence: ``on_user_online`` and ``on_user_offline``. Like every listener
-        it is called on the dispatcher thread, one event at a time (or through the
-        callback executor); an exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/user-presence.
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.UserListener` (a subclass, or one built
-                with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``UserListener``.
-        """
-        self._delivery.registry(UserListener).add(listener_id, listener)
-
-    def remove_user_listener(self, listener_id: str) -> None:
-        """Remove the user listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(UserListener).remove(listener_id)
-
-    def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
-        """Register a group listener; the same id replaces the earlier one.
-
-        It hears membership changes in the groups the user belongs to: members joined,
-        left, kicked, banned, unbanned, added, and scope changes. Like every listener it
-        is called on the dispatcher thread, one event at a time (or through the callback
-        executor); an exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members (the
-        group pages describe each event).
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.GroupListener` (a subclass, or one built
-                with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``GroupListener``.
-        """
-        self._delivery.registry(GroupListener).add(listener_id, listener)
-
-    def remove_group_listener(self, listener_id: str) -> None:
-        """Remove the group listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(GroupListener).remove(listener_id)
-
-    def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
-        """Register a call listener; the same id replaces the earlier one.
-
-        It hears call signalling: incoming calls, outgoing calls accepted or rejected,
-        incoming calls cancelled, calls ended. Like every listener it is called on the
-        dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
-
-        Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
-
-        Args:
-            listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.CallListener` (a subclass, or one built
-                with callables as keyword arguments).
-
-        Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``CallListener``.
-        """
-        self._delivery.registry(CallListener).add(listener_id, listener)
-
-    def remove_call_listener(self, listener_id: str) -> None:
-        """Remove the call listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
-
-        Args:
-            listener_id: the id it was added with.
-        """
-        self._delivery.registry(CallListener).remove(listener_id)
-
-    def set_callback_executor(self, executor: Optional[Executor]) -> None:
-        """Run listener calls through ``executor(callable)`` (e.g. onto a GUI main loop)
-        instead of directly on the dispatcher thread. ``None`` restores the default.
-
-        The dispatcher thread calls ``executor`` once per event with a zero-argument
-        callable that calls the listeners; the SDK's own bookkeeping stays on the
-        dispatcher thread. ``executor`` should hand the callable over and return quickly
-        (e.g. ``root.after(0, fn)`` in Tkinter). Takes effect for the next event; safe
-        from any thread, including inside a listener.
-
-        Args:
-            executor: a callable taking one zero-argument callable, or ``None``.
-
-        Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``executor`` is neither
-                callable nor ``None``.
-        """
-        if executor is not None and not callable(executor):
-            raise CometChatException(ErrorCode.INVALID_PARAMETER, "executor must be callable.")
-        self._delivery.executor = executor
-
-    def set_listener_error_hook(self, hook: Optional[ErrorHook]) -> None:
-        """Set the function called when a listener raises; ``None`` removes it.
-
-        ``hook(exception, listener, method_name)`` is called right after the exception is
-        logged (with its traceback) on the thread that ran the listener; the next listener
-        still runs. An exception raised by the hook itself is logged and ignored. Takes
-        effect for the next event; safe from any thread, including inside a listener.
-
-        Args:
-            hook: a callable ``(BaseException, listener, str) -> None``, or ``None``.
-        """
-        self._delivery.error_hook = hook
 
     # -- REST ----------------------------------------------------------------------------------
 
@@ -983,32 +509,6 @@ class CometChatClient(MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
 
 def _user_of(session: Session) -> User:
     return User.from_json(session.user).with_auth_token(session.auth_token)
-
-
-def _check_login_args(
-    uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
-) -> tuple[Optional[str], Optional[str], Optional[str]]:
-    if auth_token is not None:
-        if uid is not None or auth_key is not None:
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER,
-                "Call login(uid, auth_key) or login(auth_token=...), not both.",
-            )
-        if not isinstance(auth_token, str) or not auth_token.strip():
-            raise CometChatException(
-                ErrorCode.MISSING_PARAMETERS, "The auth token cannot be empty."
-            )
-        return None, None, auth_token
-    if uid is None:
-        raise CometChatException(
-            ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key, or an auth token."
-        )
-    checked = check.identifier(uid, "uid").lower()
-    if not isinstance(auth_key, str) or not auth_key.strip():
-        raise CometChatException(
-            ErrorCode.MISSING_PARAMETERS, "login(uid, auth_key) needs the app's Auth Key."
-        )
-    return checked, auth_key, None
 
 
 # -- interpreter exit ---------------------------------------------

@@ -19,6 +19,7 @@ import websocket
 
 from .._neterrors import is_refused, is_unreachable
 from ..errors import ErrorCode
+from ..settings import AppSettings
 from .frames import WebSocketLink
 from .transport import Dial, DialCancelled, DialError, Link, shutdown_socket
 
@@ -33,6 +34,15 @@ class WebSocketTransport:
     ) -> None:
         self._ssl_context = ssl_context
         self._max_frame_size = max_frame_size
+
+    @classmethod
+    def for_settings(cls, settings: AppSettings) -> WebSocketTransport:
+        """The transport ``settings`` ask for: TLS verified against the CA bundle if one is
+        set (else the system's), the inbound frame cap."""
+        context = None
+        if settings.ca_bundle or not settings.insecure_transport:
+            context = ssl.create_default_context(cafile=settings.ca_bundle)
+        return cls(ssl_context=context, max_frame_size=settings.max_frame_size)
 
     def open(self, url: str, *, timeout: float, dial: Dial) -> Link:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,73 @@
+"""Logging in over REST: an auth token from the Auth Key (admin API), then ``PUT me`` (client
+API), which answers with the user, the socket's JWT and the app's settings.
+
+Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview and
+https://www.cometchat.com/docs/rest-api/auth-tokens/create; the request body is the one the
+official SDKs send (``docs/protocol.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .._version import API_VERSION, __version__
+from ..errors import CometChatException, ErrorCode
+from ..session import Session
+from .endpoints import Endpoints
+from .transport import RestClient
+
+__all__ = ["log_in"]
+
+_PLATFORM = "python"
+
+
+def log_in(
+    rest: RestClient,
+    endpoints: Endpoints,
+    *,
+    uid: Optional[str],
+    auth_key: Optional[str],
+    auth_token: Optional[str],
+    device_id: str,
+    resource: str,
+) -> Session:
+    """Log in with ``auth_token``, or first create one for ``uid`` with ``auth_key``; return
+    the new session. Raises what :meth:`RestClient.call` raises, and ``FAILED_TO_FETCH``
+    when an answer lacks the token, the user or the JWT."""
+    body = {
+        "platform": _PLATFORM,
+        "deviceId": device_id,
+        "appInfo": {"version": f"v{__version__}", "apiVersion": API_VERSION},
+    }
+    if auth_token is None:
+        if uid is None or auth_key is None:
+            raise CometChatException(
+                ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key."
+            )
+        created = rest.call(
+            "POST", endpoints.admin_base() + f"users/{uid}/auth_tokens", api_key=auth_key, body=body
+        )
+        data = created.data if isinstance(created.data, dict) else {}
+        token = data.get("authToken")
+        if not isinstance(token, str) or not token:
+            raise CometChatException(
+                ErrorCode.FAILED_TO_FETCH, "The server returned no auth token."
+            )
+        auth_token = token
+    me = rest.call("PUT", endpoints.client_base() + "me", auth_token=auth_token, body=body)
+    data = me.data if isinstance(me.data, dict) else {}
+    jwt = data.get("jwt")
+    server_settings = data.get("settings")
+    if not isinstance(jwt, str) or not jwt or not isinstance(data.get("uid"), str):
+        raise CometChatException(
+            ErrorCode.FAILED_TO_FETCH, "The login answer lacks the user or its JWT."
+        )
+    token = data.get("authToken") if isinstance(data.get("authToken"), str) else auth_token
+    return Session(
+        uid=str(data["uid"]),
+        auth_token=str(token),
+        jwt=jwt,
+        user={k: v for k, v in data.items() if k not in ("authToken", "jwt", "settings")},
+        settings=server_settings if isinstance(server_settings, dict) else {},
+        resource=resource,
+    )
