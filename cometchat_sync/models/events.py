@@ -45,7 +45,48 @@ def _frame_sender(frame: Mapping[str, Any], body: Mapping[str, Any]) -> Optional
     return User(uid) if uid else None
 
 
-class TypingIndicator:
+class _Outgoing:
+    """The envelope an event the app can also send carries: the conversation
+    (``receiver_id``/``receiver_type``), who sent it (received events) and the whole frame
+    (``raw``, received events)."""
+
+    __slots__ = ("raw", "receiver_id", "receiver_type", "sender")
+
+    def __init__(self, receiver_id: str, receiver_type: str) -> None:
+        check.receiver(receiver_id, receiver_type)
+        self.receiver_id = receiver_id
+        self.receiver_type = receiver_type
+        self.sender: Optional[User] = None
+        self.raw: dict[str, Any] = {}
+
+    def _read_envelope(self, frame: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        self.receiver_id = as_str(frame.get("receiver"))
+        self.receiver_type = as_str(frame.get("receiverType"), "user")
+        self.sender = _frame_sender(frame, body)
+        self.raw = dict(frame)
+
+    def _frame(
+        self, frame_type: str, body: dict[str, Any], sender: Optional[User]
+    ) -> dict[str, Any]:
+        """The frame to send; ``sender`` (the logged-in user) becomes ``body.user``."""
+        if sender is not None:
+            body["user"] = sender.to_json()
+        return {
+            "type": frame_type,
+            "receiver": self.receiver_id,
+            "receiverType": self.receiver_type,
+            "body": body,
+        }
+
+    def _repr_head(self) -> str:
+        who = self.sender.uid if self.sender else None
+        return (
+            f"{type(self).__name__}(sender={who!r}, receiver_id={self.receiver_id!r}, "
+            f"receiver_type={self.receiver_type!r}"
+        )
+
+
+class TypingIndicator(_Outgoing):
     """Someone typing: ``receiver_id``/``receiver_type`` is the conversation, ``sender`` who.
 
     Build one to send with ``TypingIndicator(receiver_id, receiver_type="user",
@@ -53,7 +94,7 @@ class TypingIndicator:
     (``"started"``/``"ended"``).
     """
 
-    __slots__ = ("action", "metadata", "raw", "receiver_id", "receiver_type", "sender")
+    __slots__ = ("action", "metadata")
 
     def __init__(
         self,
@@ -61,25 +102,18 @@ class TypingIndicator:
         receiver_type: str = "user",
         metadata: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        check.receiver(receiver_id, receiver_type)
-        self.receiver_id = receiver_id
-        self.receiver_type = receiver_type
+        super().__init__(receiver_id, receiver_type)
         self.metadata: dict[str, Any] = dict(metadata or {})
-        self.sender: Optional[User] = None
         self.action: Optional[str] = None
-        self.raw: dict[str, Any] = {}
 
     @classmethod
     def from_frame(cls, frame: Mapping[str, Any]) -> TypingIndicator:
         """Build from a ``typing_indicator`` frame; never raises on odd fields."""
         body = _body(frame)
         obj = cls.__new__(cls)
-        obj.receiver_id = as_str(frame.get("receiver"))
-        obj.receiver_type = as_str(frame.get("receiverType"), "user")
+        obj._read_envelope(frame, body)
         obj.metadata = as_dict(body.get("metadata"))
-        obj.sender = _frame_sender(frame, body)
         obj.action = as_opt_str(body.get("action"))
-        obj.raw = dict(frame)
         return obj
 
     def to_send_json(
@@ -98,31 +132,20 @@ class TypingIndicator:
         body: dict[str, Any] = {"action": action}
         if self.metadata:
             body["metadata"] = dict(self.metadata)
-        if sender is not None:
-            body["user"] = sender.to_json()
-        return {
-            "type": "typing_indicator",
-            "receiver": self.receiver_id,
-            "receiverType": self.receiver_type,
-            "body": body,
-        }
+        return self._frame("typing_indicator", body, sender)
 
     def __repr__(self) -> str:
-        who = self.sender.uid if self.sender else None
-        return (
-            f"TypingIndicator(sender={who!r}, receiver_id={self.receiver_id!r}, "
-            f"receiver_type={self.receiver_type!r}, action={self.action!r})"
-        )
+        return f"{self._repr_head()}, action={self.action!r})"
 
 
-class TransientMessage:
+class TransientMessage(_Outgoing):
     """A message that is relayed live and never stored (``transient_message`` frame).
 
     Build one to send with ``TransientMessage(receiver_id, receiver_type="user", data=None)``;
     received ones also carry :attr:`sender`.
     """
 
-    __slots__ = ("data", "raw", "receiver_id", "receiver_type", "sender")
+    __slots__ = ("data",)
 
     def __init__(
         self,
@@ -130,48 +153,29 @@ class TransientMessage:
         receiver_type: str = "user",
         data: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        check.receiver(receiver_id, receiver_type)
+        super().__init__(receiver_id, receiver_type)
         if data is not None and not isinstance(data, Mapping):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
                 f"data must be a mapping, not {type(data).__name__}.",
             )
-        self.receiver_id = receiver_id
-        self.receiver_type = receiver_type
         self.data: dict[str, Any] = dict(data or {})
-        self.sender: Optional[User] = None
-        self.raw: dict[str, Any] = {}
 
     @classmethod
     def from_frame(cls, frame: Mapping[str, Any]) -> TransientMessage:
         """Build from a ``transient_message`` frame; never raises on odd fields."""
         body = _body(frame)
         obj = cls.__new__(cls)
-        obj.receiver_id = as_str(frame.get("receiver"))
-        obj.receiver_type = as_str(frame.get("receiverType"), "user")
+        obj._read_envelope(frame, body)
         obj.data = as_dict(body.get("data"))
-        obj.sender = _frame_sender(frame, body)
-        obj.raw = dict(frame)
         return obj
 
     def to_send_json(self, sender: Optional[User] = None) -> dict[str, Any]:
         """The ``transient_message`` frame; the client adds ``appId``/``deviceId``/``sender``."""
-        body: dict[str, Any] = {"data": dict(self.data)}
-        if sender is not None:
-            body["user"] = sender.to_json()
-        return {
-            "type": "transient_message",
-            "receiver": self.receiver_id,
-            "receiverType": self.receiver_type,
-            "body": body,
-        }
+        return self._frame("transient_message", {"data": dict(self.data)}, sender)
 
     def __repr__(self) -> str:
-        who = self.sender.uid if self.sender else None
-        return (
-            f"TransientMessage(sender={who!r}, receiver_id={self.receiver_id!r}, "
-            f"receiver_type={self.receiver_type!r}, keys={sorted(map(str, self.data))[:5]})"
-        )
+        return f"{self._repr_head()}, keys={sorted(map(str, self.data))[:5]})"
 
 
 class MessageReceipt:
