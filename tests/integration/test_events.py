@@ -706,7 +706,7 @@ def push_invalid_utf8(emulator, uid: str) -> None:
     """A *text* frame whose payload is not UTF-8. ``push_raw`` cannot make one (a ``str``
     with a lone surrogate fails to encode and is dropped silently; ``bytes`` go out as a binary
     frame), so this reaches for the emulator's socket objects."""
-    sessions = emulator._state.sessions_of(uid)
+    sessions = emulator._backend.realtime.peers_of(uid)
     assert sessions
     for session in sessions:
         with session.send_lock:

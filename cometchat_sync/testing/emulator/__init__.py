@@ -1,12 +1,14 @@
 """A local, faithful CometChat: REST client + admin API and the WebSocket protocol.
 
+:class:`Emulator` is the public face: it binds the two ports, runs the listeners, and exposes
+the fault hooks and inspection helpers tests use. The app itself lives in a
+:class:`~._backend.Backend` (one store, one :class:`~._hooks.Hooks`, one service per domain).
 Needs the ``cometchat-sync[emulator]`` extra (``websockets``). It does not import the SDK's
 client code. See ``docs/emulator.md``.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import socket
 import ssl
@@ -16,9 +18,12 @@ from typing import Any, Callable, Optional, Union
 
 from websockets.sync.server import Server
 
+from ._backend import Backend
+from ._hooks import Hooks
 from ._net import Listener, abort_socket, bind_listener
+from ._peer import Outbox, Peer, deliver
+from ._records import JSON, ApiError, AppRec
 from ._rest import RestApp, serve_http_connection
-from ._state import JSON, ApiError, Outbox, Session, State, deliver
 from ._ws import AUTH_FAILED_CODE, AUTH_TIMEOUT_CODE, make_ws_server
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator"]
@@ -78,11 +83,13 @@ class Emulator:
         self._keyfile = keyfile
         self._auth_timeout = auth_timeout
         self._close_timeout = close_timeout
-        self._state = State(app_id, region, auth_key)
-        self._state.public_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        public_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         if host == "::":
-            self._state.public_host = "::1"
-        self._state.tls = certfile is not None
+            public_host = "::1"
+        app = AppRec(app_id, region, auth_key, public_host=public_host, tls=certfile is not None)
+        self._backend = Backend.create(app)
+        self._app = app
+        self._hooks = self._backend.hooks
         self._lifecycle = threading.Lock()
         self._stop_event = threading.Event()
         self._http: Optional[Listener] = None
@@ -114,15 +121,15 @@ class Emulator:
                 raise
             self._port = http_sock.getsockname()[1]
             self._ws_port = ws_sock.getsockname()[1]
-            state = self._state
-            with state.lock:
-                state.http_port = self._port
-                state.ws_port = self._ws_port
-                state.accepting = True
+            backend = self._backend
+            with backend.store.lock:
+                self._app.http_port = self._port
+                self._app.ws_port = self._ws_port
+            backend.realtime.open()
             self._stop_event.clear()
-            app = RestApp(state, self._stop_event)
+            app = RestApp(backend, self._stop_event)
             self._ws_server = make_ws_server(
-                state, ws_sock, self._auth_timeout, self._close_timeout
+                backend.realtime, ws_sock, self._auth_timeout, self._close_timeout
             )
             self._http = Listener(
                 http_sock, "cometchat-emulator-http", serve_http_connection(app), ctx
@@ -139,11 +146,9 @@ class Emulator:
             if http is None or ws is None:
                 return
             self._http = self._ws = self._ws_server = None
-            with self._state.lock:
-                self._state.accepting = False
+            # Refuse new sockets and forget the live ones (no offline presence during a crash).
+            self._backend.realtime.close_all()
             self._stop_event.set()  # wakes REST handlers sleeping on set_request_delay()
-            # Forget sockets first (no offline presence is sent during a crash).
-            self._state.drop_all_sessions()
             stragglers = ws.stop() + http.stop()
             if server is not None:
                 # We run our own accept loop, so close what websockets' serve_forever() would
@@ -185,16 +190,16 @@ class Emulator:
 
     @property
     def app_id(self) -> str:
-        return self._state.app_id
+        return self._app.app_id
 
     @property
     def region(self) -> str:
-        return self._state.region
+        return self._app.region
 
     @property
     def auth_key(self) -> str:
         """The Auth Key; also accepted as the admin ``apiKey``."""
-        return self._state.auth_key
+        return self._app.auth_key
 
     @property
     def port(self) -> int:
@@ -206,10 +211,15 @@ class Emulator:
 
     @property
     def tls(self) -> bool:
-        return self._state.tls
+        return self._app.tls
+
+    @property
+    def hooks(self) -> Hooks:
+        """The fault switches and test knobs, as set by the methods below (read them only)."""
+        return self._hooks
 
     def _url_host(self) -> str:
-        host = self._state.public_host
+        host = self._app.public_host
         return f"[{host}]" if ":" in host else host
 
     @property
@@ -231,19 +241,17 @@ class Emulator:
 
     def settings(self) -> JSON:
         """The settings object ``GET settings`` and the login answer carry right now."""
-        return self._state.settings()
+        return self._backend.users.settings()
 
     # ------------------------------------------------------------------ fault hooks
 
     def reject_auth(self, flag: bool) -> None:
         """While on, every WebSocket ``auth`` frame is answered with close 4001 "AUTH_FAILED"."""
-        with self._state.lock:
-            self._state.reject_auth = flag
+        self._hooks.reject_auth = flag
 
     def drop_pongs(self, flag: bool) -> None:
         """While on, ``{"action":"ping"}`` frames get no ``pong`` (they are still recorded)."""
-        with self._state.lock:
-            self._state.drop_pongs = flag
+        self._hooks.drop_pongs = flag
 
     def close_sockets(self, uid: str, code: int = 1011, reason: str = "") -> int:
         """Close every socket of ``uid`` with ``code``/``reason``; returns how many.
@@ -252,17 +260,18 @@ class Emulator:
         subscribers); the close frame goes out in the background. ``code=1006`` sends no close
         frame: the TCP connection is aborted, like a crash of that one link.
         """
-        sessions = self._state.sessions_of(uid)
+        realtime = self._backend.realtime
+        peers = realtime.peers_of(uid)
         outbox: Outbox = []
-        for session in sessions:
-            outbox += self._state.unregister(session)
+        for peer in peers:
+            outbox += realtime.unregister(peer)
         deliver(outbox)
-        for session in sessions:
-            self._close_in_background(session, code, reason)
-        return len(sessions)
+        for peer in peers:
+            self._close_in_background(peer, code, reason)
+        return len(peers)
 
-    def _close_in_background(self, session: Session, code: int, reason: str) -> None:
-        conn = session.conn
+    def _close_in_background(self, peer: Peer, code: int, reason: str) -> None:
+        conn = peer.conn
 
         def run() -> None:
             try:
@@ -285,70 +294,66 @@ class Emulator:
         self, code: str, status: int = 500, message: Optional[str] = None
     ) -> None:
         """The next REST call (any path) answers this error instead. Calls queue up."""
-        err = ApiError(status, code, message or f"Injected failure {code}.")
-        with self._state.lock:
-            self._state.fail_queue.append(err)
+        self._hooks.failures.append(ApiError(status, code, message or f"Injected failure {code}."))
 
     def set_request_delay(self, seconds: float) -> None:
         """Every REST answer waits this long first (0 = none); ``stop()`` cuts the wait."""
-        with self._state.lock:
-            self._state.request_delay = max(0.0, float(seconds))
+        self._hooks.request_delay = max(0.0, float(seconds))
 
     def advertise_ws(self, host: Optional[str], port: Optional[int] = None) -> None:
         """Settings handed out from now point ``CHAT_HOST``/``CHAT_WSS_PORT``/``CHAT_WS_PORT``
         at ``host:port`` (e.g. a fault proxy); ``advertise_ws(None)`` restores the real port."""
-        with self._state.lock:
-            if host is None:
-                self._state.advertised = None
-            else:
-                if port is None:
-                    raise ValueError("advertise_ws(host, port) needs a port")
-                self._state.advertised = (host, int(port))
+        if host is None:
+            self._hooks.advertised = None
+        else:
+            if port is None:
+                raise ValueError("advertise_ws(host, port) needs a port")
+            self._hooks.advertised = (host, int(port))
 
     def set_mode(self, mode: str) -> None:
         """The ``MODE`` setting: ``DEFAULT``, ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``."""
-        with self._state.lock:
-            self._state.mode = mode
+        self._hooks.mode = mode
 
     def push_raw(self, uid: str, data: Union[str, bytes], resource: Optional[str] = None) -> int:
         """Send ``data`` as one text (str) or binary (bytes) frame to every socket of ``uid``
         (only those authenticated with ``resource``, if given); returns how many."""
-        sessions = [
-            s for s in self._state.sessions_of(uid) if resource is None or s.resource == resource
+        peers = [
+            p
+            for p in self._backend.realtime.peers_of(uid)
+            if resource is None or p.resource == resource
         ]
-        deliver([(sessions, data)])
-        return len(sessions)
+        deliver([(peers, data)])
+        return len(peers)
 
     # ------------------------------------------------------------------ inspection
 
     def socket_count(self, uid: str) -> int:
         """Open authenticated sockets of ``uid``."""
-        return len(self._state.sessions_of(uid))
+        return len(self._backend.realtime.peers_of(uid))
 
     def auth_count(self, uid: str) -> int:
         """Successful socket auths of ``uid`` so far (counts reconnects)."""
-        with self._state.lock:
-            return self._state.auth_counts.get(uid.lower(), 0)
+        return self._backend.realtime.auth_count(uid)
 
     def request_count(self) -> int:
         """REST requests received so far (counted on arrival, before any delay or failure)."""
-        with self._state.lock:
-            return self._state.rest_requests
+        store = self._backend.store
+        with store.lock:
+            return store.rest_requests
 
     def frames_from(self, uid: str) -> list[JSON]:
         """Every parsed frame received from ``uid``'s sockets, oldest first (auth and pings
         included). The auth frames carry JWTs: do not print them."""
-        with self._state.lock:
-            return list(self._state.frames.get(uid.lower(), ()))
+        return self._backend.realtime.frames_of(uid)
 
     def wait_for_sockets(self, uid: str, count: int, timeout: float = 5.0) -> bool:
         """Wait until ``uid`` has exactly ``count`` open authenticated sockets."""
-        return self._state.wait_until(lambda: self.socket_count(uid) == count, timeout)
+        return self._backend.store.wait_until(lambda: self.socket_count(uid) == count, timeout)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
         """Wait until ``predicate()`` is true, re-checking on every emulator state change
         (sockets, auths, received frames, messages). ``False`` on timeout."""
-        return self._state.wait_until(predicate, timeout)
+        return self._backend.store.wait_until(predicate, timeout)
 
     def wait_for_frame(
         self,
@@ -362,28 +367,28 @@ class Emulator:
         found: list[JSON] = []
 
         def check() -> bool:
-            for frame in self._state.frames.get(uid.lower(), ())[start:]:
+            for frame in self._backend.realtime.frames_of(uid)[start:]:
                 if predicate(frame):
                     found.append(frame)
                     return True
             return False
 
-        return found[0] if self._state.wait_until(check, timeout) else None
+        return found[0] if self._backend.store.wait_until(check, timeout) else None
 
     # ------------------------------------------------------------------ data helpers
 
     def create_user(self, uid: str, name: str, role: str = "default", **fields: Any) -> JSON:
         """Create a user as the admin API would; returns its JSON."""
-        return self._state.create_user({"uid": uid, "name": name, "role": role, **fields})
+        return self._backend.users.create_user({"uid": uid, "name": name, "role": role, **fields})
 
     def create_auth_token(self, uid: str) -> str:
         """Issue an auth token for ``uid`` as ``POST users/{uid}/auth_tokens`` would."""
-        token: str = self._state.create_auth_token(uid)["authToken"]
+        token: str = self._backend.users.create_auth_token(uid)["authToken"]
         return token
 
     def token_of(self, uid: str) -> Optional[str]:
         """The newest valid auth token of ``uid`` (for tests; never print it)."""
-        return self._state.latest_token(uid)
+        return self._backend.users.latest_token(uid)
 
     def send_message(
         self,
@@ -402,11 +407,10 @@ class Emulator:
             "type": "text",
             "data": {"text": text},
         }
-        msg, outbox = self._state.send_message(sender_uid.lower(), resource, body)
+        msg, outbox = self._backend.messages.send(sender_uid.lower(), resource, body)
         deliver(outbox)
         return msg
 
     def messages(self) -> list[JSON]:
         """Every stored message (actions and calls included), oldest first."""
-        with self._state.lock:
-            return copy.deepcopy(self._state.messages)
+        return self._backend.messages.stored()

@@ -1,7 +1,8 @@
 """Look-alike JWTs: three base64url parts, RS256 header, random signature.
 
-The emulator never verifies a signature: it remembers every JWT it issued (see ``_state``),
-so a JWT is valid exactly when the emulator handed it out and has not revoked it.
+The emulator never verifies a signature: it remembers every JWT it issued (``Store.jwts``, filled
+by ``_users``), so a JWT is valid exactly when the emulator handed it out and has not revoked
+it. Header, claims and lifetime mirror the JWTs in the observed traffic of the official SDKs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Optional
 __all__ = ["JWT_HEADER", "b64url", "decode_payload", "make_jwt"]
 
 JWT_HEADER: dict[str, str] = {"alg": "RS256", "typ": "JWT", "kid": "ccpro_jwt_rs256_key1"}
-_LIFETIME_S = 60 * 24 * 3600  # 60 days, as a third party observed on the hosted service
+_LIFETIME_S = 60 * 24 * 3600  # 60 days (observed traffic of the official SDKs)
 
 
 def b64url(raw: bytes) -> str:

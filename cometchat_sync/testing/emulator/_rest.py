@@ -1,4 +1,12 @@
-"""The REST side: routing, header checks, JSON envelopes, and the stdlib HTTP handler."""
+"""The REST side: routing, header checks, JSON envelopes, and the stdlib HTTP handler.
+
+:class:`RestApp` turns one request into one ``(status, JSON body)`` answer: it counts the
+request, applies the :class:`~._hooks.Hooks` request delay and injected failures, checks the
+``appId``, ``apiKey``/``authToken``/``onBehalfOf`` headers, and calls the domain service of the
+route. Paths, headers and envelopes follow https://www.cometchat.com/docs/rest-api/chat-apis
+and the observed traffic of the official SDKs (which also use the client-only routes, such as
+``me`` and ``settings``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, unquote
 
-from ._state import JSON, ApiError, Outbox, State, bad_request, deliver
+from ._backend import Backend
+from ._peer import Outbox, deliver
+from ._records import JSON, ApiError, bad_request
 
 __all__ = ["RestApp", "serve_http_connection"]
 
@@ -47,22 +57,19 @@ Handler = Callable[[Ctx], Result]
 _Route = tuple[str, tuple[str, ...], str, Handler]
 
 
-def _err(status: int, code: str, message: str) -> ApiError:
-    return ApiError(status, code, message)
-
-
 class RestApp:
     """Turns one HTTP request into one ``(status, JSON body)`` answer."""
 
-    def __init__(self, state: State, stop_event: threading.Event) -> None:
-        self.state = state
+    def __init__(self, backend: Backend, stop_event: threading.Event) -> None:
+        self.backend = backend
         self.stop_event = stop_event
         self.routes: list[_Route] = self._build_routes()
 
     # ------------------------------------------------------------ routes
 
     def _build_routes(self) -> list[_Route]:
-        s = self.state
+        b = self.backend
+        users, messages, groups, calls = b.users, b.messages, b.groups, b.calls
 
         def one(data: Any, outbox: Optional[Outbox] = None) -> Result:
             return Result(data, outbox=outbox)
@@ -75,83 +82,84 @@ class RestApp:
 
         def token(c: Ctx) -> str:
             if c.token is None:  # admin acting on behalf of a user: no session token
-                raise _err(400, "ERR_BAD_REQUEST", "This call needs an authToken.")
+                raise ApiError(400, "ERR_BAD_REQUEST", "This call needs an authToken.")
             return c.token
 
         r: list[_Route] = [
             # admin API
             ("POST", ("users", "{uid}", "auth_tokens"), "admin",
-             lambda c: one(s.create_auth_token(c.params["uid"]))),
-            ("POST", ("users",), "admin", lambda c: one(s.create_user(c.body))),
+             lambda c: one(users.create_auth_token(c.params["uid"]))),
+            ("POST", ("users",), "admin", lambda c: one(users.create_user(c.body))),
             ("PUT", ("users", "{uid}"), "admin",
-             lambda c: one(s.update_user(c.params["uid"], c.body))),
-            ("GET", ("users",), "either", lambda c: page(s.list_users(c.query))),
-            ("GET", ("users", "{uid}"), "either", lambda c: one(s.get_user(c.params["uid"]))),
+             lambda c: one(users.update_user(c.params["uid"], c.body))),
+            ("GET", ("users",), "either", lambda c: page(users.list_users(c.query))),
+            ("GET", ("users", "{uid}"), "either",
+             lambda c: one(users.get_user(c.params["uid"]))),
             # session
-            ("GET", ("settings",), "app", lambda c: one(s.settings())),
-            ("PUT", ("me",), "client", lambda c: one(s.me(token(c)))),
-            ("GET", ("me",), "client", lambda c: one(s.me(token(c)))),
+            ("GET", ("settings",), "app", lambda c: one(users.settings())),
+            ("PUT", ("me",), "client", lambda c: one(users.me(token(c)))),
+            ("GET", ("me",), "client", lambda c: one(users.me(token(c)))),
             ("DELETE", ("me",), "client", self._logout),
-            ("POST", ("me", "jwt"), "client", lambda c: one(s.new_jwt(token(c)))),
+            ("POST", ("me", "jwt"), "client", lambda c: one(users.new_jwt(token(c)))),
             ("POST", ("user_sessions",), "client", lambda c: one({})),
             # messages
             ("POST", ("messages",), "client",
-             lambda c: pair(s.send_message(c.uid, c.resource, c.body))),
+             lambda c: pair(messages.send(c.uid, c.resource, c.body))),
             ("GET", ("messages",), "client",
-             lambda c: page(s.history(c.uid, "all", None, c.query))),
+             lambda c: page(messages.history(c.uid, "all", None, c.query))),
             ("GET", ("users", "{uid}", "messages"), "client",
-             lambda c: page(s.history(c.uid, "user", c.params["uid"], c.query))),
+             lambda c: page(messages.history(c.uid, "user", c.params["uid"], c.query))),
             ("GET", ("groups", "{guid}", "messages"), "client",
-             lambda c: page(s.history(c.uid, "group", c.params["guid"], c.query))),
+             lambda c: page(messages.history(c.uid, "group", c.params["guid"], c.query))),
             ("GET", ("messages", "{id}"), "client",
-             lambda c: one(s.get_message(c.uid, c.params["id"]))),
+             lambda c: one(messages.get(c.uid, c.params["id"]))),
             ("PUT", ("messages", "{id}"), "client",
-             lambda c: pair(s.edit_message(c.uid, c.resource, c.params["id"], c.body))),
+             lambda c: pair(messages.edit(c.uid, c.resource, c.params["id"], c.body))),
             ("DELETE", ("messages", "{id}"), "client",
-             lambda c: pair(s.delete_message(c.uid, c.resource, c.params["id"]))),
+             lambda c: pair(messages.delete(c.uid, c.resource, c.params["id"]))),
             ("POST", ("messages", "{id}", "thread"), "client",
-             lambda c: pair(s.send_message(c.uid, c.resource, c.body, parent_id=c.params["id"]))),
+             lambda c: pair(messages.send(c.uid, c.resource, c.body, parent_id=c.params["id"]))),
             ("POST", ("messages", "{id}", "reactions", "{reaction}"), "client",
              lambda c: pair(
-                 s.react(c.uid, c.resource, c.params["id"], c.params["reaction"], True))),
+                 messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], True))),
             ("DELETE", ("messages", "{id}", "reactions", "{reaction}"), "client",
              lambda c: pair(
-                 s.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
+                 messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
             # groups
-            ("POST", ("groups",), "client", lambda c: one(s.create_group(c.uid, c.body))),
-            ("GET", ("groups",), "client", lambda c: page(s.list_groups(c.uid, c.query))),
+            ("POST", ("groups",), "client", lambda c: one(groups.create(c.uid, c.body))),
+            ("GET", ("groups",), "client", lambda c: page(groups.list_groups(c.uid, c.query))),
             ("GET", ("groups", "{guid}"), "client",
-             lambda c: one(s.get_group(c.uid, c.params["guid"]))),
+             lambda c: one(groups.get(c.uid, c.params["guid"]))),
             ("POST", ("groups", "{guid}", "members"), "client",
-             lambda c: pair(s.join_group(c.uid, c.resource, c.params["guid"], c.body))),
+             lambda c: pair(groups.join(c.uid, c.resource, c.params["guid"], c.body))),
             ("DELETE", ("groups", "{guid}", "members"), "client",
-             lambda c: pair(s.leave_group(c.uid, c.resource, c.params["guid"]))),
+             lambda c: pair(groups.leave(c.uid, c.resource, c.params["guid"]))),
             ("GET", ("groups", "{guid}", "members"), "client",
-             lambda c: page(s.list_members(c.params["guid"], c.query))),
+             lambda c: page(groups.list_members(c.params["guid"], c.query))),
             ("PUT", ("groups", "{guid}", "members"), "client",
-             lambda c: pair(s.add_members(c.uid, c.resource, c.params["guid"], c.body))),
+             lambda c: pair(groups.add_members(c.uid, c.resource, c.params["guid"], c.body))),
             ("DELETE", ("groups", "{guid}", "members", "{uid}"), "client",
-             lambda c: pair(s.kick(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+             lambda c: pair(groups.kick(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
             ("PUT", ("groups", "{guid}", "members", "{uid}"), "client",
-             lambda c: pair(
-                 s.change_scope(c.uid, c.resource, c.params["guid"], c.params["uid"], c.body))),
+             lambda c: pair(groups.change_scope(
+                 c.uid, c.resource, c.params["guid"], c.params["uid"], c.body))),
             ("GET", ("groups", "{guid}", "bannedusers"), "client",
-             lambda c: page(s.list_banned(c.params["guid"], c.query))),
+             lambda c: page(groups.list_banned(c.params["guid"], c.query))),
             ("POST", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
-             lambda c: pair(s.ban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+             lambda c: pair(groups.ban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
             ("DELETE", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
-             lambda c: pair(s.unban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+             lambda c: pair(groups.unban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
             # calls
             ("POST", ("calls",), "client",
-             lambda c: pair(s.initiate_call(c.uid, c.resource, c.body))),
+             lambda c: pair(calls.initiate(c.uid, c.resource, c.body))),
             ("PUT", ("calls", "{sessionid}"), "client",
-             lambda c: pair(s.update_call(c.uid, c.resource, c.params["sessionid"], c.body))),
+             lambda c: pair(calls.update(c.uid, c.resource, c.params["sessionid"], c.body))),
         ]  # fmt: skip
         return r
 
     def _logout(self, c: Ctx) -> Result:
         if c.token is not None:
-            self.state.logout(c.token)
+            self.backend.users.logout(c.token)
         return Result({"success": True, "message": "Logged out successfully."})
 
     def _match(self, method: str, segments: list[str]) -> tuple[Optional[_Route], dict[str, str]]:
@@ -177,10 +185,11 @@ class RestApp:
         self, method: str, target: str, headers: dict[str, str], raw_body: bytes
     ) -> tuple[int, JSON]:
         """Answer one request: ``(status, body)``."""
-        with self.state.lock:
-            self.state.rest_requests += 1
-            self.state.cond.notify_all()
-            delay = self.state.request_delay
+        store = self.backend.store
+        with store.lock:
+            store.rest_requests += 1
+            store.changed()
+        delay = self.backend.hooks.request_delay
         if delay > 0:
             self.stop_event.wait(delay)
         try:
@@ -195,9 +204,7 @@ class RestApp:
         return 200, out
 
     def _handle(self, method: str, target: str, headers: dict[str, str], raw_body: bytes) -> Result:
-        state = self.state
-        with state.lock:
-            failure = state.fail_queue.pop(0) if state.fail_queue else None
+        failure = self.backend.hooks.take_failure()
         if failure is not None:
             raise failure
         path, _, query_string = target.partition("?")
@@ -206,16 +213,18 @@ class RestApp:
             segments = segments[1:]
         route, params = self._match(method, segments)
         if route is None:
-            raise _err(
+            raise ApiError(
                 404, "ERR_API_NOT_FOUND", f"The API {method} /{'/'.join(segments)} does not exist."
             )
         _, _, auth, handler = route
 
         app_id = headers.get("appid", "")
         if not app_id:
-            raise _err(401, "AUTH_ERR_EMPTY_APPID", "The appId header is missing or empty.")
-        if app_id != state.app_id:
-            raise _err(401, "AUTH_ERR_INVALID_APPID", "The appId does not exist in this region.")
+            raise ApiError(401, "AUTH_ERR_EMPTY_APPID", "The appId header is missing or empty.")
+        if app_id != self.backend.store.app.app_id:
+            raise ApiError(
+                401, "AUTH_ERR_INVALID_APPID", "The appId does not exist in this region."
+            )
 
         uid, token = self._authenticate(auth, headers)
         body = self._parse_body(raw_body)
@@ -224,16 +233,15 @@ class RestApp:
         return handler(ctx)
 
     def _authenticate(self, auth: str, headers: dict[str, str]) -> tuple[str, Optional[str]]:
-        state = self.state
         if auth == "app":
             return "", None
         token = headers.get("authtoken", "")
         api_key = headers.get("apikey", "")
         if auth == "client" or (auth == "either" and (token or not api_key)):
             if token:
-                uid = state.uid_for_token(token)
+                uid = self.backend.users.uid_for_token(token)
                 if uid is None:
-                    raise _err(
+                    raise ApiError(
                         401,
                         "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
                         "The auth token does not exist. Please make sure you are logged in and "
@@ -244,21 +252,13 @@ class RestApp:
                 self._check_api_key(api_key)
                 behalf = headers.get("onbehalfof", "").lower()
                 if not behalf:
-                    raise _err(
+                    raise ApiError(
                         401,
                         "AUTH_ERR_EMPTY_AUTH_TOKEN",
                         "The authToken header is missing or empty.",
                     )
-                with state.lock:
-                    if behalf not in state.users:
-                        raise ApiError(
-                            404,
-                            "ERR_UID_NOT_FOUND",
-                            f"The UID {behalf} does not exist, please make sure you have created "
-                            f"a user with UID {behalf}.",
-                        )
-                return behalf, None
-            raise _err(
+                return self.backend.users.require(behalf), None
+            raise ApiError(
                 401, "AUTH_ERR_EMPTY_AUTH_TOKEN", "The authToken header is missing or empty."
             )
         # admin, or "either" with only an apiKey
@@ -267,9 +267,9 @@ class RestApp:
 
     def _check_api_key(self, api_key: str) -> None:
         if not api_key:
-            raise _err(401, "AUTH_ERR_EMPTY_APIKEY", "The apiKey header is missing or empty.")
-        if api_key != self.state.auth_key:
-            raise _err(401, "AUTH_ERR_APIKEY_NOT_FOUND", "The apiKey does not exist.")
+            raise ApiError(401, "AUTH_ERR_EMPTY_APIKEY", "The apiKey header is missing or empty.")
+        if api_key != self.backend.store.app.auth_key:
+            raise ApiError(401, "AUTH_ERR_APIKEY_NOT_FOUND", "The apiKey does not exist.")
 
     @staticmethod
     def _parse_body(raw: bytes) -> JSON:

@@ -1,4 +1,11 @@
-"""The WebSocket side: the per-connection handler (auth, ping/pong, relays, presence)."""
+"""The WebSocket side: the websockets server and the per-connection handler.
+
+The handler reads the first frame within ``auth_timeout`` (else close 1008 "AUTH_TIMEOUT"),
+has :class:`~._realtime.Realtime` check it (else close 4001 "AUTH_FAILED"), registers the
+:class:`~._peer.Peer` and answers the auth frame, then hands every later JSON frame to
+``Realtime.on_frame`` and delivers what comes back. The close codes are those the official
+SDKs act on (observed traffic of the official SDKs).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ from typing import Any, Callable, Optional
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from ._state import AUTH_OK_FRAME, JSON, Session, State, deliver
+from ._peer import Peer, deliver
+from ._realtime import AUTH_OK_FRAME, Realtime
+from ._records import JSON
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "make_ws_server"]
 
@@ -33,9 +42,9 @@ def _parse(raw: Any) -> Optional[JSON]:
     return frame if isinstance(frame, dict) else None
 
 
-def _make_handler(state: State, auth_timeout: float) -> Callable[[ServerConnection], None]:
+def _make_handler(realtime: Realtime, auth_timeout: float) -> Callable[[ServerConnection], None]:
     def handler(conn: ServerConnection) -> None:
-        session: Optional[Session] = None
+        peer: Optional[Peer] = None
         try:
             try:
                 raw = conn.recv(timeout=auth_timeout)
@@ -43,40 +52,40 @@ def _make_handler(state: State, auth_timeout: float) -> Callable[[ServerConnecti
                 conn.close(AUTH_TIMEOUT_CODE, AUTH_TIMEOUT_REASON)
                 return
             frame = _parse(raw)
-            info = state.check_auth(frame)
+            info = realtime.check_auth(frame)
             if frame is None or info is None:
                 conn.close(AUTH_FAILED_CODE, AUTH_FAILED_REASON)
                 return
-            session = state.new_session(info, conn)
-            # Hold the session's send lock while registering and answering, so no fan-out
-            # frame can reach this socket before the auth reply.
-            with session.send_lock:
-                outbox = state.register(session, frame)
+            peer = realtime.new_peer(info, conn)
+            # Hold the peer's send lock while registering and answering, so no fan-out frame
+            # can reach this socket before the auth reply.
+            with peer.send_lock:
+                outbox = realtime.register(peer, frame)
                 if outbox is None:  # the emulator is stopping
-                    session.closed = True
+                    peer.closed = True
                     return
                 conn.send(AUTH_OK_FRAME)
             deliver(outbox)
             while True:
                 parsed = _parse(conn.recv())
                 if parsed is not None:
-                    deliver(state.on_frame(session, parsed))
+                    deliver(realtime.on_frame(peer, parsed))
         except ConnectionClosed:
             pass
         finally:
-            if session is not None:
-                deliver(state.unregister(session))
+            if peer is not None:
+                deliver(realtime.unregister(peer))
 
     return handler
 
 
 def make_ws_server(
-    state: State, sock: socket.socket, auth_timeout: float, close_timeout: float
+    realtime: Realtime, sock: socket.socket, auth_timeout: float, close_timeout: float
 ) -> Server:
     """A websockets sync ``Server`` bound to ``sock``; the caller runs the accept loop and
     calls ``server.handler(conn_sock, addr)`` per connection (TLS already done)."""
     return serve(
-        _make_handler(state, auth_timeout),
+        _make_handler(realtime, auth_timeout),
         sock=sock,
         ping_interval=None,
         ping_timeout=None,

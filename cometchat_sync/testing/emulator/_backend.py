@@ -1,0 +1,49 @@
+"""One emulated app wired together: the store, the hooks and the five domain services.
+
+:class:`Backend` is what the REST app, the WebSocket handler and the ``Emulator`` share. It
+owns nothing itself: the data is in :class:`~._records.Store`, the switches in
+:class:`~._hooks.Hooks`, and the behaviour in the domain services that both of them are
+handed to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._calls import Calls
+from ._groups import Groups
+from ._hooks import Hooks
+from ._messages import Messages
+from ._realtime import Realtime
+from ._records import AppRec, Store
+from ._users import Users
+
+__all__ = ["Backend"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    store: Store
+    hooks: Hooks
+    users: Users
+    messages: Messages
+    groups: Groups
+    calls: Calls
+    realtime: Realtime
+
+    @classmethod
+    def create(cls, app: AppRec) -> Backend:
+        """A new app with the default users and every hook off."""
+        store = Store(app)
+        hooks = Hooks()
+        users = Users(store, hooks)
+        users.seed()
+        return cls(
+            store=store,
+            hooks=hooks,
+            users=users,
+            messages=Messages(store),
+            groups=Groups(store),
+            calls=Calls(store),
+            realtime=Realtime(store, hooks),
+        )

@@ -1,0 +1,390 @@
+"""Groups: creating and listing them, joining and leaving, members, scopes and bans.
+
+Scopes rank owner > admin > moderator > participant; too low a scope answers 403
+``AUTH_ERR_NO_ACCESS``. Every membership change stores and fans out a ``groupMember`` action
+message (``joined``, ``left``, ``added``, ``kicked``, ``banned``, ``unbanned``,
+``scopeChanged``) to the members and to the user it affects. REST shapes follow
+https://www.cometchat.com/docs/rest-api/groups and
+https://www.cometchat.com/docs/rest-api/group-members; the action messages follow the observed
+traffic of the official SDKs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable, Optional
+
+from ._conversations import new_message, post
+from ._params import (
+    Errors,
+    check_id,
+    check_required,
+    csv_param,
+    opt_obj,
+    opt_str,
+    opt_str_list,
+    paginate,
+    truthy,
+)
+from ._peer import Outbox
+from ._records import (
+    JSON,
+    ApiError,
+    GroupRec,
+    MemberRec,
+    Store,
+    bad_request,
+    membership_error,
+    no_access,
+    now_s,
+    uid_not_found,
+)
+from ._views import group_json, member_json, user_entity, user_json
+
+__all__ = ["Groups"]
+
+_GROUP_TYPES = ("public", "private", "password")
+_SCOPES = ("admin", "moderator", "participant")
+_SCOPE_RANK = {"participant": 0, "moderator": 1, "admin": 2}
+_OWNER_RANK = 3
+_ADD_LISTS = (("admins", "admin"), ("moderators", "moderator"), ("participants", "participant"))
+
+
+def _rank(g: GroupRec, uid: str) -> int:
+    """3 for the owner, then admin 2, moderator 1, participant 0; -1 for a non-member."""
+    if g.owner == uid:
+        return _OWNER_RANK
+    m = g.members.get(uid)
+    return _SCOPE_RANK[m.scope] if m is not None else -1
+
+
+def _require_scope(g: GroupRec, caller: str, minimum: str, what: str) -> None:
+    if _rank(g, caller) < _SCOPE_RANK[minimum]:
+        raise no_access(f"{what} in the group {g.guid}")
+
+
+def _require_outranks(g: GroupRec, caller: str, target: str, what: str) -> None:
+    """A moderator or better acting on someone of a lower rank."""
+    if _rank(g, caller) < _SCOPE_RANK["moderator"] or _rank(g, caller) <= _rank(g, target):
+        raise no_access(f"{what} {target} from the group {g.guid}")
+
+
+def _require_member(g: GroupRec, uid: str) -> MemberRec:
+    m = g.members.get(uid)
+    if m is None:
+        raise membership_error(400, "ERR_GROUP_NOT_JOINED", uid, g.guid, "has not joined")
+    return m
+
+
+def _done(message: str) -> JSON:
+    return {"success": True, "message": message}
+
+
+class Groups:
+    """The groups of one store and everything about their members."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _member_action(
+        self,
+        g: GroupRec,
+        *,
+        by: str,
+        on: str,
+        action: str,
+        device_id: Optional[str],
+        extras: Optional[JSON] = None,
+        affected: tuple[str, ...] = (),
+    ) -> Outbox:
+        """Post the ``groupMember`` action ``action`` of ``by`` on ``on`` to the group."""
+        data: JSON = {
+            "action": action,
+            "entities": {
+                "by": user_entity(self.store, by),
+                "on": user_entity(self.store, on),
+                "for": {"entity": group_json(g), "entityType": "group"},
+            },
+        }
+        if extras is not None:
+            data["extras"] = extras
+        act = new_message(
+            self.store, by, g.guid, "group", category="action", type_="groupMember", data=data
+        )
+        return post(self.store, act, device_id, extra_uids=affected)
+
+    # ----------------------------------------------------------------- groups
+
+    def create(self, caller: str, body: JSON) -> JSON:
+        """``POST groups``: the caller becomes owner and admin."""
+        errors: Errors = {}
+        guid = opt_str(body, "guid", errors)
+        name = opt_str(body, "name", errors)
+        type_ = opt_str(body, "type", errors) or "public"
+        password = opt_str(body, "password", errors)
+        description = opt_str(body, "description", errors)
+        icon = opt_str(body, "icon", errors)
+        metadata = opt_obj(body, "metadata", errors)
+        tags = opt_str_list(body, "tags", errors)
+        check_id("guid", guid, errors)
+        check_required("name", name, errors)
+        if type_ not in _GROUP_TYPES:
+            errors["type"] = ["The type must be one of public, private, password."]
+        elif type_ == "password" and not password:
+            errors["password"] = ["The password field is required when type is password."]
+        if errors:
+            raise bad_request(errors)
+        assert guid is not None and name is not None
+        with self.store.lock:
+            key = guid.lower()
+            if key in self.store.groups:
+                raise ApiError(400, "ERR_GUID_ALREADY_EXISTS", f"The GUID {key} already exists.")
+            t = now_s()
+            g = GroupRec(
+                guid=key,
+                name=name,
+                type=type_,
+                owner=caller,
+                created_at=t,
+                password=password if type_ == "password" else None,
+                description=description,
+                icon=icon,
+                metadata=copy.deepcopy(metadata),
+                tags=tags or [],
+            )
+            g.members[caller] = MemberRec("admin", t)
+            self.store.groups[key] = g
+            return group_json(g, caller)
+
+    def list_groups(self, caller: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
+        """``GET groups``: private groups only for their members; ``hasJoined`` filters."""
+        with self.store.lock:
+            joined_only = truthy(query.get("hasJoined"))
+            items = [
+                group_json(g, caller)
+                for g in self.store.groups.values()
+                if (g.type != "private" or caller in g.members)
+                and (not joined_only or caller in g.members)
+            ]
+            return paginate(items, query, 100)
+
+    def get(self, caller: str, guid: str) -> JSON:
+        with self.store.lock:
+            return group_json(self.store.group(guid), caller)
+
+    # ----------------------------------------------------------------- joining, leaving
+
+    def join(
+        self, caller: str, device_id: Optional[str], guid: str, body: JSON
+    ) -> tuple[JSON, Outbox]:
+        """``POST groups/{guid}/members``: public groups, or password groups with it."""
+        with self.store.lock:
+            g = self.store.group(guid)
+            if caller in g.members:
+                raise membership_error(
+                    400, "ERR_ALREADY_JOINED", caller, g.guid, "has already joined"
+                )
+            if caller in g.banned:
+                raise membership_error(
+                    403, "ERR_BANNED_GROUPMEMBER", caller, g.guid, "is banned from"
+                )
+            if g.type == "private":
+                raise ApiError(
+                    403,
+                    "ERR_GROUP_JOIN_NOT_ALLOWED",
+                    f"The group with GUID {g.guid} is private; members must be added.",
+                )
+            if g.type == "password":
+                password = body.get("password")
+                if not password:
+                    raise ApiError(
+                        400,
+                        "ERR_EMPTY_GROUP_PASS",
+                        f"The password is required to join the group with GUID {g.guid}.",
+                    )
+                if password != g.password:
+                    raise ApiError(
+                        403,
+                        "ERR_WRONG_GROUP_PASS",
+                        f"The password for the group with GUID {g.guid} is incorrect.",
+                    )
+            g.members[caller] = MemberRec("participant", now_s())
+            outbox = self._member_action(
+                g, by=caller, on=caller, action="joined", device_id=device_id
+            )
+            return group_json(g, caller), outbox
+
+    def leave(self, caller: str, device_id: Optional[str], guid: str) -> tuple[JSON, Outbox]:
+        """``DELETE groups/{guid}/members``."""
+        with self.store.lock:
+            g = self.store.group(guid)
+            _require_member(g, caller)
+            del g.members[caller]
+            outbox = self._member_action(
+                g, by=caller, on=caller, action="left", device_id=device_id, affected=(caller,)
+            )
+            return _done(f"{caller} left the group {g.guid}."), outbox
+
+    # ----------------------------------------------------------------- members
+
+    def list_members(self, guid: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
+        """``GET groups/{guid}/members``; ``scopes`` filters."""
+        with self.store.lock:
+            g = self.store.group(guid)
+            scopes = csv_param(query, "scopes")
+            items = [
+                member_json(self.store, g, uid)
+                for uid in g.members
+                if scopes is None or g.members[uid].scope in scopes
+            ]
+            return paginate(items, query, 100)
+
+    def list_banned(self, guid: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
+        """``GET groups/{guid}/bannedusers``."""
+        with self.store.lock:
+            g = self.store.group(guid)
+            items = [user_json(self.store, self.store.users[uid]) for uid in g.banned]
+            return paginate(items, query, 100)
+
+    def add_members(
+        self, caller: str, device_id: Optional[str], guid: str, body: JSON
+    ) -> tuple[JSON, Outbox]:
+        """``PUT groups/{guid}/members``: ``admins``, ``moderators``, ``participants`` lists,
+        answered per uid (a uid named twice counts once, in the first list naming it)."""
+        errors: Errors = {}
+        lists = {key: opt_str_list(body, key, errors) or [] for key, _ in _ADD_LISTS}
+        if errors:
+            raise bad_request(errors)
+        if not any(lists.values()):
+            raise bad_request({"participants": ["At least one member is required."]})
+        with self.store.lock:
+            g = self.store.group(guid)
+            _require_scope(g, caller, "moderator", "add members")
+            result: JSON = {}
+            outbox: Outbox = []
+            done: set[str] = set()
+            for key, scope in _ADD_LISTS:
+                for raw in lists[key]:
+                    uid = raw.lower()
+                    if uid in done:
+                        continue
+                    done.add(uid)
+                    error = self._add_error(g, caller, raw, scope)
+                    if error is None:
+                        g.banned.pop(uid, None)
+                        g.members[uid] = MemberRec(scope, now_s())
+                        outbox += self._member_action(
+                            g, by=caller, on=uid, action="added", device_id=device_id
+                        )
+                        entry = _done(f"{uid} added as {scope}.")
+                    else:
+                        entry = {"success": False, "error": error.to_json()["error"]}
+                    result.setdefault(key, {})[uid] = entry
+            return result, outbox
+
+    def _add_error(self, g: GroupRec, caller: str, raw: str, scope: str) -> Optional[ApiError]:
+        """Why ``raw`` cannot be added with ``scope`` by ``caller``; ``None`` if it can."""
+        uid = raw.lower()
+        if uid not in self.store.users:
+            return uid_not_found(raw)
+        if uid in g.members:
+            return membership_error(400, "ERR_ALREADY_JOINED", uid, g.guid, "has already joined")
+        if scope != "participant" and _rank(g, caller) < _SCOPE_RANK["admin"]:
+            return no_access(f"add {scope}s to the group {g.guid}")
+        return None
+
+    def _moderate(
+        self,
+        caller: str,
+        device_id: Optional[str],
+        guid: str,
+        uid: str,
+        *,
+        action: str,
+        apply: Callable[[GroupRec, str], None],
+    ) -> tuple[JSON, Outbox]:
+        """Kick, ban or unban: ``apply(group, target)`` checks and changes, then the action."""
+        with self.store.lock:
+            g = self.store.group(guid)
+            target = self.store.user(uid).uid
+            apply(g, target)
+            outbox = self._member_action(
+                g, by=caller, on=target, action=action, device_id=device_id, affected=(target,)
+            )
+            return _done(f"{target} {action} from {g.guid}."), outbox
+
+    def kick(
+        self, caller: str, device_id: Optional[str], guid: str, uid: str
+    ) -> tuple[JSON, Outbox]:
+        """``DELETE groups/{guid}/members/{uid}``."""
+
+        def apply(g: GroupRec, target: str) -> None:
+            _require_member(g, target)
+            _require_outranks(g, caller, target, "kick")
+            del g.members[target]
+
+        return self._moderate(caller, device_id, guid, uid, action="kicked", apply=apply)
+
+    def ban(
+        self, caller: str, device_id: Optional[str], guid: str, uid: str
+    ) -> tuple[JSON, Outbox]:
+        """``POST groups/{guid}/bannedusers/{uid}``: also removes the member."""
+
+        def apply(g: GroupRec, target: str) -> None:
+            if target in g.banned:
+                raise bad_request({"uid": [f"The user {target} is already banned."]})
+            _require_outranks(g, caller, target, "ban")
+            g.members.pop(target, None)
+            g.banned[target] = now_s()
+
+        return self._moderate(caller, device_id, guid, uid, action="banned", apply=apply)
+
+    def unban(
+        self, caller: str, device_id: Optional[str], guid: str, uid: str
+    ) -> tuple[JSON, Outbox]:
+        """``DELETE groups/{guid}/bannedusers/{uid}``."""
+
+        def apply(g: GroupRec, target: str) -> None:
+            if target not in g.banned:
+                raise ApiError(
+                    400,
+                    "ERR_NOT_A_BANNED_USER",
+                    f"The user with UID {target} is not banned from the group {g.guid}.",
+                )
+            _require_scope(g, caller, "moderator", "unban members")
+            del g.banned[target]
+
+        return self._moderate(caller, device_id, guid, uid, action="unbanned", apply=apply)
+
+    def change_scope(
+        self, caller: str, device_id: Optional[str], guid: str, uid: str, body: JSON
+    ) -> tuple[JSON, Outbox]:
+        """``PUT groups/{guid}/members/{uid}`` with ``scope``: admins only, not the owner."""
+        scope = body.get("scope")
+        if scope not in _SCOPES:
+            raise bad_request(
+                {"scope": ["The scope must be one of admin, moderator, participant."]}
+            )
+        assert isinstance(scope, str)
+        with self.store.lock:
+            g = self.store.group(guid)
+            target = self.store.user(uid).uid
+            member = _require_member(g, target)
+            _require_scope(g, caller, "admin", "change scopes")
+            if target == g.owner:
+                raise no_access(f"change the scope of the owner of the group {g.guid}")
+            if member.scope == scope:
+                raise ApiError(
+                    400, "ERR_SAME_SCOPE", f"The user {target} already has the scope {scope}."
+                )
+            old = member.scope
+            member.scope = scope
+            outbox = self._member_action(
+                g,
+                by=caller,
+                on=target,
+                action="scopeChanged",
+                device_id=device_id,
+                extras={"scope": {"new": scope, "old": old}},
+            )
+            return _done(f"{target} is now {scope}."), outbox

@@ -1,0 +1,68 @@
+"""One authenticated WebSocket as the emulator sees it, and the outbox that carries frames to it.
+
+A :class:`Peer` wraps a websockets connection with the user, resource and presence subscription
+it authenticated with. Domain code never sends while it holds the store lock: it returns an
+:data:`Outbox` (frames, already serialised, with the peers to send them to) and the caller hands
+it to :func:`deliver` once the lock is released, so a slow or dead socket never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional, Protocol, Union
+
+__all__ = ["Conn", "Outbox", "Peer", "deliver"]
+
+
+class Conn(Protocol):
+    """What a peer needs from its WebSocket connection (a websockets ``ServerConnection``)."""
+
+    def send(self, message: Union[str, bytes]) -> None: ...
+
+    def close(self, code: int = 1000, reason: str = "") -> None: ...
+
+
+class Peer:
+    """One authenticated WebSocket of one user."""
+
+    def __init__(
+        self,
+        pid: int,
+        uid: str,
+        *,
+        resource: Optional[str],
+        subscription: Optional[str],
+        roles: list[str],
+        conn: Conn,
+    ) -> None:
+        self.pid = pid
+        self.uid = uid
+        self.resource = resource
+        self.subscription = subscription
+        self.roles = roles
+        self.conn = conn
+        # Serialises sends on this socket; held by the handler while it registers the peer and
+        # answers the auth frame, so no event can overtake the auth reply.
+        self.send_lock = threading.Lock()
+        self.closed = False
+
+    def send(self, data: Union[str, bytes]) -> bool:
+        """Send one frame; ``False`` (and no exception) if the socket is closed or broken."""
+        with self.send_lock:
+            if self.closed:
+                return False
+            try:
+                self.conn.send(data)
+            except Exception:  # ConnectionClosed, OSError, RuntimeError: the socket is gone
+                return False
+            return True
+
+
+Outbox = list[tuple[list[Peer], Union[str, bytes]]]
+
+
+def deliver(outbox: Outbox) -> None:
+    """Send every frame of ``outbox``; never call this while holding the store lock."""
+    for peers, data in outbox:
+        for peer in peers:
+            peer.send(data)
