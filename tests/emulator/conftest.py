@@ -6,8 +6,10 @@ Everything waits with bounded timeouts; nothing sleeps and hopes.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
 import pytest
@@ -230,6 +232,29 @@ def make_kit():
     yield make
     for k in kits:
         k.close()
+
+
+@pytest.fixture
+def popen() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """``popen(args, **kw)``: a child with text stdout/stderr pipes, killed (if still running)
+    and its pipes closed at teardown."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(args: list[str], **kw: Any) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Optional: the unmodified official JS SDK logs in, connects, receives, sends and logs out
-against the emulator over TLS (protocol.md §12).
+against the emulator over TLS.
 
 Skipped unless ``node`` and ``npm`` exist and ``@cometchat/chat-sdk-javascript`` can be
 installed, or when ``COMETCHAT_SKIP_JS_SDK`` is set. The package is installed once into a
@@ -165,7 +165,7 @@ def _next_event(proc: subprocess.Popen, sel: selectors.BaseSelector, deadline: f
     return event
 
 
-def test_official_js_sdk_against_the_emulator(no_thread_leak, tls_files, js_sdk, tmp_path):
+def test_official_js_sdk_against_the_emulator(no_thread_leak, tls_files, js_sdk, tmp_path, popen):
     ca_file, chain, key = tls_files
     node_modules, node_cmd = js_sdk
     (tmp_path / "shim.js").write_text(SHIM_JS)
@@ -180,14 +180,7 @@ def test_official_js_sdk_against_the_emulator(no_thread_leak, tls_files, js_sdk,
             "host": f"127.0.0.1:{emu.port}",  # the JS SDK prepends https:// itself
         }
         env = dict(os.environ, NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca_file)
-        proc = subprocess.Popen(
-            [*node_cmd, "client.js", json.dumps(cfg)],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = popen([*node_cmd, "client.js", json.dumps(cfg)], cwd=tmp_path, env=env)
         sel = selectors.DefaultSelector()
         assert proc.stdout is not None
         sel.register(proc.stdout, selectors.EVENT_READ)
@@ -219,9 +212,3 @@ def test_official_js_sdk_against_the_emulator(no_thread_leak, tls_files, js_sdk,
             assert emu.auth_count("superhero1") == 1
         finally:
             sel.close()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()

@@ -56,42 +56,21 @@ def _read_line(proc: subprocess.Popen, timeout: float) -> str:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_cli_prints_json_serves_and_exits_on_signal(sig):
+def test_cli_prints_json_serves_and_exits_on_signal(sig, popen):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cometchat_sync.testing.emulator",
-            "--app-id",
-            "cli-app",
-            "--region",
-            "us",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    args = ["-m", "cometchat_sync.testing.emulator", "--app-id", "cli-app", "--region", "us"]
+    proc = popen([sys.executable, *args], env=env)
+    info = json.loads(_read_line(proc, 10))
+    assert set(info) == {"app_id", "region", "auth_key", "client_host", "admin_host", "ws_url"}
+    assert (info["app_id"], info["region"]) == ("cli-app", "us")
+    r = requests.post(
+        f"{info['admin_host']}/v3.0/users/superhero1/auth_tokens",
+        headers={"appId": "cli-app", "apiKey": info["auth_key"]},
+        timeout=5,
     )
-    try:
-        info = json.loads(_read_line(proc, 10))
-        assert set(info) == {"app_id", "region", "auth_key", "client_host", "admin_host", "ws_url"}
-        assert (info["app_id"], info["region"]) == ("cli-app", "us")
-        r = requests.post(
-            f"{info['admin_host']}/v3.0/users/superhero1/auth_tokens",
-            headers={"appId": "cli-app", "apiKey": info["auth_key"]},
-            timeout=5,
-        )
-        assert r.status_code == 200 and r.json()["data"]["uid"] == "superhero1"
-        assert info["ws_url"].startswith("ws://127.0.0.1:")
-        t0 = time.monotonic()
-        proc.send_signal(sig)
-        assert proc.wait(5) == 0
-        assert time.monotonic() - t0 < 3
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    assert r.status_code == 200 and r.json()["data"]["uid"] == "superhero1"
+    assert info["ws_url"].startswith("ws://127.0.0.1:")
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    assert proc.wait(5) == 0
+    assert time.monotonic() - t0 < 3
