@@ -18,7 +18,17 @@ __all__ = ["ConnectionAPI"]
 
 
 class ConnectionAPI:
-    """The client's connection calls; the client supplies the manager and the fork check."""
+    """The client's connection calls; the client supplies the manager and the fork check.
+
+    Every ``timeout`` is in seconds: a positive int or float, or ``None`` for the call's
+    default where it has one; anything else raises ``ERR_INVALID_PARAMETER``.
+
+    The blocking calls (:meth:`wait_until_connected`, :meth:`wait_until_disconnected`,
+    :meth:`connect`, :meth:`ping`) work inside a listener, since they wait on the reader
+    thread and never on the dispatcher, but they hold the dispatcher thread until they
+    return, so later events wait: prefer your own thread. The other calls never wait for
+    the dispatcher and are safe from any thread, including inside a listener.
+    """
 
     _connection: ConnectionManager
 
@@ -30,8 +40,8 @@ class ConnectionAPI:
         """Return the status of the real-time link right now.
 
         ``connected`` means the server accepted the socket's ``auth`` frame, not merely
-        that TCP is open. Fast and safe from any thread, including inside a listener
-        (where it may already be ahead of the event being delivered).
+        that TCP is open. Fast; inside a listener it may already be ahead of the event
+        being delivered.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
 
@@ -53,17 +63,16 @@ class ConnectionAPI:
         it reconnects).
 
         Returns at once when already connected. Starts nothing: in manual mode call
-        :meth:`connect` instead. Works inside a listener (the status is set by the reader
-        thread, not the dispatcher) but blocks the dispatcher, delaying later events,
-        until it returns.
+        :meth:`connect` instead. A blocking call (see :class:`ConnectionAPI` for its use
+        inside a listener).
 
         Args:
-            timeout: the most to wait, in seconds (a positive number).
+            timeout: the most to wait, in seconds.
 
         Raises:
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when the link is not connected within
+                ``timeout``.
+            CometChatException: ``ERR_INVALID_PARAMETER`` for a bad ``timeout``.
         """
         self._check_fork()
         self._connection.wait_for(ConnectionStatus.CONNECTED, timeout)
@@ -71,16 +80,15 @@ class ConnectionAPI:
     def wait_until_disconnected(self, timeout: float) -> None:
         """Block until the link is disconnected.
 
-        Returns at once when already disconnected. Works inside a listener but blocks the
-        dispatcher, delaying later events, until it returns.
+        Returns at once when already disconnected; starts nothing (see :meth:`disconnect`).
+        A blocking call (see :class:`ConnectionAPI` for its use inside a listener).
 
         Args:
-            timeout: the most to wait, in seconds (a positive number).
+            timeout: the most to wait, in seconds.
 
         Raises:
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
+            CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out with the link up.
+            CometChatException: ``ERR_INVALID_PARAMETER`` for a bad ``timeout``.
         """
         self._check_fork()
         self._connection.wait_for(ConnectionStatus.DISCONNECTED, timeout)
@@ -91,17 +99,14 @@ class ConnectionAPI:
         Meant for manual mode; in auto mode it re-opens a link that ``disconnect()`` closed.
         A ``connect()`` that started the link and failed leaves it down (the app decides
         when to retry); calls made while another thread's ``connect()`` is in progress join
-        that attempt.
-
-        Works inside a listener (it waits on the reader thread, never on the dispatcher)
-        but blocks the dispatcher, delaying later events, until it returns; prefer your
-        own thread.
+        that attempt. A blocking call (see :class:`ConnectionAPI` for its use inside a
+        listener).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
 
         Args:
-            timeout: the most to wait, in seconds (a positive number); defaults to the
-                connect timeout of the settings plus one second (11 s by default).
+            timeout: the most to wait, in seconds; defaults to the connect timeout of the
+                settings plus one second (11 s by default).
 
         Raises:
             AlreadyConnectedError: ``ERROR_WEBSOCKETS_ALLREADY_IN_CONNECTED_STATE``.
@@ -109,7 +114,7 @@ class ConnectionAPI:
             CometChatException: ``ERR_NO_INTERNET`` (the network is unreachable),
                 ``ERR_WEBSOCKET_ERROR`` (the socket could not be opened or authenticated,
                 or ``disconnect()``/``logout()`` withdrew the attempt),
-                ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a positive number.
+                ``ERR_INVALID_PARAMETER`` for a bad ``timeout``.
             CometChatTimeoutError: ``ERR_TIMEOUT`` when ``timeout`` runs out first.
         """
         self._check_fork()
@@ -120,22 +125,19 @@ class ConnectionAPI:
 
         Idempotent. No reconnection follows until ``connect()`` (or, in auto mode, the
         next return to the foreground). It never waits for a close handshake, so it is
-        quick even on a dead network path.
-
-        Safe from any thread, including inside a listener: it never waits for the
-        dispatcher thread.
+        quick even on a dead network path, and never for the dispatcher thread.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
 
         Args:
             timeout: the most to wait for the SDK's attempt in flight to stop, in seconds
-                (a positive number; default 5).
+                (default 5).
 
         Raises:
             CometChatTimeoutError: ``ERR_TIMEOUT`` when the link is not down within
                 ``timeout`` (it still goes down).
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a
-                positive number.
+            CometChatException: ``ERR_INVALID_PARAMETER`` for a bad ``timeout`` (the link
+                still goes down).
         """
         self._check_fork()
         self._connection.disconnect(timeout)
@@ -145,17 +147,14 @@ class ConnectionAPI:
 
         Sends ``{"action":"ping","ack":"true"}`` on the socket. In the background each
         successful ping re-arms the background deadline (30 s by default): ping more often
-        than that to stay connected while in the background.
-
-        Works inside a listener (it waits on the reader thread, never on the dispatcher)
-        but blocks the dispatcher, delaying later events, until the pong; prefer your own
-        thread.
+        than that to stay connected while in the background. A blocking call (see
+        :class:`ConnectionAPI` for its use inside a listener).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
 
         Args:
-            timeout: the most to wait for the pong, in seconds (a positive number);
-                defaults to the pong timeout of the settings (3 s by default).
+            timeout: the most to wait for the pong, in seconds; defaults to the pong
+                timeout of the settings (3 s by default).
 
         Returns:
             The round trip in seconds.
@@ -163,8 +162,8 @@ class ConnectionAPI:
         Raises:
             CometChatException: ``ERROR_PING_NOT_AVAILABLE`` in auto mode,
                 ``NO_WEBSOCKET_CONNECTION`` when not connected, ``ERR_WEBSOCKET_ERROR`` if
-                the link drops while waiting, ``ERR_INVALID_PARAMETER`` when ``timeout`` is
-                not a positive number.
+                the link drops while waiting, ``ERR_INVALID_PARAMETER`` for a bad
+                ``timeout``.
             NotLoggedInError: ``ERR_NOT_LOGGED_IN``.
             CometChatTimeoutError: ``ERR_TIMEOUT`` when no pong comes within ``timeout``.
         """
@@ -179,9 +178,8 @@ class ConnectionAPI:
         keepalive pings and disconnects after the background ping deadline (30 s by
         default) unless :meth:`ping` is called; back in the foreground keepalive resumes
         (a dropped link needs :meth:`connect`). Scripts that never call it stay in the
-        foreground. It returns at once; connection listeners hear of any change.
-
-        Safe from any thread, including inside a listener: it never waits.
+        foreground. It returns at once, never waiting; connection listeners hear of any
+        change.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/managing-web-sockets-connections-manually.
 

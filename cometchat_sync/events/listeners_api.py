@@ -1,10 +1,6 @@
 """The listener calls of :class:`~cometchat_sync.client.CometChatClient` (a mixin): add and
-remove listeners of each family, the callback executor and the listener error hook.
-
-Every listener is called on the client's dispatcher thread, one event at a time and in order
-(or through the callback executor); an exception in one is logged and reported to the error
-hook, and the next listener still runs. Registration is copy-on-write, so every call here is
-safe from any thread, including from inside a listener.
+remove listeners of each family, the callback executor and the listener error hook. The
+rules they share (the dispatcher thread, registration, errors) are in :class:`ListenersAPI`.
 """
 
 from __future__ import annotations
@@ -28,40 +24,52 @@ __all__ = ["ListenersAPI"]
 
 
 class ListenersAPI:
-    """The client's listener calls; the client supplies its delivery."""
+    """The client's listener calls; the client supplies its delivery.
+
+    Every listener is called on the client's dispatcher thread, one event at a time and in
+    the order the events came (unless :meth:`set_callback_executor` hands the calls
+    elsewhere); the listeners of a family in the order they were added (a replaced one moves
+    to the end). An exception raised by a listener is logged with its traceback and passed
+    to the error hook (:meth:`set_listener_error_hook`), and the next listener still runs.
+
+    Each ``add_..._listener(listener_id, listener)`` registers ``listener`` under
+    ``listener_id``; the same id replaces the earlier listener. A listener is a subclass of
+    its family's class (one no-op method per event) or one built with callables as keyword
+    arguments. Each ``remove_..._listener(listener_id)`` removes it; an unknown id is
+    ignored, and an event already being delivered may still reach it. Registration is
+    copy-on-write, so every call here is quick and safe from any thread, including from
+    inside a listener (even the one being removed).
+
+    Raises:
+        CometChatException: the registration errors: each ``add_..._listener`` raises
+            ``MISSING_PARAMETERS`` for an empty ``listener_id`` and
+            ``ERR_INVALID_PARAMETER`` when ``listener`` is not an instance of its family's
+            class.
+    """
 
     _delivery: Delivery
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
-        """Register a connection listener; the same id replaces the earlier one.
+        """Register a listener of the real-time link's status under ``listener_id``.
 
         It hears every status change once, in order (``on_state_change`` then
         ``on_connecting``/``on_connected``/``on_disconnected``/``on_feature_throttled``),
-        and ``on_connection_error`` once per outage. Like every listener it is called on
-        the dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
+        and ``on_connection_error`` once per outage.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.ConnectionListener` (a subclass, or one
-                built with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.ConnectionListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a
-                ``ConnectionListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(ConnectionListener).add(listener_id, listener)
 
     def remove_connection_listener(self, listener_id: str) -> None:
         """Remove the connection listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -69,35 +77,26 @@ class ListenersAPI:
         self._delivery.registry(ConnectionListener).remove(listener_id)
 
     def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
-        """Register a login listener; the same id replaces the earlier one.
+        """Register a listener of login and logout outcomes under ``listener_id``.
 
         It hears ``on_login_success``/``on_login_failure`` after each :meth:`login` and
         ``on_logout_success``/``on_logout_failure`` after each :meth:`logout` (also when
         the server no longer knows the auth token and the user is logged out locally).
-        Like every listener it is called on the dispatcher thread, one event at a time (or
-        through the callback executor); an exception in it is logged and the next listener
-        still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.LoginListener` (a subclass, or one built
-                with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.LoginListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``LoginListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(LoginListener).add(listener_id, listener)
 
     def remove_login_listener(self, listener_id: str) -> None:
         """Remove the login listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -105,35 +104,27 @@ class ListenersAPI:
         self._delivery.registry(LoginListener).remove(listener_id)
 
     def add_message_listener(self, listener_id: str, listener: MessageListener) -> None:
-        """Register a message listener; the same id replaces the earlier one.
+        """Register a listener of messages and what happens to them under ``listener_id``.
 
         It hears messages received in real time (text, media, custom), edits, deletions,
         typing indicators, receipts, transient messages and reactions, and after a
         reconnection the messages missed meanwhile, each once and in order. Messages this
-        client sent are not delivered back. Like every listener it is called on the
-        dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
+        client sent are not delivered back.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/receive-message.
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.MessageListener` (a subclass, or one built
-                with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.MessageListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``MessageListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(MessageListener).add(listener_id, listener)
 
     def remove_message_listener(self, listener_id: str) -> None:
         """Remove the message listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -141,32 +132,24 @@ class ListenersAPI:
         self._delivery.registry(MessageListener).remove(listener_id)
 
     def add_user_listener(self, listener_id: str, listener: UserListener) -> None:
-        """Register a user listener; the same id replaces the earlier one.
+        """Register a listener of other users' presence under ``listener_id``.
 
-        It hears presence: ``on_user_online`` and ``on_user_offline``. Like every listener
-        it is called on the dispatcher thread, one event at a time (or through the
-        callback executor); an exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
+        It hears ``on_user_online`` and ``on_user_offline``.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/user-presence.
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.UserListener` (a subclass, or one built
-                with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.UserListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``UserListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(UserListener).add(listener_id, listener)
 
     def remove_user_listener(self, listener_id: str) -> None:
         """Remove the user listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -174,34 +157,26 @@ class ListenersAPI:
         self._delivery.registry(UserListener).remove(listener_id)
 
     def add_group_listener(self, listener_id: str, listener: GroupListener) -> None:
-        """Register a group listener; the same id replaces the earlier one.
+        """Register a listener of membership changes in the user's groups under ``listener_id``.
 
-        It hears membership changes in the groups the user belongs to: members joined,
-        left, kicked, banned, unbanned, added, and scope changes. Like every listener it
-        is called on the dispatcher thread, one event at a time (or through the callback
-        executor); an exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
+        It hears members joined, left, kicked, banned, unbanned, added, and scope changes,
+        in the groups the logged-in user belongs to.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members (the
         group pages describe each event).
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.GroupListener` (a subclass, or one built
-                with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.GroupListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``GroupListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(GroupListener).add(listener_id, listener)
 
     def remove_group_listener(self, listener_id: str) -> None:
         """Remove the group listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -209,33 +184,25 @@ class ListenersAPI:
         self._delivery.registry(GroupListener).remove(listener_id)
 
     def add_call_listener(self, listener_id: str, listener: CallListener) -> None:
-        """Register a call listener; the same id replaces the earlier one.
+        """Register a listener of call signalling under ``listener_id``.
 
-        It hears call signalling: incoming calls, outgoing calls accepted or rejected,
-        incoming calls cancelled, calls ended. Like every listener it is called on the
-        dispatcher thread, one event at a time (or through the callback executor); an
-        exception in it is logged and the next listener still runs.
-
-        Safe from any thread, including inside a listener (registration is copy-on-write).
+        It hears incoming calls, outgoing calls accepted or rejected, incoming calls
+        cancelled, and calls ended.
 
         Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
 
         Args:
             listener_id: a non-empty string naming this registration.
-            listener: a :class:`~cometchat_sync.CallListener` (a subclass, or one built
-                with callables as keyword arguments).
+            listener: a :class:`~cometchat_sync.CallListener`.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``listener_id``;
-                ``ERR_INVALID_PARAMETER`` when ``listener`` is not a ``CallListener``.
+            CometChatException: the registration errors (see
+                :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(CallListener).add(listener_id, listener)
 
     def remove_call_listener(self, listener_id: str) -> None:
         """Remove the call listener registered under ``listener_id``.
-
-        An unknown id is ignored. Safe from any thread, including inside a listener
-        (itself included); an event already being delivered may still reach it.
 
         Args:
             listener_id: the id it was added with.
@@ -249,8 +216,8 @@ class ListenersAPI:
         The dispatcher thread calls ``executor`` once per event with a zero-argument
         callable that calls the listeners; the SDK's own bookkeeping stays on the
         dispatcher thread. ``executor`` should hand the callable over and return quickly
-        (e.g. ``root.after(0, fn)`` in Tkinter). Takes effect for the next event; safe
-        from any thread, including inside a listener.
+        (e.g. ``root.after(0, fn)`` in Tkinter); the order of listener calls is then the
+        executor's. Takes effect for the next event.
 
         Args:
             executor: a callable taking one zero-argument callable, or ``None``.
@@ -269,7 +236,7 @@ class ListenersAPI:
         ``hook(exception, listener, method_name)`` is called right after the exception is
         logged (with its traceback) on the thread that ran the listener; the next listener
         still runs. An exception raised by the hook itself is logged and ignored. Takes
-        effect for the next event; safe from any thread, including inside a listener.
+        effect for the next event.
 
         Args:
             hook: a callable ``(BaseException, listener, str) -> None``, or ``None``.

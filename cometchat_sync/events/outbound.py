@@ -1,11 +1,7 @@
 """Events the client sends over the socket: typing indicators, receipts, transient messages.
 
-Sends raise ``NO_WEBSOCKET_CONNECTION`` when the link is not connected, and
-``ERR_NOT_LOGGED_IN`` with no user; nothing is queued for later. A send writes one frame on
-the caller's thread and does not wait for any answer, so it is quick and may be called from
-a listener. As in the official SDKs, typing indicators are skipped silently when the app's
-``MODE`` setting is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``, transient messages when it is
-``NO_TRANSIENT``, and receipts raise ``RECEIPTS_TEMPORARILY_BLOCKED`` in both modes.
+What every send shares (its thread, the app's ``MODE`` throttling, its errors) is in
+:class:`LiveEventsAPI`.
 
 Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators,
 https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts and
@@ -27,10 +23,26 @@ _THROTTLING_MODES = frozenset({"LIMITED_TRANSIENT", "NO_TRANSIENT"})
 
 
 class LiveEventsAPI:
-    """Socket sends of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+    """Socket sends of :class:`~cometchat_sync.client.CometChatClient` (a mixin): typing
+    indicators, delivery and read receipts, transient messages.
 
-    Typing indicators, delivery and read receipts, transient messages. Not meant to be used
-    on its own: the client supplies the session and the send.
+    A send writes one frame on the socket, on the caller's thread, and waits for no answer:
+    it is quick, and may be called from any thread, including a listener. Nothing is queued
+    for later. As in the official SDKs, the app's ``MODE`` setting throttles sends under high
+    load: typing indicators are skipped silently when it is ``LIMITED_TRANSIENT`` or
+    ``NO_TRANSIENT``, transient messages when it is ``NO_TRANSIENT``, and receipts raise
+    ``RECEIPTS_TEMPORARILY_BLOCKED`` in both modes.
+
+    A receipt is addressed to the message's sender in a one-to-one conversation and to the
+    group in a group one. CometChat reads it as covering that message and the earlier ones
+    of the conversation, so marking the latest message is enough.
+
+    Not meant to be used on its own: the client supplies the session and the send.
+
+    Raises:
+        CometChatException: every send raises ``NO_WEBSOCKET_CONNECTION`` when the link is
+            not connected (nothing is sent).
+        NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
     """
 
     _session: Optional[Session]
@@ -44,14 +56,11 @@ class LiveEventsAPI:
     def start_typing(self, indicator: TypingIndicator) -> None:
         """Tell a user or a group that the logged-in user started typing.
 
-        Sends one ``typing_indicator`` frame (action ``started``) over the socket; the
-        receiver's message listeners hear ``on_typing_started``. As the official SDKs do,
-        it is sent once per receiver until :meth:`end_typing`: repeated calls send nothing.
-        Skipped silently when the app's ``MODE`` is ``LIMITED_TRANSIENT`` or
-        ``NO_TRANSIENT``.
-
-        Callable from any thread, including a listener: it writes one frame and waits for
-        no answer.
+        Sends one ``typing_indicator`` frame (action ``started``); the receiver's message
+        listeners hear ``on_typing_started``. As the official SDKs do, it is sent once per
+        receiver until :meth:`end_typing`: repeated calls send nothing. If the link is not
+        connected nothing is sent, and the next call tries again. Skipped silently under a
+        throttling ``MODE`` (see :class:`LiveEventsAPI`).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators.
 
@@ -62,23 +71,19 @@ class LiveEventsAPI:
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``indicator`` is not a
-                :class:`~cometchat_sync.models.TypingIndicator`;
-                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (nothing is
-                sent, and the next call tries again).
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+                :class:`~cometchat_sync.models.TypingIndicator`; and the errors of every
+                socket send (see :class:`~cometchat_sync.events.outbound.LiveEventsAPI`).
         """
         self._typing_event(indicator, "started")
 
     def end_typing(self, indicator: TypingIndicator) -> None:
         """Tell a user or a group that the logged-in user stopped typing.
 
-        Sends one ``typing_indicator`` frame (action ``ended``) over the socket, only if
-        :meth:`start_typing` sent a start to that receiver; otherwise it sends nothing.
-        The receiver's message listeners hear ``on_typing_ended``. Skipped silently when
-        the app's ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``.
-
-        Callable from any thread, including a listener: it writes one frame and waits for
-        no answer.
+        Sends one ``typing_indicator`` frame (action ``ended``), only if :meth:`start_typing`
+        sent a start to that receiver; otherwise it sends nothing. The receiver's message
+        listeners hear ``on_typing_ended``. If the link is not connected the start is still
+        considered sent, so a later call tries again. Skipped silently under a throttling
+        ``MODE`` (see :class:`LiveEventsAPI`).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/typing-indicators.
 
@@ -87,11 +92,9 @@ class LiveEventsAPI:
                 receiver as the start.
 
         Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``indicator`` is not a
-                :class:`~cometchat_sync.models.TypingIndicator`;
-                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (the start is
-                then still considered sent).
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatException: ``ERR_INVALID_PARAMETER`` for an ``indicator`` that
+                :meth:`start_typing` would refuse; and the errors of every socket send (see
+                :class:`~cometchat_sync.events.outbound.LiveEventsAPI`).
         """
         self._typing_event(indicator, "ended")
 
@@ -116,14 +119,9 @@ class LiveEventsAPI:
     def mark_as_delivered(self, message: BaseMessage) -> None:
         """Tell the sender of a received message that it was delivered.
 
-        Sends one ``receipts`` frame (action ``delivered``) over the socket, addressed to
-        the message's sender in a one-to-one conversation and to the group in a group
-        one. The sender's message listeners hear ``on_messages_delivered``. CometChat
-        reads a receipt as covering that message and the earlier ones of the
-        conversation, so marking the latest message is enough.
-
-        Callable from any thread, including a listener (e.g. right from
-        ``on_text_message_received``): it writes one frame and waits for no answer.
+        Sends one ``receipts`` frame (action ``delivered``); the sender's message listeners
+        hear ``on_messages_delivered``. Typically called right from a listener such as
+        ``on_text_message_received``.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts.
 
@@ -133,39 +131,28 @@ class LiveEventsAPI:
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
-                message with an id; ``RECEIPTS_TEMPORARILY_BLOCKED`` when the app's
-                ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT`` (receipts are off
-                under high load); ``NO_WEBSOCKET_CONNECTION`` when the link is not
-                connected (nothing is sent).
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+                message with an id; ``RECEIPTS_TEMPORARILY_BLOCKED`` under a throttling
+                ``MODE``; and the errors of every socket send (see
+                :class:`~cometchat_sync.events.outbound.LiveEventsAPI`).
         """
         self._receipt(message, "delivered")
 
     def mark_as_read(self, message: BaseMessage) -> None:
-        """Tell the sender of a received message that it was read.
+        """Tell the sender of a received message that the logged-in user read it.
 
-        Sends one ``receipts`` frame (action ``read``) over the socket, addressed to the
-        message's sender in a one-to-one conversation and to the group in a group one.
-        The sender's message listeners hear ``on_messages_read``. CometChat reads a
-        receipt as covering that message and the earlier ones of the conversation, so
-        marking the latest message is enough.
-
-        Callable from any thread, including a listener: it writes one frame and waits for
-        no answer.
+        Sends the receipt :meth:`mark_as_delivered` sends, with action ``read``; the
+        sender's message listeners hear ``on_messages_read``.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts.
 
         Args:
-            message: a received message (one with a positive ``id``), as given to a
-                listener or returned by :meth:`fetch_messages`.
+            message: the message read (a received one, with a positive ``id``).
 
         Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
-                message with an id; ``RECEIPTS_TEMPORARILY_BLOCKED`` when the app's
-                ``MODE`` is ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT`` (receipts are off
-                under high load); ``NO_WEBSOCKET_CONNECTION`` when the link is not
-                connected (nothing is sent).
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+            CometChatException: ``ERR_INVALID_PARAMETER`` and
+                ``RECEIPTS_TEMPORARILY_BLOCKED`` as :meth:`mark_as_delivered` raises them;
+                and the errors of every socket send (see
+                :class:`~cometchat_sync.events.outbound.LiveEventsAPI`).
         """
         self._receipt(message, "read")
 
@@ -199,13 +186,9 @@ class LiveEventsAPI:
     def send_transient_message(self, message: TransientMessage) -> None:
         """Relay a message live to a user or a group; it is never stored.
 
-        Sends one ``transient_message`` frame over the socket. Only receivers online at
-        that moment get it, on their message listeners' ``on_transient_message_received``;
-        it cannot be fetched later. Skipped silently when the app's ``MODE`` is
-        ``NO_TRANSIENT``.
-
-        Callable from any thread, including a listener: it writes one frame and waits for
-        no answer.
+        Sends one ``transient_message`` frame. Only receivers online at that moment get it,
+        on their message listeners' ``on_transient_message_received``; it cannot be fetched
+        later. Skipped silently when the app's ``MODE`` is ``NO_TRANSIENT``.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/transient-messages.
 
@@ -216,10 +199,8 @@ class LiveEventsAPI:
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
-                :class:`~cometchat_sync.models.TransientMessage`;
-                ``NO_WEBSOCKET_CONNECTION`` when the link is not connected (nothing is
-                sent).
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
+                :class:`~cometchat_sync.models.TransientMessage`; and the errors of every
+                socket send (see :class:`~cometchat_sync.events.outbound.LiveEventsAPI`).
         """
         if not isinstance(message, TransientMessage):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "Pass a TransientMessage.")

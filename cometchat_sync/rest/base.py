@@ -1,4 +1,5 @@
-"""What every REST resource family needs from the client, and how answers are read.
+"""What every REST resource family needs from the client, what every REST call shares (its
+threads and its errors, in :class:`ResourceAPI`), and how answers are read.
 
 Each family module (:mod:`.messages`, :mod:`.users`, :mod:`.groups`, :mod:`.calls`) is a
 mixin of :class:`~cometchat_sync.client.CometChatClient` that builds paths and bodies and reads
@@ -18,7 +19,36 @@ __all__ = ["ResourceAPI", "as_call", "as_message", "as_object"]
 
 
 class ResourceAPI:
-    """The hooks a REST family calls; implemented by the client."""
+    """What every REST call of the client shares, and the hooks a REST family calls; the
+    client implements them (the REST mixins are not meant to be used on their own).
+
+    Every REST call (the methods of :class:`~cometchat_sync.rest.messages.MessagesAPI`,
+    :class:`~cometchat_sync.rest.users.UsersAPI`, :class:`~cometchat_sync.rest.groups.GroupsAPI`
+    and :class:`~cometchat_sync.rest.calls.CallsAPI`) checks its arguments before any network
+    I/O, then makes one request to the client API as the logged-in user (its auth token) and
+    blocks the calling thread until the server answers or the request timeout of the settings
+    runs out. Ids that go in the request's path are percent-encoded.
+
+    REST calls may be made from any thread, including from a listener; there they block the
+    dispatcher thread for their duration, so later events wait.
+
+    Each method's ``Raises:`` names its own codes: its argument checks, and the server's own
+    code when the server refuses the request (with its message, and the HTTP status in
+    ``details["status"]``).
+
+    Raises:
+        CometChatException: every REST call also raises ``ERR_TOO_MANY_REQUESTS`` when
+            rate-limited (``details["retry_after"]`` holds the server's ``Retry-After``, when
+            sent); ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
+            token (the user is then logged out locally and login listeners hear
+            ``on_logout_success``); ``ERR_NO_INTERNET`` when the server cannot be reached;
+            ``FAILED_TO_FETCH`` for any other failed request (an untrusted certificate, an
+            answer that is not a CometChat envelope, ...) and, for a method that returns a
+            message, a user, a group or a call, an answer that holds none.
+        NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in (nothing is sent).
+        CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within the
+            request timeout of the settings (30 s by default).
+    """
 
     def _client_call(
         self,

@@ -3,8 +3,6 @@
 Signalling only (the ringing flow): each step is one request to the client API that
 creates or updates the call's session, and the other side hears of it as a ``call``
 message on its call listeners. The audio and video media themselves are out of scope.
-Every call blocks the calling thread until the server answers or the request timeout of
-the settings (30 s by default) runs out.
 
 Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing (formerly "default
 calling").
@@ -23,7 +21,12 @@ __all__ = ["CallsAPI"]
 class CallsAPI(ResourceAPI):
     """Call signalling of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
 
-    Not meant to be used on its own: the client supplies the authenticated call.
+    The steps after :meth:`initiate_call` (:meth:`accept_call`, :meth:`reject_call`,
+    :meth:`end_call`) name the call by its ``session_id`` and share these errors:
+    ``MISSING_PARAMETERS`` for an empty ``session_id``, ``ERR_INVALID_PARAMETER`` for one
+    that is not a string or holds spaces or ``/?#%``, and the server's code when it refuses
+    (an unknown session, a call already over). Threads and the errors every REST call
+    raises: :class:`~cometchat_sync.rest.base.ResourceAPI`.
     """
 
     def initiate_call(
@@ -35,9 +38,6 @@ class CallsAPI(ResourceAPI):
         call listeners hear ``on_incoming_call_received``; this client's own echo of the
         call is not delivered back. Keep the returned ``session_id`` to cancel
         (:meth:`reject_call` with ``"cancelled"``) or end the call.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
 
         Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
 
@@ -53,16 +53,9 @@ class CallsAPI(ResourceAPI):
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` for another ``call_type`` or
                 ``receiver_type`` or a malformed id, ``MISSING_PARAMETERS`` for an empty
-                one (checked before any network I/O); the server's code when it refuses
-                (an unknown receiver, a group this user is not in);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a call.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                one; the server's code when it refuses (an unknown receiver, a group this
+                user is not in); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if call_type not in ("audio", "video"):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "call_type is audio or video.")
@@ -76,37 +69,25 @@ class CallsAPI(ResourceAPI):
         return call
 
     def accept_call(self, session_id: str) -> Call:
-        """Accept an incoming call.
+        """Accept an incoming call, typically from ``on_incoming_call_received``.
 
         ``PUT calls/{session_id}`` with status ``ongoing``. The caller's call listeners
         hear ``on_outgoing_call_accepted``; both sides may then start the media session
         (not part of this SDK).
 
-        Callable from any thread, including a listener (typically from
-        ``on_incoming_call_received``); there it blocks the dispatcher thread (delaying
-        later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
 
         Args:
-            session_id: the call's ``session_id`` (a non-empty string without spaces or
-                ``/?#%``), from the :class:`~cometchat_sync.models.Call` received.
+            session_id: the ``session_id`` of the :class:`~cometchat_sync.models.Call`
+                received, a non-empty string without spaces or ``/?#%``.
 
         Returns:
-            The call with status ``"ongoing"``.
+            The call, now ``"ongoing"``.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``session_id``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (an unknown session, a
-                call already ended); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a call.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: the errors of a step on a session (see
+                :class:`~cometchat_sync.rest.calls.CallsAPI`) and of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         return self._call_status(session_id, "ongoing")
 
@@ -117,14 +98,11 @@ class CallsAPI(ResourceAPI):
         ``"busy"``) the caller's call listeners hear ``on_outgoing_call_rejected``; for a
         cancel (``"cancelled"``) the callee's hear ``on_incoming_call_cancelled``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
 
         Args:
-            session_id: the call's ``session_id`` (a non-empty string without spaces or
-                ``/?#%``).
+            session_id: the call's ``session_id``, a non-empty string without spaces or
+                ``/?#%``.
             status: ``"rejected"`` (default) or ``"busy"`` by the callee;
                 ``"cancelled"`` by the caller.
 
@@ -132,17 +110,9 @@ class CallsAPI(ResourceAPI):
             The call with its new status.
 
         Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` for another ``status`` or a
-                malformed ``session_id``, ``MISSING_PARAMETERS`` for an empty one (checked
-                before any network I/O); the server's code when it refuses (an unknown
-                session, a call already ended); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request or an answer that is not a call.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``ERR_INVALID_PARAMETER`` for another ``status``; the
+                errors of a step on a session (see :class:`~cometchat_sync.rest.calls.CallsAPI`)
+                and of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if status not in ("rejected", "busy", "cancelled"):
             raise CometChatException(
@@ -156,30 +126,19 @@ class CallsAPI(ResourceAPI):
         ``PUT calls/{session_id}`` with status ``ended``. The other participants' call
         listeners hear ``on_call_ended_message_received``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/calls/v4/javascript/ringing.
 
         Args:
-            session_id: the call's ``session_id`` (a non-empty string without spaces or
-                ``/?#%``).
+            session_id: the call's ``session_id``, a non-empty string without spaces or
+                ``/?#%``.
 
         Returns:
             The call with status ``"ended"``.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``session_id``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (an unknown session, a
-                call already ended); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a call.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: the errors of a step on a session (see
+                :class:`~cometchat_sync.rest.calls.CallsAPI`) and of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         return self._call_status(session_id, "ended")
 

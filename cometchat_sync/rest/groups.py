@@ -1,10 +1,6 @@
 """Groups and their members over REST: create, fetch, join, leave, list, add, kick, ban,
 unban, change a member's scope.
 
-Every call is one request to the client API as the logged-in user; it blocks the calling
-thread until the server answers or the request timeout of the settings (30 s by default)
-runs out. Ids are checked and percent-encoded before any network I/O.
-
 Wire: https://www.cometchat.com/docs/rest-api/groups and
 https://www.cometchat.com/docs/rest-api/group-members (REST API reference); the JavaScript
 SDK pages linked from each method.
@@ -25,7 +21,7 @@ __all__ = ["GroupsAPI"]
 class GroupsAPI(ResourceAPI):
     """Group calls of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
 
-    Not meant to be used on its own: the client supplies the authenticated call.
+    Threads and the errors every call raises: :class:`~cometchat_sync.rest.base.ResourceAPI`.
     """
 
     def create_group(self, group: Group) -> Group:
@@ -33,9 +29,6 @@ class GroupsAPI(ResourceAPI):
 
         ``POST groups`` with ``guid``, ``name``, ``type`` and, when set, ``password``,
         ``description``, ``icon`` and ``metadata``.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/create-group and
         https://www.cometchat.com/docs/rest-api/groups.
@@ -51,17 +44,10 @@ class GroupsAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` when ``group`` is not a
-                :class:`~cometchat_sync.models.Group` or has no ``guid`` (checked before
-                any network I/O); the server's code when it refuses (for example a guid
-                already in use, or a password group without a password);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a group.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                :class:`~cometchat_sync.models.Group` or has no ``guid``; the server's code
+                when it refuses (for example a guid already in use, or a password group
+                without a password); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if not isinstance(group, Group) or not group.guid:
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The group needs a guid.")
@@ -80,11 +66,8 @@ class GroupsAPI(ResourceAPI):
     def get_group(self, guid: str) -> Group:
         """Fetch a group by guid.
 
-        ``GET groups/{guid}`` (the guid percent-encoded). The answer tells whether the
-        logged-in user has joined (``has_joined``) and with which ``scope``.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
+        ``GET groups/{guid}``. The answer tells whether the logged-in user has joined
+        (``has_joined``) and with which ``scope``.
 
         Wire: https://www.cometchat.com/docs/rest-api/groups.
 
@@ -97,15 +80,9 @@ class GroupsAPI(ResourceAPI):
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
                 ``ERR_INVALID_PARAMETER`` for one that is not a string or holds spaces or
-                ``/?#%`` (both checked before any network I/O); the server's code for an
-                unknown group or one this user may not see; ``ERR_TOO_MANY_REQUESTS``
-                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
-                longer knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request or an answer that is not a group.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                ``/?#%``; the server's code for an unknown group or one this user may not
+                see; and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         data = self._client_call("GET", _path(guid)).data
         return Group.from_json(as_object(data, "group"))
@@ -119,9 +96,6 @@ class GroupsAPI(ResourceAPI):
         cannot be joined: an admin or moderator adds their members. The group's members
         hear ``on_group_member_joined`` on their group listeners.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/join-group.
 
         Args:
@@ -134,18 +108,11 @@ class GroupsAPI(ResourceAPI):
             The joined group (``has_joined`` true, the user's ``scope``).
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (already a member, banned,
-                a private group, a missing or wrong password, an unknown group);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a group.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses (already a member, banned, a private group, a missing or wrong
+                password, an unknown group); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         body: dict[str, Any] = {"type": group_type}
         if password is not None:
@@ -159,35 +126,24 @@ class GroupsAPI(ResourceAPI):
         ``DELETE groups/{guid}/members``. The user stops receiving the group's messages
         and events; the remaining members hear ``on_group_member_left``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/leave-group.
 
         Args:
             guid: the group's id, a non-empty string without spaces or ``/?#%``.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (not a member, an unknown
-                group); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses (not a member, an unknown group); and the errors of every REST call
+                (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call("DELETE", _path(guid, "members"))
 
     def get_group_members(self, guid: str, limit: int = 100) -> list[GroupMember]:
         """Fetch the first page of a group's members, with their scopes.
 
-        ``GET groups/{guid}/members`` with ``per_page``.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
+        ``GET groups/{guid}/members`` with ``per_page``. An answer that is not a list
+        reads as no members.
 
         Wire: https://www.cometchat.com/docs/rest-api/group-members/list.
 
@@ -202,15 +158,9 @@ class GroupsAPI(ResourceAPI):
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
                 ``ERR_INVALID_PARAMETER`` for a malformed one or a ``limit`` outside 1 to
-                100 (checked before any network I/O); the server's code when it refuses (an
-                unknown group, or one this user may not see); ``ERR_TOO_MANY_REQUESTS``
-                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
-                longer knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                100; the server's code when it refuses (an unknown group, or one this user
+                may not see); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         params = {"per_page": check.limit(limit)}
         data = self._client_call("GET", _path(guid, "members"), params=params).data
@@ -236,9 +186,6 @@ class GroupsAPI(ResourceAPI):
         user could not be added (for example one already a member); this method does not
         return those per-user outcomes: check with :meth:`get_group_members` if needed.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-add-members and
         https://www.cometchat.com/docs/rest-api/group-members.
 
@@ -249,17 +196,11 @@ class GroupsAPI(ResourceAPI):
             admins: uids to add with scope ``admin``.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses the whole call (an unknown
-                group, a caller without the right scope, too many users);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses the whole call (an unknown group, a caller without the right scope,
+                too many users); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         body = {
             "participants": list(participants or []),
@@ -274,9 +215,6 @@ class GroupsAPI(ResourceAPI):
         ``DELETE groups/{guid}/members/{uid}``. Only an admin or moderator of the group
         may kick. The group's members hear ``on_group_member_kicked``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members.
 
         Args:
@@ -284,17 +222,11 @@ class GroupsAPI(ResourceAPI):
             uid: the member's user id, same rules.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (not a member, a caller
-                without the right scope, an unknown group); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses (not a member, a caller without the right scope, an unknown group);
+                and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call("DELETE", _path(guid, "members", uid))
 
@@ -304,9 +236,6 @@ class GroupsAPI(ResourceAPI):
         ``POST groups/{guid}/bannedusers/{uid}``. Only an admin or moderator of the group
         may ban. The group's members hear ``on_group_member_banned``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members and
         https://www.cometchat.com/docs/rest-api/banned-users.
 
@@ -315,17 +244,11 @@ class GroupsAPI(ResourceAPI):
             uid: the user's id, same rules.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (a caller without the
-                right scope, an unknown group or user); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses (a caller without the right scope, an unknown group or user); and
+                the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call("POST", _path(guid, "bannedusers", uid))
 
@@ -335,9 +258,6 @@ class GroupsAPI(ResourceAPI):
         ``DELETE groups/{guid}/bannedusers/{uid}``. Only an admin or moderator of the
         group may unban. Group listeners hear ``on_group_member_unbanned``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-kick-ban-members and
         https://www.cometchat.com/docs/rest-api/banned-users.
 
@@ -346,17 +266,11 @@ class GroupsAPI(ResourceAPI):
             uid: the banned user's id, same rules.
 
         Raises:
-            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one (both checked before any
-                network I/O); the server's code when it refuses (a user who is not banned,
-                a caller without the right scope, an unknown group);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid`` or ``uid``,
+                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
+                refuses (a user who is not banned, a caller without the right scope, an
+                unknown group); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call("DELETE", _path(guid, "bannedusers", uid))
 
@@ -366,9 +280,6 @@ class GroupsAPI(ResourceAPI):
         ``PUT groups/{guid}/members/{uid}`` with ``scope``. Admins may change any
         member's scope, moderators only participants'. The group's members hear
         ``on_group_member_scope_changed``.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/group-change-member-scope and
         https://www.cometchat.com/docs/rest-api/group-members.
@@ -380,16 +291,10 @@ class GroupsAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` for another ``scope`` or a
-                malformed id, ``MISSING_PARAMETERS`` for an empty one (checked before any
-                network I/O); the server's code when it refuses (the member already has
-                that scope, not a member, a caller without the right scope);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                malformed id, ``MISSING_PARAMETERS`` for an empty one; the server's code
+                when it refuses (the member already has that scope, not a member, a caller
+                without the right scope); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if scope not in ("admin", "moderator", "participant"):
             raise CometChatException(

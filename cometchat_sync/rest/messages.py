@@ -1,9 +1,5 @@
 """Messages over REST: send, edit, delete, fetch one or a page of history, reactions.
 
-Every call is one request to the client API as the logged-in user (its ``authToken``), so
-each one blocks the calling thread until the server answers or the request timeout of the
-settings (30 s by default) runs out. Arguments are checked before any network I/O.
-
 Paths and bodies follow the official SDKs' traffic and CometChat's message documentation:
 https://www.cometchat.com/docs/rest-api/messages (REST API reference) and
 https://www.cometchat.com/docs/sdk/javascript/send-message (JavaScript SDK).
@@ -27,7 +23,7 @@ class MessagesAPI(ResourceAPI):
     """Message calls of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
 
     Send, edit, delete and fetch messages, and react to them, over REST as the logged-in
-    user. Not meant to be used on its own: the client supplies the authenticated call.
+    user. Threads and the errors every call raises: :class:`~cometchat_sync.rest.base.ResourceAPI`.
     """
 
     def send_message(self, message: BaseMessage) -> BaseMessage:
@@ -37,9 +33,6 @@ class MessagesAPI(ResourceAPI):
         (``message.parent_id`` set). The server fills in ``id``, ``sent_at``, the sender
         and the conversation id. This client's own real-time echo of the message is not
         delivered to its message listeners.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
 
         Wire: https://www.cometchat.com/docs/rest-api/messages/send-message and
         https://www.cometchat.com/docs/sdk/javascript/send-message.
@@ -57,16 +50,9 @@ class MessagesAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
-                message with a category (checked before any network I/O); the server's
-                code when it refuses the message (for example an empty text, or a group the
-                user is not a member of); ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a message.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                message with a category; the server's code when it refuses the message (for
+                example an empty text, or a group the user is not a member of); and the
+                errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if not isinstance(message, BaseMessage) or not message.category:
             raise CometChatException(
@@ -86,9 +72,6 @@ class MessagesAPI(ResourceAPI):
         ``edited_at`` and ``edited_by`` set. The ``edited`` event this edit causes is not
         delivered back to this client's message listeners.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/rest-api/messages/update-message.
 
         Args:
@@ -102,16 +85,10 @@ class MessagesAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
-                message with a category or its ``id`` is not a positive int (checked before
-                any network I/O); the server's code when it refuses the edit (for example
-                a message this user did not send); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request or an answer that is not a message.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                message with a category or its ``id`` is not a positive int; the server's
+                code when it refuses the edit (for example a message this user did not send);
+                and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         if not isinstance(message, BaseMessage) or not message.category:
             raise CometChatException(
@@ -129,9 +106,6 @@ class MessagesAPI(ResourceAPI):
         and moderators any message of the group. The ``deleted`` event this causes is not
         delivered back to this client's message listeners.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/rest-api/messages/delete-message and
         https://www.cometchat.com/docs/sdk/javascript/delete-message.
 
@@ -143,16 +117,9 @@ class MessagesAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
-                positive int (checked before any network I/O); the server's code when it
-                refuses (an unknown message, or one this user may not delete);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a message.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                positive int; the server's code when it refuses (an unknown message, or one
+                this user may not delete); and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         mid = check.message_id(message_id)
         self._note_own_action(mid, "deleted")
@@ -163,9 +130,6 @@ class MessagesAPI(ResourceAPI):
 
         ``GET messages/{id}``; the logged-in user must be able to see the message (a
         participant of its conversation).
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
 
         Wire: https://www.cometchat.com/docs/rest-api/messages.
 
@@ -179,15 +143,9 @@ class MessagesAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
-                positive int (checked before any network I/O); the server's code for an
-                unknown message or one this user cannot see; ``ERR_TOO_MANY_REQUESTS``
-                when rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no
-                longer knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request or an answer that is not a message.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                positive int; the server's code for an unknown message or one this user
+                cannot see; and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         mid = check.message_id(message_id)
         return as_message(self._client_call("GET", f"messages/{mid}"))
@@ -210,9 +168,6 @@ class MessagesAPI(ResourceAPI):
         first ``limit`` messages after it (``after_id=0``: from the start). Pass the first
         id of a page as the next ``before_id`` to scroll back.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/receive-message (message
         history) and https://www.cometchat.com/docs/rest-api/messages.
 
@@ -233,16 +188,10 @@ class MessagesAPI(ResourceAPI):
             CometChatException: ``MISSING_PARAMETERS`` for an empty ``receiver_id``;
                 ``ERR_INVALID_PARAMETER`` for a malformed id, an unknown
                 ``receiver_type``, both ``before_id`` and ``after_id``, or a ``limit``
-                outside 1 to 100 (all checked before any network I/O); the server's code when
-                it refuses (for example a group this user has not joined);
-                ``ERR_TOO_MANY_REQUESTS`` when rate-limited;
-                ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
-                token (the user is then logged out locally); ``ERR_NO_INTERNET`` when the
-                server cannot be reached; ``FAILED_TO_FETCH`` for any other failed request
-                or an answer that is not a list.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                outside 1 to 100; the server's code when it refuses (for example a group
+                this user has not joined); ``FAILED_TO_FETCH`` for an answer that is not a
+                list; and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         path = conversation_path(receiver_id, receiver_type)
         if before_id is not None and after_id is not None:
@@ -268,9 +217,6 @@ class MessagesAPI(ResourceAPI):
         ``POST messages/{id}/reactions/{reaction}`` (the reaction percent-encoded). The
         participants' message listeners hear ``on_message_reaction_added``.
 
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
-
         Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
 
         Args:
@@ -280,49 +226,34 @@ class MessagesAPI(ResourceAPI):
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
-                positive int or ``reaction`` is not a short non-empty string (checked
-                before any network I/O); the server's code when it refuses (an unknown
-                message, or one this user cannot see); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+                positive int or ``reaction`` is not a short non-empty string; the server's
+                code when it refuses (an unknown message, or one this user cannot see); and
+                the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call(
             "POST", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
         )
 
     def remove_reaction(self, message_id: int, reaction: str) -> None:
-        """Remove the logged-in user's reaction from a message.
+        """Remove a reaction the logged-in user added to a message.
 
-        ``DELETE messages/{id}/reactions/{reaction}`` (the reaction percent-encoded). The
-        participants' message listeners hear ``on_message_reaction_removed``.
-
-        Callable from any thread, including a listener; there it blocks the dispatcher
-        thread (delaying later events) until the server answers.
+        The reverse of :meth:`add_reaction`, with the same checks:
+        ``DELETE messages/{id}/reactions/{reaction}``. The participants' message listeners
+        hear ``on_message_reaction_removed``.
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
 
         Args:
-            message_id: the message's id, a positive int.
-            reaction: the reaction to remove, as it was added (a non-empty string of at
-                most 64 characters).
+            message_id: the id (a positive int) of the message reacted to.
+            reaction: the reaction as it was added (a non-empty string of at most 64
+                characters).
 
         Raises:
-            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
-                positive int or ``reaction`` is not a short non-empty string (checked
-                before any network I/O); the server's code when it refuses (an unknown
-                message, or one this user cannot see); ``ERR_TOO_MANY_REQUESTS`` when
-                rate-limited; ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer
-                knows the auth token (the user is then logged out locally);
-                ``ERR_NO_INTERNET`` when the server cannot be reached; ``FAILED_TO_FETCH``
-                for any other failed request.
-            NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: ``ERR_INVALID_PARAMETER`` for a ``message_id`` or
+                ``reaction`` that :meth:`add_reaction` would refuse; the server's code when
+                it refuses (an unknown message, or one this user cannot see); and the
+                errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._client_call(
             "DELETE", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"

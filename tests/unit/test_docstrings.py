@@ -12,7 +12,10 @@ import pytest
 
 import cometchat_sync
 from cometchat_sync import CometChatClient
+from cometchat_sync.connection.api import ConnectionAPI
+from cometchat_sync.events.listeners_api import ListenersAPI
 from cometchat_sync.events.outbound import LiveEventsAPI
+from cometchat_sync.rest.base import ResourceAPI
 from cometchat_sync.rest.calls import CallsAPI
 from cometchat_sync.rest.groups import GroupsAPI
 from cometchat_sync.rest.messages import MessagesAPI
@@ -34,7 +37,9 @@ CANNOT_RAISE = {
     "threads",
 }
 # The mixins whose every method is one REST call or one socket send.
-WIRE_MIXINS = (MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI)
+REST_MIXINS = (MessagesAPI, UsersAPI, GroupsAPI, CallsAPI)
+WIRE_MIXINS = (*REST_MIXINS, LiveEventsAPI)
+MIXINS = (ResourceAPI, *WIRE_MIXINS, ListenersAPI, ConnectionAPI)
 DOCS_URL = "https://www.cometchat.com/docs/"
 # References to material outside the repository, which must stand alone.
 OUTSIDE_REFERENCES = re.compile(r"§|\bshared/|\bnotes/|\bdesign doc|\bissue #?\d|#\d{2,}")
@@ -69,17 +74,51 @@ PROPERTIES = sorted(n for n, v in client_members().items() if isinstance(v, prop
 EXPORTED_CLASSES = sorted(
     name for name in cometchat_sync.__all__ if inspect.isclass(getattr(cometchat_sync, name))
 )
-WIRE_METHODS = sorted(
-    name
-    for mixin in WIRE_MIXINS
-    for name, value in vars(mixin).items()
-    if not name.startswith("_") and callable(value)
+
+
+def mixin_methods(*mixins: type) -> list[str]:
+    return sorted(
+        name
+        for mixin in mixins
+        for name, value in vars(mixin).items()
+        if not name.startswith("_") and callable(value)
+    )
+
+
+WIRE_METHODS = mixin_methods(*WIRE_MIXINS)
+# Facts shared by a group of methods are stated once, in the docstring of the class that
+# owns them; each method's ``Raises:`` refers to that class in one line instead of
+# repeating them. Per owner: the methods, and the codes only the owner may spell out.
+SHARED_ERRORS: dict[type, tuple[list[str], tuple[str, ...]]] = {
+    ResourceAPI: (
+        mixin_methods(*REST_MIXINS),
+        (
+            "ERR_TOO_MANY_REQUESTS",
+            "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
+            "ERR_NO_INTERNET",
+            "ERR_NOT_LOGGED_IN",
+            "ERR_TIMEOUT",
+        ),
+    ),
+    LiveEventsAPI: (
+        mixin_methods(LiveEventsAPI),
+        ("NO_WEBSOCKET_CONNECTION", "ERR_NOT_LOGGED_IN"),
+    ),
+    ListenersAPI: (
+        [name for name in mixin_methods(ListenersAPI) if name.startswith("add_")],
+        ("MISSING_PARAMETERS",),
+    ),
+}
+SHARED_CASES = sorted(
+    (owner.__name__, name) for owner, (names, _) in SHARED_ERRORS.items() for name in names
 )
 
 
 def test_the_lists_are_not_empty_and_the_allow_list_is_current():
     assert len(METHODS) > 40 and len(PROPERTIES) >= 5 and len(EXPORTED_CLASSES) > 20
     assert len(WIRE_METHODS) > 20
+    counts = [len(names) for names, _ in SHARED_ERRORS.values()]
+    assert all(n >= least for n, least in zip(counts, (20, 5, 6))), counts
     assert set(METHODS) >= CANNOT_RAISE, sorted(CANNOT_RAISE - set(METHODS))
 
 
@@ -98,6 +137,31 @@ def test_public_property_is_documented(name: str):
 @pytest.mark.parametrize("name", EXPORTED_CLASSES)
 def test_exported_class_is_documented(name: str):
     assert own_doc(getattr(cometchat_sync, name)), f"cometchat_sync.{name} has no docstring"
+
+
+@pytest.mark.parametrize("mixin", MIXINS, ids=lambda m: m.__name__)
+def test_mixin_class_is_documented(mixin: type):
+    doc = own_doc(mixin)
+    assert doc, f"{mixin.__name__} has no docstring"
+    assert not OUTSIDE_REFERENCES.search(doc), f"{mixin.__name__} refers outside the repository"
+
+
+@pytest.mark.parametrize("owner", list(SHARED_ERRORS), ids=lambda m: m.__name__)
+def test_shared_errors_are_stated_by_their_owner(owner: type):
+    doc = own_doc(owner)
+    assert "\nRaises:\n" in doc, f"{owner.__name__} has no Raises: section"
+    for code in SHARED_ERRORS[owner][1]:
+        assert f"``{code}``" in doc, f"{owner.__name__} does not state {code}"
+
+
+@pytest.mark.parametrize(("owner", "name"), SHARED_CASES)
+def test_method_refers_to_the_shared_errors_instead_of_repeating_them(owner: str, name: str):
+    doc = own_doc(public_methods()[name])
+    raises = doc.split("\nRaises:\n", 1)[-1]
+    assert f"{owner}`" in raises, f"{name}: Raises: does not refer to {owner}"
+    codes = next(c for o, (_, c) in SHARED_ERRORS.items() if o.__name__ == owner)
+    repeated = [code for code in codes if code in doc]
+    assert not repeated, f"{name} repeats {repeated}: they are stated once, by {owner}"
 
 
 @pytest.mark.parametrize("name", METHODS)
