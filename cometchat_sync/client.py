@@ -62,7 +62,12 @@ class CometChatClient(
     a session stored by an earlier run is logged in again and its link opened at once, as
     the official SDKs do on ``init``. Every public method may be called from any thread;
     what each one does when called from inside a listener (on the dispatcher thread) is
-    in its docstring. Use it as a context manager to :meth:`close` it on exit.
+    in its docstring or, for a family of calls, in its mixin's class docstring
+    (:class:`~cometchat_sync.rest.base.ResourceAPI` for REST calls,
+    :class:`~cometchat_sync.connection.api.ConnectionAPI`,
+    :class:`~cometchat_sync.events.listeners_api.ListenersAPI`,
+    :class:`~cometchat_sync.events.outbound.LiveEventsAPI`). Use it as a context manager
+    to :meth:`close` it on exit.
 
     Errors are :class:`~cometchat_sync.errors.CometChatException` with a ``code``: the
     SDK's own (``ErrorCode``) or, for REST calls, the server's

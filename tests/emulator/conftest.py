@@ -65,7 +65,7 @@ class WS:
         try:
             self.sock.close(timeout=0.2)
         except Exception:
-            self.sock.shutdown()
+            self.sock.shutdown()  # type: ignore[no-untyped-call]
 
 
 class Kit:
@@ -194,7 +194,7 @@ class Kit:
 
 
 @pytest.fixture
-def no_thread_leak():
+def no_thread_leak() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
@@ -202,7 +202,7 @@ def no_thread_leak():
 
 
 @pytest.fixture
-def emu(no_thread_leak):
+def emu(no_thread_leak: None) -> Iterator[Emulator]:
     emulator = Emulator().start()
     try:
         yield emulator
@@ -211,7 +211,7 @@ def emu(no_thread_leak):
 
 
 @pytest.fixture
-def kit(emu):
+def kit(emu: Emulator) -> Iterator[Kit]:
     k = Kit(emu)
     try:
         yield k
@@ -220,7 +220,7 @@ def kit(emu):
 
 
 @pytest.fixture
-def make_kit():
+def make_kit() -> Iterator[Callable[..., Kit]]:
     """``make_kit(emulator)`` -> a Kit closed at teardown (for tests that run their own)."""
     kits: list[Kit] = []
 
@@ -258,7 +258,7 @@ def popen() -> Iterator[Callable[..., subprocess.Popen[str]]]:
 
 
 @pytest.fixture(scope="session")
-def tls_files(tmp_path_factory):
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
     """(ca.pem, chain.pem, key.pem) from a trustme CA, for 127.0.0.1 and localhost."""
     trustme = pytest.importorskip("trustme")
     ca = trustme.CA()

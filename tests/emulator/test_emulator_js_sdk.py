@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,7 +153,9 @@ def js_sdk() -> tuple[Path, list[str]]:
     return target / "node_modules", cmd
 
 
-def _next_event(proc: subprocess.Popen, sel: selectors.BaseSelector, deadline: float) -> dict:
+def _next_event(
+    proc: subprocess.Popen[str], sel: selectors.BaseSelector, deadline: float
+) -> dict[str, Any]:
     assert proc.stdout is not None
     left = deadline - time.monotonic()
     if left <= 0 or not sel.select(left):
@@ -160,7 +163,7 @@ def _next_event(proc: subprocess.Popen, sel: selectors.BaseSelector, deadline: f
     line = proc.stdout.readline()
     if not line:
         raise AssertionError(f"the JS client exited ({proc.wait(5)})")
-    event = json.loads(line)
+    event: dict[str, Any] = json.loads(line)
     assert event["event"] != "error", event
     return event
 

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -14,13 +15,14 @@ import requests
 from cometchat_sync.testing.emulator import Emulator
 
 
-def _b64json(part: str) -> dict:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+def _b64json(part: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return value
 
 
-def _error(r: requests.Response, status: int, code: str) -> dict:
+def _error(r: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
-    err = r.json()["error"]
+    err: dict[str, Any] = r.json()["error"]
     assert err["code"] == code
     assert err["source"] == "chat-api"
     assert err["message"] and err["devMessage"]

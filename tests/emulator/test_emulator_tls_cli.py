@@ -43,14 +43,15 @@ def test_tls_rest_and_wss(no_thread_leak, make_kit, tls_files):
     assert time.monotonic() - t0 < 1.0
 
 
-def _read_line(proc: subprocess.Popen, timeout: float) -> str:
+def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     try:
         if not sel.select(timeout):
             raise AssertionError("the emulator printed nothing")
-        return proc.stdout.readline()
+        line: str = proc.stdout.readline()
+        return line
     finally:
         sel.close()
 
