@@ -27,16 +27,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable, Optional
+from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
+from typing import Callable
+from typing import Optional
 
-from cometchat_sync import (
-    AppSettingsBuilder,
-    CometChatClient,
-    MemorySessionStore,
-    MessageListener,
-    Session,
-)
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import CometChatClient
+from cometchat_sync import MemorySessionStore
+from cometchat_sync import MessageListener
+from cometchat_sync import Session
 
 HOST = "127.0.0.1"
 

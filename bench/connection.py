@@ -24,25 +24,29 @@ import argparse
 import json
 import threading
 import time
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 import websocket
-from _common import (
-    add_wait_quiet,
-    emulator_builder,
-    emulator_process,
-    machine_line,
-    median,
-    ms,
-    percentile,
-    print_table,
-    verdict,
-    wait_quiet,
-)
+from _common import add_wait_quiet
+from _common import emulator_builder
+from _common import emulator_process
+from _common import machine_line
+from _common import median
+from _common import ms
+from _common import percentile
+from _common import print_table
+from _common import verdict
+from _common import wait_quiet
 
-from cometchat_sync import AppState, CometChatClient, ConnectionListener, ConnectionStateChange
+from cometchat_sync import AppState
+from cometchat_sync import CometChatClient
+from cometchat_sync import ConnectionListener
+from cometchat_sync import ConnectionStateChange
 from cometchat_sync.connection.auth_frame import build_auth_frame
-from cometchat_sync.testing import Emulator, FaultProxy, emulator_settings
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FaultProxy
+from cometchat_sync.testing import emulator_settings
 
 USER = "superhero1"
 

@@ -18,19 +18,19 @@ import threading
 import time
 from typing import Any
 
-from _common import (
-    add_wait_quiet,
-    emulator_builder,
-    emulator_process,
-    machine_line,
-    median,
-    percentile,
-    print_table,
-    verdict,
-    wait_quiet,
-)
+from _common import add_wait_quiet
+from _common import emulator_builder
+from _common import emulator_process
+from _common import machine_line
+from _common import median
+from _common import percentile
+from _common import print_table
+from _common import verdict
+from _common import wait_quiet
 
-from cometchat_sync import CometChatClient, MessageListener, TextMessage
+from cometchat_sync import CometChatClient
+from cometchat_sync import MessageListener
+from cometchat_sync import TextMessage
 
 SENDER, RECEIVER = "superhero1", "superhero2"
 

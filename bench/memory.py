@@ -18,18 +18,16 @@ import gc
 import sys
 import time
 
-from _common import (
-    Counter,
-    add_wait_quiet,
-    machine_line,
-    median,
-    print_table,
-    producer_client,
-    producer_process,
-    rss_bytes,
-    verdict,
-    wait_quiet,
-)
+from _common import Counter
+from _common import add_wait_quiet
+from _common import machine_line
+from _common import median
+from _common import print_table
+from _common import producer_client
+from _common import producer_process
+from _common import rss_bytes
+from _common import verdict
+from _common import wait_quiet
 
 STEP = 10_000
 MIB = 1024 * 1024

@@ -27,19 +27,17 @@ import json
 import time
 
 import websocket
-from _common import (
-    Counter,
-    add_wait_quiet,
-    machine_line,
-    median,
-    message_frame,
-    print_table,
-    producer_auth_frame,
-    producer_client,
-    producer_process,
-    verdict,
-    wait_quiet,
-)
+from _common import Counter
+from _common import add_wait_quiet
+from _common import machine_line
+from _common import median
+from _common import message_frame
+from _common import print_table
+from _common import producer_auth_frame
+from _common import producer_client
+from _common import producer_process
+from _common import verdict
+from _common import wait_quiet
 
 
 def producer_ceiling(port: int, count: int) -> float:

@@ -11,41 +11,42 @@ import logging
 
 from ._version import __version__
 from .client import CometChatClient
-from .connection.state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
-from .errors import (
-    AlreadyConnectedError,
-    CometChatException,
-    CometChatTimeoutError,
-    ErrorCode,
-    NotLoggedInError,
-)
+from .connection.state import AppState
+from .connection.state import ConnectionStateChange
+from .connection.state import ConnectionStatus
+from .connection.state import DisconnectReason
+from .errors import AlreadyConnectedError
+from .errors import CometChatException
+from .errors import CometChatTimeoutError
+from .errors import ErrorCode
+from .errors import NotLoggedInError
 from .facade import CometChat
-from .listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
-from .models import (
-    Action,
-    Attachment,
-    BaseMessage,
-    Call,
-    CustomMessage,
-    Group,
-    GroupMember,
-    MediaMessage,
-    MessageReceipt,
-    ReactionEvent,
-    TextMessage,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
-from .session import FileSessionStore, MemorySessionStore, Session, SessionStore
-from .settings import AppSettings, AppSettingsBuilder
+from .listeners import CallListener
+from .listeners import ConnectionListener
+from .listeners import GroupListener
+from .listeners import LoginListener
+from .listeners import MessageListener
+from .listeners import UserListener
+from .models import Action
+from .models import Attachment
+from .models import BaseMessage
+from .models import Call
+from .models import CustomMessage
+from .models import Group
+from .models import GroupMember
+from .models import MediaMessage
+from .models import MessageReceipt
+from .models import ReactionEvent
+from .models import TextMessage
+from .models import TransientMessage
+from .models import TypingIndicator
+from .models import User
+from .session import FileSessionStore
+from .session import MemorySessionStore
+from .session import Session
+from .session import SessionStore
+from .settings import AppSettings
+from .settings import AppSettingsBuilder
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -12,10 +12,12 @@ every path segment (:func:`path_segment`).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 from urllib.parse import quote
 
-from .errors import CometChatException, ErrorCode
+from .errors import CometChatException
+from .errors import ErrorCode
 
 __all__ = [
     "MAX_PAGE",

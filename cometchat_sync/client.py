@@ -19,7 +19,9 @@ import os
 import threading
 import weakref
 from types import TracebackType
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 from . import _fork
 from . import _validate as check
@@ -27,26 +29,35 @@ from .connection.api import ConnectionAPI
 from .connection.auth_frame import build_auth_frame
 from .connection.dialler import WebSocketTransport
 from .connection.manager import ConnectionManager
-from .connection.state import ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .connection.state import ConnectionStateChange
+from .connection.state import ConnectionStatus
+from .connection.state import DisconnectReason
 from .connection.transport import Transport
-from .errors import CometChatException, ErrorCode, NotLoggedInError
+from .errors import CometChatException
+from .errors import ErrorCode
+from .errors import NotLoggedInError
 from .events.delivery import Delivery
 from .events.ledger import Conversation
 from .events.listeners_api import ListenersAPI
 from .events.outbound import LiveEventsAPI
-from .listeners import (
-    LoginListener,
-)
-from .models import BaseMessage, User
+from .listeners import LoginListener
+from .models import BaseMessage
+from .models import User
 from .rest import auth
 from .rest.calls import CallsAPI
-from .rest.endpoints import Endpoints, conversation_path
+from .rest.endpoints import Endpoints
+from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
 from .rest.messages import MessagesAPI
-from .rest.transport import RestClient, RestResponse
+from .rest.transport import RestClient
+from .rest.transport import RestResponse
 from .rest.users import UsersAPI
-from .session import FileSessionStore, Session, SessionStore, new_resource_id
-from .settings import AppSettings, AppSettingsBuilder
+from .session import FileSessionStore
+from .session import Session
+from .session import SessionStore
+from .session import new_resource_id
+from .settings import AppSettings
+from .settings import AppSettingsBuilder
 
 __all__ = ["CometChatClient"]
 

@@ -12,7 +12,8 @@ No message or ``details`` built by the SDK ever contains an auth token, API key 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 __all__ = [
     "AlreadyConnectedError",

@@ -19,30 +19,32 @@ from __future__ import annotations
 
 import inspect
 import threading
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import TypeVar
+from typing import Union
 
 from .client import CometChatClient
-from .connection.state import AppState, ConnectionStatus
-from .errors import CometChatException, ErrorCode
+from .connection.state import AppState
+from .connection.state import ConnectionStatus
+from .errors import CometChatException
+from .errors import ErrorCode
 from .events.dispatcher import Executor
 from .events.registry import ErrorHook
-from .listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
-from .models import (
-    BaseMessage,
-    Call,
-    Group,
-    GroupMember,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
+from .listeners import CallListener
+from .listeners import ConnectionListener
+from .listeners import GroupListener
+from .listeners import LoginListener
+from .listeners import MessageListener
+from .listeners import UserListener
+from .models import BaseMessage
+from .models import Call
+from .models import Group
+from .models import GroupMember
+from .models import TransientMessage
+from .models import TypingIndicator
+from .models import User
 from .settings import AppSettings
 
 __all__ = ["CometChat"]

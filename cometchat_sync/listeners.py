@@ -27,25 +27,25 @@ Threading contract (all listener families):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
 
 if TYPE_CHECKING:
     from .connection.state import ConnectionStateChange
     from .errors import CometChatException
-    from .models import (
-        Action,
-        BaseMessage,
-        Call,
-        CustomMessage,
-        Group,
-        MediaMessage,
-        MessageReceipt,
-        ReactionEvent,
-        TextMessage,
-        TransientMessage,
-        TypingIndicator,
-        User,
-    )
+    from .models import Action
+    from .models import BaseMessage
+    from .models import Call
+    from .models import CustomMessage
+    from .models import Group
+    from .models import MediaMessage
+    from .models import MessageReceipt
+    from .models import ReactionEvent
+    from .models import TextMessage
+    from .models import TransientMessage
+    from .models import TypingIndicator
+    from .models import User
 
 __all__ = [
     "CallListener",

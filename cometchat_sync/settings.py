@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Optional, Union
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from typing import Optional
+from typing import Union
 from urllib.parse import urlsplit
 
-from .errors import CometChatException, ErrorCode
+from .errors import CometChatException
+from .errors import ErrorCode
 
 if TYPE_CHECKING:
     from .session import SessionStore

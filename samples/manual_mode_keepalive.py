@@ -19,14 +19,12 @@ import os
 import threading
 import time
 
-from cometchat_sync import (
-    AppSettingsBuilder,
-    AppState,
-    CometChatClient,
-    CometChatException,
-    ConnectionListener,
-    ConnectionStateChange,
-)
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import AppState
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import ConnectionListener
+from cometchat_sync import ConnectionStateChange
 
 
 def main() -> None:
@@ -44,7 +42,8 @@ def main() -> None:
         builder = AppSettingsBuilder().set_region(os.environ.get("COMETCHAT_REGION", "eu"))
         auth_key = os.environ["COMETCHAT_AUTH_KEY"]
     else:
-        from cometchat_sync.testing import Emulator, emulator_settings  # noqa: PLC0415
+        from cometchat_sync.testing import Emulator  # noqa: PLC0415
+        from cometchat_sync.testing import emulator_settings  # noqa: PLC0415
 
         emulator = Emulator().start()
         app_id, auth_key, builder = emulator.app_id, emulator.auth_key, emulator_settings(emulator)

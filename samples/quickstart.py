@@ -15,16 +15,14 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-from cometchat_sync import (
-    AppSettingsBuilder,
-    AppState,
-    CometChatClient,
-    ConnectionListener,
-    ConnectionStateChange,
-    MemorySessionStore,
-    MessageListener,
-    TextMessage,
-)
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import AppState
+from cometchat_sync import CometChatClient
+from cometchat_sync import ConnectionListener
+from cometchat_sync import ConnectionStateChange
+from cometchat_sync import MemorySessionStore
+from cometchat_sync import MessageListener
+from cometchat_sync import TextMessage
 
 
 def step(text: str) -> None:
@@ -39,7 +37,8 @@ def service() -> Iterator[tuple[str, AppSettingsBuilder, str]]:
         builder = AppSettingsBuilder().set_region(os.environ.get("COMETCHAT_REGION", "eu"))
         yield app_id, builder, os.environ["COMETCHAT_AUTH_KEY"]
         return
-    from cometchat_sync.testing import Emulator, emulator_settings  # noqa: PLC0415 (optional extra)
+    from cometchat_sync.testing import Emulator  # noqa: PLC0415 (optional extra)
+    from cometchat_sync.testing import emulator_settings  # noqa: PLC0415 (optional extra)
 
     with Emulator() as emulator:
         step(f"started a local CometChat emulator at {emulator.client_host}")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any
+from typing import Callable
 
 import pytest
 
-from cometchat_sync import AppSettingsBuilder, CometChatClient
-from cometchat_sync.testing import Emulator, emulator_settings
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import CometChatClient
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import emulator_settings
 
 
 def sdk_threads() -> list[threading.Thread]:

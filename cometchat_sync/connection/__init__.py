@@ -31,6 +31,9 @@ thread with no SDK lock held.
 Public names are re-exported by :mod:`cometchat_sync`; import them from there.
 """
 
-from .state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .state import AppState
+from .state import ConnectionStateChange
+from .state import ConnectionStatus
+from .state import DisconnectReason
 
 __all__ = ["AppState", "ConnectionStateChange", "ConnectionStatus", "DisconnectReason"]

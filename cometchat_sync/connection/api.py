@@ -8,11 +8,15 @@ Behaviour: https://www.cometchat.com/docs/sdk/javascript/connection-behaviour an
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional
+from typing import Union
 
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from .manager import ConnectionManager
-from .state import AppState, ConnectionStatus, DisconnectReason
+from .state import AppState
+from .state import ConnectionStatus
+from .state import DisconnectReason
 
 __all__ = ["ConnectionAPI"]
 

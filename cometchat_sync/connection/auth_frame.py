@@ -8,9 +8,11 @@ import platform
 import sys
 import time
 
-from .._version import API_VERSION, __version__
+from .._version import API_VERSION
+from .._version import __version__
 from ..session import Session
-from ..settings import AppSettings, PresenceSubscription
+from ..settings import AppSettings
+from ..settings import PresenceSubscription
 
 __all__ = ["USER_AGENT", "build_auth_frame"]
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
 __all__ = ["Backoff"]
 

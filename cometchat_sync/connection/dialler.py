@@ -17,11 +17,16 @@ from typing import Optional
 
 import websocket
 
-from .._neterrors import is_refused, is_unreachable
+from .._neterrors import is_refused
+from .._neterrors import is_unreachable
 from ..errors import ErrorCode
 from ..settings import AppSettings
 from .frames import WebSocketLink
-from .transport import Dial, DialCancelled, DialError, Link, shutdown_socket
+from .transport import Dial
+from .transport import DialCancelled
+from .transport import DialError
+from .transport import Link
+from .transport import shutdown_socket
 
 __all__ = ["WebSocketTransport"]
 

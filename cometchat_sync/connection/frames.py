@@ -26,16 +26,14 @@ from typing import NoReturn
 
 import websocket
 
-from .transport import (
-    CLOSE_ABNORMAL,
-    CLOSE_INVALID_DATA,
-    CLOSE_NO_STATUS,
-    CLOSE_NORMAL,
-    CLOSE_PROTOCOL_ERROR,
-    CLOSE_TOO_BIG,
-    LinkClosed,
-    shutdown_socket,
-)
+from .transport import CLOSE_ABNORMAL
+from .transport import CLOSE_INVALID_DATA
+from .transport import CLOSE_NO_STATUS
+from .transport import CLOSE_NORMAL
+from .transport import CLOSE_PROTOCOL_ERROR
+from .transport import CLOSE_TOO_BIG
+from .transport import LinkClosed
+from .transport import shutdown_socket
 
 __all__ = ["FrameReader", "WebSocketLink"]
 

@@ -26,18 +26,22 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, NamedTuple, Optional, TypeVar
+from typing import Callable
+from typing import NamedTuple
+from typing import Optional
+from typing import TypeVar
 
 from .._waits import wait_until
-from ..errors import AlreadyConnectedError, CometChatException, ErrorCode
-from .state import (
-    TRANSITIONS,
-    AppState,
-    ConnectionStateChange,
-    ConnectionStatus,
-    DisconnectReason,
-)
-from .transport import Dial, Link
+from ..errors import AlreadyConnectedError
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from .state import TRANSITIONS
+from .state import AppState
+from .state import ConnectionStateChange
+from .state import ConnectionStatus
+from .state import DisconnectReason
+from .transport import Dial
+from .transport import Link
 
 __all__ = ["Lifecycle", "LinkState", "LinkView"]
 

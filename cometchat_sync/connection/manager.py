@@ -17,21 +17,28 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
-from ..errors import (
-    CometChatException,
-    CometChatTimeoutError,
-    ErrorCode,
-    NotLoggedInError,
-)
+from ..errors import CometChatException
+from ..errors import CometChatTimeoutError
+from ..errors import ErrorCode
+from ..errors import NotLoggedInError
 from ..settings import AppSettings
 from .backoff import Backoff
-from .lifecycle import Lifecycle, LinkState, LinkView
+from .lifecycle import Lifecycle
+from .lifecycle import LinkState
+from .lifecycle import LinkView
 from .reader import Reader
-from .state import AppState, ConnectionStateChange, ConnectionStatus, DisconnectReason
+from .state import AppState
+from .state import ConnectionStateChange
+from .state import ConnectionStatus
+from .state import DisconnectReason
 from .timer import Timer
-from .transport import Link, LinkClosed, Transport
+from .transport import Link
+from .transport import LinkClosed
+from .transport import Transport
 from .wire_trace import trace
 
 __all__ = ["ConnectionManager"]

@@ -12,12 +12,21 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from .backoff import Backoff
-from .lifecycle import Lifecycle, LinkState
-from .transport import Dial, DialCancelled, DialError, Link, LinkClosed, Transport
+from .lifecycle import Lifecycle
+from .lifecycle import LinkState
+from .transport import Dial
+from .transport import DialCancelled
+from .transport import DialError
+from .transport import Link
+from .transport import LinkClosed
+from .transport import Transport
 from .wire_trace import trace
 
 __all__ = ["AuthRejected", "Reader", "is_policy_close"]

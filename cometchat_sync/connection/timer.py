@@ -12,7 +12,8 @@ import itertools
 import logging
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
 __all__ = ["Timer"]
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Callable, Optional, Protocol
+from typing import Callable
+from typing import Optional
+from typing import Protocol
 
 __all__ = [
     "CLOSE_ABNORMAL",

@@ -10,15 +10,29 @@ thread.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import TypeVar
 
-from ..connection.state import ConnectionStateChange, ConnectionStatus
-from ..errors import CometChatException, ErrorCode
-from ..listeners import ConnectionListener, LoginListener, _family_of, _Listener
-from .dispatcher import Dispatcher, Executor
-from .ledger import Conversation, MessageLedger
-from .registry import ErrorHook, ListenerRegistry
-from .router import FAMILIES, Event, ListenerMethod, route
+from ..connection.state import ConnectionStateChange
+from ..connection.state import ConnectionStatus
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ..listeners import ConnectionListener
+from ..listeners import LoginListener
+from ..listeners import _family_of
+from ..listeners import _Listener
+from .dispatcher import Dispatcher
+from .dispatcher import Executor
+from .ledger import Conversation
+from .ledger import MessageLedger
+from .registry import ErrorHook
+from .registry import ListenerRegistry
+from .router import FAMILIES
+from .router import Event
+from .router import ListenerMethod
+from .router import route
 
 __all__ = ["Delivery", "FetchPage"]
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
 __all__ = ["Dispatcher", "Executor"]
 

@@ -16,9 +16,12 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Hashable
-from typing import Generic, Optional, TypeVar
+from typing import Generic
+from typing import Optional
+from typing import TypeVar
 
-from ..models import Action, BaseMessage
+from ..models import Action
+from ..models import BaseMessage
 
 __all__ = ["Conversation", "MessageLedger"]
 

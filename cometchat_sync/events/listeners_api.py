@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..errors import CometChatException, ErrorCode
-from ..listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ..listeners import CallListener
+from ..listeners import ConnectionListener
+from ..listeners import GroupListener
+from ..listeners import LoginListener
+from ..listeners import MessageListener
+from ..listeners import UserListener
 from .delivery import Delivery
 from .dispatcher import Executor
 from .registry import ErrorHook

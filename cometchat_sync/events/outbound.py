@@ -11,10 +11,16 @@ https://www.cometchat.com/docs/sdk/javascript/transient-messages.
 from __future__ import annotations
 
 import threading
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
-from ..errors import CometChatException, ErrorCode, NotLoggedInError
-from ..models import BaseMessage, TransientMessage, TypingIndicator, User
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ..errors import NotLoggedInError
+from ..models import BaseMessage
+from ..models import TransientMessage
+from ..models import TypingIndicator
+from ..models import User
 from ..session import Session
 
 __all__ = ["LiveEventsAPI"]

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any
+from typing import Callable
+from typing import Generic
+from typing import Optional
+from typing import TypeVar
 
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 
 __all__ = ["ErrorHook", "ListenerRegistry"]
 

@@ -25,20 +25,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any
+from typing import Callable
+from typing import NamedTuple
+from typing import Optional
 
-from ..listeners import (
-    CallListener,
-    GroupListener,
-    MessageListener,
-    UserListener,
-    _family_of,
-    _Listener,
-)
-from ..models._coerce import as_mapping, as_opt_int, as_str
-from ..models.events import MessageReceipt, ReactionEvent, TransientMessage, TypingIndicator
-from ..models.group import Group, parse_user
-from ..models.messages import Action, BaseMessage, Call, CustomMessage, MediaMessage, TextMessage
+from ..listeners import CallListener
+from ..listeners import GroupListener
+from ..listeners import MessageListener
+from ..listeners import UserListener
+from ..listeners import _family_of
+from ..listeners import _Listener
+from ..models._coerce import as_mapping
+from ..models._coerce import as_opt_int
+from ..models._coerce import as_str
+from ..models.events import MessageReceipt
+from ..models.events import ReactionEvent
+from ..models.events import TransientMessage
+from ..models.events import TypingIndicator
+from ..models.group import Group
+from ..models.group import parse_user
+from ..models.messages import Action
+from ..models.messages import BaseMessage
+from ..models.messages import Call
+from ..models.messages import CustomMessage
+from ..models.messages import MediaMessage
+from ..models.messages import TextMessage
 from ..models.user import User
 
 __all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "Event", "route"]

@@ -1,24 +1,21 @@
 """Typed model objects parsed from CometChat's wire JSON."""
 
-from .events import (
-    RECEIPT_TYPES,
-    MessageReceipt,
-    ReactionEvent,
-    TransientMessage,
-    TypingIndicator,
-)
-from .group import Group, GroupMember
-from .messages import (
-    MEDIA_TYPES,
-    RECEIVER_TYPES,
-    Action,
-    Attachment,
-    BaseMessage,
-    Call,
-    CustomMessage,
-    MediaMessage,
-    TextMessage,
-)
+from .events import RECEIPT_TYPES
+from .events import MessageReceipt
+from .events import ReactionEvent
+from .events import TransientMessage
+from .events import TypingIndicator
+from .group import Group
+from .group import GroupMember
+from .messages import MEDIA_TYPES
+from .messages import RECEIVER_TYPES
+from .messages import Action
+from .messages import Attachment
+from .messages import BaseMessage
+from .messages import Call
+from .messages import CustomMessage
+from .messages import MediaMessage
+from .messages import TextMessage
 from .user import User
 
 __all__ = [

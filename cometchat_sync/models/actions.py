@@ -8,17 +8,20 @@ and ``call`` (https://www.cometchat.com/docs/sdk/reference/messages). Their enti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any
+from typing import Optional
+from typing import Union
 
-from ._coerce import as_mapping, as_opt_int, as_opt_str, as_str
-from .base_message import (
-    _EMPTY,
-    _MAX_DEPTH,
-    BaseMessage,
-    _entity,
-    _entity_object,
-    register_message_classes,
-)
+from ._coerce import as_mapping
+from ._coerce import as_opt_int
+from ._coerce import as_opt_str
+from ._coerce import as_str
+from .base_message import _EMPTY
+from .base_message import _MAX_DEPTH
+from .base_message import BaseMessage
+from .base_message import _entity
+from .base_message import _entity_object
+from .base_message import register_message_classes
 from .group import Group
 from .user import User
 

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union, cast
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import TypeVar
+from typing import Union
+from typing import cast
 
 from .. import _validate as check
 from .._validate import RECEIVER_TYPES
-from ._coerce import (
-    as_dict,
-    as_int,
-    as_mapping,
-    as_opt_int,
-    as_opt_str,
-    as_str,
-    as_str_list,
-)
-from .group import Group, parse_user
+from ._coerce import as_dict
+from ._coerce import as_int
+from ._coerce import as_mapping
+from ._coerce import as_opt_int
+from ._coerce import as_opt_str
+from ._coerce import as_str
+from ._coerce import as_str_list
+from .group import Group
+from .group import parse_user
 from .user import User
 
 __all__ = ["BaseMessage", "register_message_classes"]

@@ -12,11 +12,18 @@ Received events are built from the whole WebSocket frame (envelope + ``body``) w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 from .. import _validate as check
-from ..errors import CometChatException, ErrorCode
-from ._coerce import as_dict, as_int, as_mapping, as_opt_int, as_opt_str, as_str
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ._coerce import as_dict
+from ._coerce import as_int
+from ._coerce import as_mapping
+from ._coerce import as_opt_int
+from ._coerce import as_opt_str
+from ._coerce import as_str
 from .group import parse_user
 from .user import User
 

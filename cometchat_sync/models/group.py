@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional, cast
+from typing import Any
+from typing import Optional
+from typing import cast
 
-from ._coerce import (
-    as_bool,
-    as_dict,
-    as_int,
-    as_opt_int,
-    as_opt_str,
-    as_str,
-    as_str_list,
-)
+from ._coerce import as_bool
+from ._coerce import as_dict
+from ._coerce import as_int
+from ._coerce import as_opt_int
+from ._coerce import as_opt_str
+from ._coerce import as_str
+from ._coerce import as_str_list
 from .user import User
 
 __all__ = ["Group", "GroupMember", "parse_user"]

@@ -13,13 +13,21 @@ and :class:`Call` (from :mod:`.actions`), so every message class can be imported
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 from .._validate import RECEIVER_TYPES
-from ..errors import CometChatException, ErrorCode
-from ._coerce import as_dict, as_mapping, as_opt_int, as_opt_str, as_str
-from .actions import Action, Call
-from .base_message import BaseMessage, register_message_classes
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ._coerce import as_dict
+from ._coerce import as_mapping
+from ._coerce import as_opt_int
+from ._coerce import as_opt_str
+from ._coerce import as_str
+from .actions import Action
+from .actions import Call
+from .base_message import BaseMessage
+from .base_message import register_message_classes
 
 __all__ = [
     "MEDIA_TYPES",

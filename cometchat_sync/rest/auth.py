@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .._version import API_VERSION, __version__
-from ..errors import CometChatException, ErrorCode
+from .._version import API_VERSION
+from .._version import __version__
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from ..session import Session
 from .endpoints import Endpoints
 from .transport import RestClient

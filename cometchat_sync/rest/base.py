@@ -9,10 +9,13 @@ through :class:`~cometchat_sync.rest.transport.RestClient`) and the message ledg
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
-from ..errors import CometChatException, ErrorCode
-from ..models import BaseMessage, Call
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ..models import BaseMessage
+from ..models import Call
 from .transport import RestResponse
 
 __all__ = ["ResourceAPI", "as_call", "as_message", "as_object"]

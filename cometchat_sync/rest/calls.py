@@ -11,9 +11,11 @@ calling").
 from __future__ import annotations
 
 from .. import _validate as check
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from ..models import Call
-from .base import ResourceAPI, as_call
+from .base import ResourceAPI
+from .base import as_call
 
 __all__ = ["CallsAPI"]
 

@@ -14,11 +14,13 @@ official JavaScript SDK; the emulator serves both forms.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 from .. import _validate as check
 from .._version import API_VERSION
-from ..settings import AppSettings, HostOverride
+from ..settings import AppSettings
+from ..settings import HostOverride
 
 __all__ = ["Endpoints", "conversation_path"]
 

@@ -8,12 +8,16 @@ SDK pages linked from each method.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 from .. import _validate as check
-from ..errors import CometChatException, ErrorCode
-from ..models import Group, GroupMember
-from .base import ResourceAPI, as_object
+from ..errors import CometChatException
+from ..errors import ErrorCode
+from ..models import Group
+from ..models import GroupMember
+from .base import ResourceAPI
+from .base import as_object
 
 __all__ = ["GroupsAPI"]
 

@@ -7,13 +7,16 @@ https://www.cometchat.com/docs/sdk/javascript/send-message (JavaScript SDK).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 from urllib.parse import quote
 
 from .. import _validate as check
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from ..models import BaseMessage
-from .base import ResourceAPI, as_message
+from .base import ResourceAPI
+from .base import as_message
 from .endpoints import conversation_path
 
 __all__ = ["MessagesAPI"]

@@ -15,13 +15,16 @@ import socket
 import ssl
 import threading
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 import requests
 
 from .._neterrors import is_unreachable
 from .._version import __version__
-from ..errors import CometChatException, CometChatTimeoutError, ErrorCode
+from ..errors import CometChatException
+from ..errors import CometChatTimeoutError
+from ..errors import ErrorCode
 
 __all__ = ["RestClient", "RestResponse", "classify_network_error"]
 

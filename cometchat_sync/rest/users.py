@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .. import _validate as check
 from ..models import User
-from .base import ResourceAPI, as_object
+from .base import ResourceAPI
+from .base import as_object
 
 __all__ = ["UsersAPI"]
 

@@ -30,7 +30,9 @@ Modules: :mod:`.record` (the session, the store protocol, the ids), :mod:`.memor
 
 from .file_store import FileSessionStore
 from .memory import MemorySessionStore
-from .record import Session, SessionStore, new_resource_id
+from .record import Session
+from .record import SessionStore
+from .record import new_resource_id
 
 __all__ = [
     "FileSessionStore",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from .record import Session, State
+from .record import Session
+from .record import State
 
 __all__ = ["FILE_VERSION", "MAX_FILE_BYTES", "CorruptFile", "dump", "parse"]
 

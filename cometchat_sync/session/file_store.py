@@ -17,24 +17,32 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import Union
 
 import platformdirs
-from filelock import FileLock, Timeout
+from filelock import FileLock
+from filelock import Timeout
 
 from .. import _fork
-from ..errors import CometChatException, ErrorCode
+from ..errors import CometChatException
+from ..errors import ErrorCode
 from . import _document
-from ._disk import (
-    Unwritable,
-    safe_folder_name,
-    sweep_temp_files,
-    unwritable_errors,
-    write_atomically,
-)
+from ._disk import Unwritable
+from ._disk import safe_folder_name
+from ._disk import sweep_temp_files
+from ._disk import unwritable_errors
+from ._disk import write_atomically
 from ._document import CorruptFile
 from .memory import MemorySessionStore
-from .record import Session, State, check_app_id, check_session, epoch_ms, new_device_id
+from .record import Session
+from .record import State
+from .record import check_app_id
+from .record import check_session
+from .record import epoch_ms
+from .record import new_device_id
 
 __all__ = ["FileSessionStore"]
 

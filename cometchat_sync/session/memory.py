@@ -7,10 +7,15 @@ once its folder proves unwritable.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
 from .. import _fork
-from .record import Session, State, check_app_id, check_session, new_device_id
+from .record import Session
+from .record import State
+from .record import check_app_id
+from .record import check_session
+from .record import new_device_id
 
 __all__ = ["MemorySessionStore"]
 

@@ -12,7 +12,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Protocol, runtime_checkable
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import Protocol
+from typing import runtime_checkable
 
 from .._version import __version__
 

@@ -4,15 +4,13 @@ Needs the extra ``cometchat-sync[emulator]`` (the emulator serves with ``websock
 """
 
 from .emulator import Emulator
-from .listeners import (
-    CallRecorder,
-    ConnectionRecorder,
-    EventLog,
-    GroupRecorder,
-    LoginRecorder,
-    MessageRecorder,
-    UserRecorder,
-)
+from .listeners import CallRecorder
+from .listeners import ConnectionRecorder
+from .listeners import EventLog
+from .listeners import GroupRecorder
+from .listeners import LoginRecorder
+from .listeners import MessageRecorder
+from .listeners import UserRecorder
 from .proxy import FaultProxy
 from .wiring import emulator_settings
 

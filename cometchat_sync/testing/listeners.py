@@ -12,19 +12,21 @@ with a timeout, without sleeping and hoping::
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 from .._waits import wait_until
-from ..connection.state import ConnectionStateChange, ConnectionStatus, DisconnectReason
+from ..connection.state import ConnectionStateChange
+from ..connection.state import ConnectionStatus
+from ..connection.state import DisconnectReason
 from ..errors import CometChatException
-from ..listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
+from ..listeners import CallListener
+from ..listeners import ConnectionListener
+from ..listeners import GroupListener
+from ..listeners import LoginListener
+from ..listeners import MessageListener
+from ..listeners import UserListener
 
 __all__ = [
     "CallRecorder",

@@ -46,20 +46,18 @@ import time
 from types import TracebackType
 from typing import Optional
 
-from ._proxy_link import (
-    BLACKHOLE,
-    DELAY,
-    FIN,
-    PASS,
-    REFUSE,
-    RST,
-    TICK,
-    Pair,
-    close_quietly,
-    close_socket,
-    no_delay,
-    wake_pair,
-)
+from ._proxy_link import BLACKHOLE
+from ._proxy_link import DELAY
+from ._proxy_link import FIN
+from ._proxy_link import PASS
+from ._proxy_link import REFUSE
+from ._proxy_link import RST
+from ._proxy_link import TICK
+from ._proxy_link import Pair
+from ._proxy_link import close_quietly
+from ._proxy_link import close_socket
+from ._proxy_link import no_delay
+from ._proxy_link import wake_pair
 
 # Why a proxy of our own: no maintained Python library offers an in-process TCP proxy that
 # injects faults with blackhole semantics, where bytes are held and delivered later when the

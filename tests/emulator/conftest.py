@@ -10,7 +10,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 import pytest
 import requests

@@ -11,7 +11,8 @@ import pytest
 import requests
 import websocket
 
-from cometchat_sync.testing.emulator import AUTH_FAILED_CODE, Emulator
+from cometchat_sync.testing.emulator import AUTH_FAILED_CODE
+from cometchat_sync.testing.emulator import Emulator
 
 
 def _auth_frame(emu, uid, jwt, resource="R"):

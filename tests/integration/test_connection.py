@@ -12,18 +12,16 @@ import time
 
 import pytest
 
-from cometchat_sync import (
-    AlreadyConnectedError,
-    AppState,
-    CometChatClient,
-    CometChatException,
-    CometChatTimeoutError,
-    ConnectionListener,
-    ConnectionStatus,
-    DisconnectReason,
-    MemorySessionStore,
-    NotLoggedInError,
-)
+from cometchat_sync import AlreadyConnectedError
+from cometchat_sync import AppState
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import CometChatTimeoutError
+from cometchat_sync import ConnectionListener
+from cometchat_sync import ConnectionStatus
+from cometchat_sync import DisconnectReason
+from cometchat_sync import MemorySessionStore
+from cometchat_sync import NotLoggedInError
 from cometchat_sync.testing.listeners import ConnectionRecorder
 from cometchat_sync.testing.proxy import FaultProxy
 

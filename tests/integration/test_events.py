@@ -11,37 +11,34 @@ import json
 import queue
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from typing import Callable
 
 import pytest
 
-from cometchat_sync import (
-    Action,
-    BaseMessage,
-    Call,
-    CometChatClient,
-    CometChatException,
-    CustomMessage,
-    Group,
-    MediaMessage,
-    MessageListener,
-    MessageReceipt,
-    ReactionEvent,
-    TextMessage,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
-from cometchat_sync.testing import (
-    CallRecorder,
-    ConnectionRecorder,
-    EventLog,
-    FaultProxy,
-    GroupRecorder,
-    LoginRecorder,
-    MessageRecorder,
-    UserRecorder,
-)
+from cometchat_sync import Action
+from cometchat_sync import BaseMessage
+from cometchat_sync import Call
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import CustomMessage
+from cometchat_sync import Group
+from cometchat_sync import MediaMessage
+from cometchat_sync import MessageListener
+from cometchat_sync import MessageReceipt
+from cometchat_sync import ReactionEvent
+from cometchat_sync import TextMessage
+from cometchat_sync import TransientMessage
+from cometchat_sync import TypingIndicator
+from cometchat_sync import User
+from cometchat_sync.testing import CallRecorder
+from cometchat_sync.testing import ConnectionRecorder
+from cometchat_sync.testing import EventLog
+from cometchat_sync.testing import FaultProxy
+from cometchat_sync.testing import GroupRecorder
+from cometchat_sync.testing import LoginRecorder
+from cometchat_sync.testing import MessageRecorder
+from cometchat_sync.testing import UserRecorder
 
 A = "superhero1"
 B = "superhero2"

@@ -4,11 +4,16 @@ the very same signature and the client method's docstring."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 import pytest
 
-from cometchat_sync import CometChat, CometChatClient, CometChatException, ErrorCode, User
+from cometchat_sync import CometChat
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import ErrorCode
+from cometchat_sync import User
 from cometchat_sync.facade import _delegates_to
 
 # Client methods that make no sense on a process-wide facade.

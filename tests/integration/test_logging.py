@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from cometchat_sync import TextMessage
-from cometchat_sync.testing import ConnectionRecorder, MessageRecorder
+from cometchat_sync.testing import ConnectionRecorder
+from cometchat_sync.testing import MessageRecorder
 
 A = "superhero1"
 B = "superhero2"

@@ -12,14 +12,12 @@ import threading
 
 import pytest
 
-from cometchat_sync import (
-    CometChat,
-    CometChatClient,
-    CometChatException,
-    LoginListener,
-    TextMessage,
-    User,
-)
+from cometchat_sync import CometChat
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import LoginListener
+from cometchat_sync import TextMessage
+from cometchat_sync import User
 from cometchat_sync.testing import Emulator
 
 

@@ -6,27 +6,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any
+from typing import Callable
 
 import pytest
 
-from cometchat_sync import (
-    Action,
-    BaseMessage,
-    Call,
-    CometChatClient,
-    CometChatException,
-    CustomMessage,
-    Group,
-    GroupMember,
-    MediaMessage,
-    NotLoggedInError,
-    TextMessage,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
-from cometchat_sync.testing import ConnectionRecorder, LoginRecorder, MessageRecorder
+from cometchat_sync import Action
+from cometchat_sync import BaseMessage
+from cometchat_sync import Call
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import CustomMessage
+from cometchat_sync import Group
+from cometchat_sync import GroupMember
+from cometchat_sync import MediaMessage
+from cometchat_sync import NotLoggedInError
+from cometchat_sync import TextMessage
+from cometchat_sync import TransientMessage
+from cometchat_sync import TypingIndicator
+from cometchat_sync import User
+from cometchat_sync.testing import ConnectionRecorder
+from cometchat_sync.testing import LoginRecorder
+from cometchat_sync.testing import MessageRecorder
 
 A = "superhero1"
 B = "superhero2"

@@ -19,12 +19,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 import pytest
 
-from cometchat_sync import AppSettingsBuilder, CometChatClient, ConnectionStatus, DisconnectReason
-from cometchat_sync.testing import ConnectionRecorder, Emulator, FaultProxy
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import CometChatClient
+from cometchat_sync import ConnectionStatus
+from cometchat_sync import DisconnectReason
+from cometchat_sync.testing import ConnectionRecorder
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FaultProxy
 
 UID = "superhero1"
 LINE_TIMEOUT = 10.0  # waiting for a line the script prints (it has to import the SDK first)

@@ -16,24 +16,28 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 import pytest
 
 from cometchat_sync.connection.backoff import Backoff
-from cometchat_sync.connection.lifecycle import Lifecycle, LinkState
-from cometchat_sync.connection.manager import PING_FRAME, ConnectionManager
+from cometchat_sync.connection.lifecycle import Lifecycle
+from cometchat_sync.connection.lifecycle import LinkState
+from cometchat_sync.connection.manager import PING_FRAME
+from cometchat_sync.connection.manager import ConnectionManager
 from cometchat_sync.connection.reader import Reader
-from cometchat_sync.connection.state import (
-    TRANSITIONS,
-    AppState,
-    ConnectionStateChange,
-    ConnectionStatus,
-    DisconnectReason,
-)
+from cometchat_sync.connection.state import TRANSITIONS
+from cometchat_sync.connection.state import AppState
+from cometchat_sync.connection.state import ConnectionStateChange
+from cometchat_sync.connection.state import ConnectionStatus
+from cometchat_sync.connection.state import DisconnectReason
 from cometchat_sync.connection.timer import Timer
-from cometchat_sync.connection.transport import Dial, LinkClosed
-from cometchat_sync.errors import CometChatException, ErrorCode
+from cometchat_sync.connection.transport import Dial
+from cometchat_sync.connection.transport import LinkClosed
+from cometchat_sync.errors import CometChatException
+from cometchat_sync.errors import ErrorCode
 from cometchat_sync.settings import AppSettingsBuilder
 
 S = ConnectionStatus

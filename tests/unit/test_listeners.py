@@ -6,14 +6,12 @@ import inspect
 
 import pytest
 
-from cometchat_sync.listeners import (
-    CallListener,
-    ConnectionListener,
-    GroupListener,
-    LoginListener,
-    MessageListener,
-    UserListener,
-)
+from cometchat_sync.listeners import CallListener
+from cometchat_sync.listeners import ConnectionListener
+from cometchat_sync.listeners import GroupListener
+from cometchat_sync.listeners import LoginListener
+from cometchat_sync.listeners import MessageListener
+from cometchat_sync.listeners import UserListener
 
 ALL = [
     ConnectionListener,

@@ -10,30 +10,26 @@ from typing import Any
 import pytest
 
 from cometchat_sync.errors import CometChatException
-from cometchat_sync.models import (
-    Action,
-    Attachment,
-    BaseMessage,
-    Call,
-    CustomMessage,
-    Group,
-    GroupMember,
-    MediaMessage,
-    MessageReceipt,
-    ReactionEvent,
-    TextMessage,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
-from cometchat_sync.models._coerce import (
-    as_bool,
-    as_int,
-    as_opt_int,
-    as_opt_str,
-    as_str,
-    as_str_list,
-)
+from cometchat_sync.models import Action
+from cometchat_sync.models import Attachment
+from cometchat_sync.models import BaseMessage
+from cometchat_sync.models import Call
+from cometchat_sync.models import CustomMessage
+from cometchat_sync.models import Group
+from cometchat_sync.models import GroupMember
+from cometchat_sync.models import MediaMessage
+from cometchat_sync.models import MessageReceipt
+from cometchat_sync.models import ReactionEvent
+from cometchat_sync.models import TextMessage
+from cometchat_sync.models import TransientMessage
+from cometchat_sync.models import TypingIndicator
+from cometchat_sync.models import User
+from cometchat_sync.models._coerce import as_bool
+from cometchat_sync.models._coerce import as_int
+from cometchat_sync.models._coerce import as_opt_int
+from cometchat_sync.models._coerce import as_opt_str
+from cometchat_sync.models._coerce import as_str
+from cometchat_sync.models._coerce import as_str_list
 
 IRON = {
     "uid": "superhero1",

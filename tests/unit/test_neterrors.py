@@ -9,7 +9,8 @@ import time
 import pytest
 
 from cometchat_sync.connection.dialler import _tcp_connect
-from cometchat_sync.connection.transport import Dial, DialError
+from cometchat_sync.connection.transport import Dial
+from cometchat_sync.connection.transport import DialError
 from cometchat_sync.errors import ErrorCode
 from cometchat_sync.rest.transport import classify_network_error
 

@@ -10,27 +10,25 @@ from typing import Any
 
 import pytest
 
-from cometchat_sync.events.router import FAMILIES, Event, route
-from cometchat_sync.listeners import (
-    CallListener,
-    GroupListener,
-    MessageListener,
-    UserListener,
-)
-from cometchat_sync.models import (
-    Action,
-    BaseMessage,
-    Call,
-    CustomMessage,
-    Group,
-    MediaMessage,
-    MessageReceipt,
-    ReactionEvent,
-    TextMessage,
-    TransientMessage,
-    TypingIndicator,
-    User,
-)
+from cometchat_sync.events.router import FAMILIES
+from cometchat_sync.events.router import Event
+from cometchat_sync.events.router import route
+from cometchat_sync.listeners import CallListener
+from cometchat_sync.listeners import GroupListener
+from cometchat_sync.listeners import MessageListener
+from cometchat_sync.listeners import UserListener
+from cometchat_sync.models import Action
+from cometchat_sync.models import BaseMessage
+from cometchat_sync.models import Call
+from cometchat_sync.models import CustomMessage
+from cometchat_sync.models import Group
+from cometchat_sync.models import MediaMessage
+from cometchat_sync.models import MessageReceipt
+from cometchat_sync.models import ReactionEvent
+from cometchat_sync.models import TextMessage
+from cometchat_sync.models import TransientMessage
+from cometchat_sync.models import TypingIndicator
+from cometchat_sync.models import User
 
 ME = "WEB-4_2_0-me-1700000000000"
 OTHER = "WEB-4_2_0-other-1700000000001"

@@ -27,13 +27,11 @@ from filelock import FileLock
 from cometchat_sync import _fork
 from cometchat_sync._version import __version__
 from cometchat_sync.errors import CometChatException
-from cometchat_sync.session import (
-    FileSessionStore,
-    MemorySessionStore,
-    Session,
-    SessionStore,
-    new_resource_id,
-)
+from cometchat_sync.session import FileSessionStore
+from cometchat_sync.session import MemorySessionStore
+from cometchat_sync.session import Session
+from cometchat_sync.session import SessionStore
+from cometchat_sync.session import new_resource_id
 
 APP = "app1"
 TOKEN = "u1_1700000000SECRETAUTHTOKENxxxxxxxxxxxxxxxxxxx"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cometchat_sync import AppSettingsBuilder, CometChatException, MemorySessionStore
+from cometchat_sync import AppSettingsBuilder
+from cometchat_sync import CometChatException
+from cometchat_sync import MemorySessionStore
 from cometchat_sync.rest.endpoints import Endpoints
 
 

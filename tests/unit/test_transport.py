@@ -13,14 +13,13 @@ import threading
 
 import pytest
 
-from cometchat_sync.connection.frames import FrameReader, WebSocketLink
-from cometchat_sync.connection.transport import (
-    CLOSE_ABNORMAL,
-    CLOSE_INVALID_DATA,
-    CLOSE_PROTOCOL_ERROR,
-    CLOSE_TOO_BIG,
-    LinkClosed,
-)
+from cometchat_sync.connection.frames import FrameReader
+from cometchat_sync.connection.frames import WebSocketLink
+from cometchat_sync.connection.transport import CLOSE_ABNORMAL
+from cometchat_sync.connection.transport import CLOSE_INVALID_DATA
+from cometchat_sync.connection.transport import CLOSE_PROTOCOL_ERROR
+from cometchat_sync.connection.transport import CLOSE_TOO_BIG
+from cometchat_sync.connection.transport import LinkClosed
 
 
 def frame(payload: bytes, opcode: int = 0x1, fin: bool = True, rsv: int = 0) -> bytes:

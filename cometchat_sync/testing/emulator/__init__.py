@@ -14,17 +14,29 @@ import socket
 import ssl
 import threading
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import Union
 
 from websockets.sync.server import Server
 
 from ._backend import Backend
 from ._hooks import Hooks
-from ._net import Listener, abort_socket, bind_listener
-from ._peer import Outbox, Peer, deliver
-from ._records import JSON, ApiError, AppRec
-from ._rest import RestApp, serve_http_connection
-from ._ws import AUTH_FAILED_CODE, AUTH_TIMEOUT_CODE, make_ws_server
+from ._net import Listener
+from ._net import abort_socket
+from ._net import bind_listener
+from ._peer import Outbox
+from ._peer import Peer
+from ._peer import deliver
+from ._records import JSON
+from ._records import ApiError
+from ._records import AppRec
+from ._rest import RestApp
+from ._rest import serve_http_connection
+from ._ws import AUTH_FAILED_CODE
+from ._ws import AUTH_TIMEOUT_CODE
+from ._ws import make_ws_server
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator"]
 

@@ -15,7 +15,8 @@ from ._groups import Groups
 from ._hooks import Hooks
 from ._messages import Messages
 from ._realtime import Realtime
-from ._records import AppRec, Store
+from ._records import AppRec
+from ._records import Store
 from ._users import Users
 
 __all__ = ["Backend"]

@@ -13,10 +13,20 @@ import copy
 import secrets
 from typing import Optional
 
-from ._conversations import conversation_id, new_message, post, resolve_receiver
+from ._conversations import conversation_id
+from ._conversations import new_message
+from ._conversations import post
+from ._conversations import resolve_receiver
 from ._peer import Outbox
-from ._records import JSON, ApiError, CallRec, Store, bad_request, no_access, now_s
-from ._views import receiver_entity, user_entity
+from ._records import JSON
+from ._records import ApiError
+from ._records import CallRec
+from ._records import Store
+from ._records import bad_request
+from ._records import no_access
+from ._records import now_s
+from ._views import receiver_entity
+from ._views import user_entity
 
 __all__ = ["Calls"]
 

@@ -14,7 +14,12 @@ import copy
 from typing import Optional
 
 from ._peer import Outbox
-from ._records import JSON, ApiError, Store, bad_request, membership_error, now_s
+from ._records import JSON
+from ._records import ApiError
+from ._records import Store
+from ._records import bad_request
+from ._records import membership_error
+from ._records import now_s
 from ._views import envelope
 
 __all__ = [

@@ -12,34 +12,35 @@ traffic of the official SDKs.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
-from ._conversations import new_message, post
-from ._params import (
-    Errors,
-    check_id,
-    check_required,
-    csv_param,
-    opt_obj,
-    opt_str,
-    opt_str_list,
-    paginate,
-    truthy,
-)
+from ._conversations import new_message
+from ._conversations import post
+from ._params import Errors
+from ._params import check_id
+from ._params import check_required
+from ._params import csv_param
+from ._params import opt_obj
+from ._params import opt_str
+from ._params import opt_str_list
+from ._params import paginate
+from ._params import truthy
 from ._peer import Outbox
-from ._records import (
-    JSON,
-    ApiError,
-    GroupRec,
-    MemberRec,
-    Store,
-    bad_request,
-    membership_error,
-    no_access,
-    now_s,
-    uid_not_found,
-)
-from ._views import group_json, member_json, user_entity, user_json
+from ._records import JSON
+from ._records import ApiError
+from ._records import GroupRec
+from ._records import MemberRec
+from ._records import Store
+from ._records import bad_request
+from ._records import membership_error
+from ._records import no_access
+from ._records import now_s
+from ._records import uid_not_found
+from ._views import group_json
+from ._views import member_json
+from ._views import user_entity
+from ._views import user_json
 
 __all__ = ["Groups"]
 

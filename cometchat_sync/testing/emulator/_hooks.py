@@ -10,7 +10,8 @@ queue is a ``deque`` (``append``/``popleft`` are atomic), so no lock is needed h
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Optional
 
 from ._records import ApiError

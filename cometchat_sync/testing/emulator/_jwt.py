@@ -11,7 +11,8 @@ import base64
 import json
 import os
 import secrets
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 __all__ = ["JWT_HEADER", "b64url", "decode_payload", "make_jwt"]
 

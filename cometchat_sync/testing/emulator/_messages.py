@@ -11,22 +11,32 @@ observed traffic of the official SDKs.
 from __future__ import annotations
 
 import copy
-from typing import Callable, Optional
+from typing import Callable
+from typing import Optional
 
-from ._conversations import (
-    can_see,
-    conversation_id,
-    message_view,
-    new_message,
-    participants,
-    post,
-    require_visible,
-    resolve_receiver,
-)
-from ._params import csv_param, int_param, truthy
+from ._conversations import can_see
+from ._conversations import conversation_id
+from ._conversations import message_view
+from ._conversations import new_message
+from ._conversations import participants
+from ._conversations import post
+from ._conversations import require_visible
+from ._conversations import resolve_receiver
+from ._params import csv_param
+from ._params import int_param
+from ._params import truthy
 from ._peer import Outbox
-from ._records import JSON, ApiError, ReactionRec, Store, bad_request, membership_error, now_s
-from ._views import envelope, receiver_entity, user_entity, user_json
+from ._records import JSON
+from ._records import ApiError
+from ._records import ReactionRec
+from ._records import Store
+from ._records import bad_request
+from ._records import membership_error
+from ._records import now_s
+from ._views import envelope
+from ._views import receiver_entity
+from ._views import user_entity
+from ._views import user_json
 
 __all__ = ["Messages"]
 

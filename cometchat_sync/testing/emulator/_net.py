@@ -10,7 +10,9 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 __all__ = ["Listener", "abort_socket", "bind_listener"]
 

@@ -9,9 +9,11 @@ pagination of the list endpoints (``per_page``, ``page`` and ``meta.pagination``
 from __future__ import annotations
 
 import re
-from typing import Optional, TypeVar
+from typing import Optional
+from typing import TypeVar
 
-from ._records import JSON, bad_request
+from ._records import JSON
+from ._records import bad_request
 
 __all__ = [
     "Errors",

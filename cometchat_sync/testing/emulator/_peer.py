@@ -9,7 +9,9 @@ it to :func:`deliver` once the lock is released, so a slow or dead socket never 
 from __future__ import annotations
 
 import threading
-from typing import Optional, Protocol, Union
+from typing import Optional
+from typing import Protocol
+from typing import Union
 
 __all__ = ["Conn", "Outbox", "Peer", "deliver"]
 

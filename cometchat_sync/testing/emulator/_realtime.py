@@ -15,12 +15,19 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
+from typing import Optional
 
 from ._hooks import Hooks
-from ._peer import Conn, Outbox, Peer
-from ._records import JSON, Store, UserRec, now_s
-from ._views import envelope, user_json
+from ._peer import Conn
+from ._peer import Outbox
+from ._peer import Peer
+from ._records import JSON
+from ._records import Store
+from ._records import UserRec
+from ._records import now_s
+from ._views import envelope
+from ._views import user_json
 
 __all__ = ["AUTH_OK_FRAME", "AuthInfo", "Realtime"]
 

@@ -17,12 +17,18 @@ import socketserver
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable, Optional
-from urllib.parse import parse_qsl, unquote
+from typing import Any
+from typing import Callable
+from typing import Optional
+from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from ._backend import Backend
-from ._peer import Outbox, deliver
-from ._records import JSON, ApiError, bad_request
+from ._peer import Outbox
+from ._peer import deliver
+from ._records import JSON
+from ._records import ApiError
+from ._records import bad_request
 
 __all__ = ["RestApp", "serve_http_connection"]
 

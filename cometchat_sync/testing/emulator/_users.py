@@ -17,16 +17,21 @@ from typing import Optional
 
 from ._hooks import Hooks
 from ._jwt import make_jwt
-from ._params import (
-    Errors,
-    check_id,
-    check_required,
-    opt_obj,
-    opt_str,
-    opt_str_list,
-    paginate,
-)
-from ._records import JSON, ApiError, JwtRec, Store, TokenRec, UserRec, bad_request, now_s
+from ._params import Errors
+from ._params import check_id
+from ._params import check_required
+from ._params import opt_obj
+from ._params import opt_str
+from ._params import opt_str_list
+from ._params import paginate
+from ._records import JSON
+from ._records import ApiError
+from ._records import JwtRec
+from ._records import Store
+from ._records import TokenRec
+from ._records import UserRec
+from ._records import bad_request
+from ._records import now_s
 from ._views import user_json
 
 __all__ = ["DEFAULT_USERS", "Users"]

@@ -11,7 +11,10 @@ import copy
 import json
 from typing import Optional
 
-from ._records import JSON, GroupRec, Store, UserRec
+from ._records import JSON
+from ._records import GroupRec
+from ._records import Store
+from ._records import UserRec
 
 __all__ = [
     "envelope",

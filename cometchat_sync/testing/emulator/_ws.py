@@ -12,13 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from typing import Any, Callable, Optional
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.server import Server, ServerConnection, serve
+from websockets.sync.server import Server
+from websockets.sync.server import ServerConnection
+from websockets.sync.server import serve
 
-from ._peer import Peer, deliver
-from ._realtime import AUTH_OK_FRAME, Realtime
+from ._peer import Peer
+from ._peer import deliver
+from ._realtime import AUTH_OK_FRAME
+from ._realtime import Realtime
 from ._records import JSON
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "make_ws_server"]
