@@ -50,7 +50,6 @@ from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
 from .rest.messages import MessagesAPI
 from .rest.transport import RestClient
-from .rest.transport import RestResponse
 from .rest.users import UsersAPI
 from .session import FileSessionStore
 from .session import Session
@@ -369,34 +368,10 @@ class CometChatClient(
         session = self._session
         return self._endpoints.client_base(session.settings if session else None)
 
-    def _client_call(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Optional[dict[str, Any]] = None,
-        params: Optional[dict[str, Any]] = None,
-    ) -> RestResponse:
-        self._check_fork()
-        session = self._session
-        if session is None:
-            raise NotLoggedInError()
-        try:
-            return self._rest.call(
-                method,
-                self._endpoints.client_base(session.settings) + path,
-                auth_token=session.auth_token,
-                body=body,
-                params=params,
-            )
-        except CometChatException as exc:
-            if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:
-                # The server no longer knows the token: log out locally, as the official
-                # SDKs do.
-                log.warning("the auth token was revoked on the server; logging out locally")
-                self._forget_session(DisconnectReason.LOGOUT)
-                self._emit_login(LoginListener.on_logout_success, ())
-            raise
+    def _on_token_revoked(self) -> None:
+        log.warning("the auth token was revoked on the server; logging out locally")
+        self._forget_session(DisconnectReason.LOGOUT)
+        self._emit_login(LoginListener.on_logout_success, ())
 
     def _socket_send(self, frame: dict[str, Any]) -> None:
         self._check_fork()

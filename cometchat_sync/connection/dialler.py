@@ -63,10 +63,8 @@ class WebSocketTransport:
                 try:
                     sock.do_handshake()
                 except ssl.SSLCertVerificationError as exc:
-                    raise DialError(
-                        ErrorCode.WEBSOCKET_ERROR,
-                        f"TLS certificate of {host} not trusted ({exc.verify_message}).",
-                        unreachable=False,
+                    raise _handshake_failed(
+                        f"TLS certificate of {host} not trusted ({exc.verify_message})."
                     ) from exc
             ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
             sock.settimeout(_remaining(deadline))
@@ -76,10 +74,8 @@ class WebSocketTransport:
                 )
             except websocket.WebSocketBadStatusException as exc:
                 # Its text carries the response headers: keep only the status.
-                raise DialError(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"The WebSocket upgrade was refused with HTTP {exc.status_code}.",
-                    unreachable=False,
+                raise _handshake_failed(
+                    f"The WebSocket upgrade was refused with HTTP {exc.status_code}."
                 ) from None
             sock.settimeout(None)
             link = WebSocketLink(ws, sock, self._max_frame_size)
@@ -95,18 +91,24 @@ class WebSocketTransport:
             if dial.cancelled:
                 raise DialCancelled() from None
             if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):
-                raise DialError(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"The WebSocket handshake with {host} did not finish within {timeout} s.",
-                    unreachable=False,
+                raise _handshake_failed(
+                    f"The WebSocket handshake with {host} did not finish within {timeout} s."
                 ) from None
             if isinstance(exc, (OSError, websocket.WebSocketException, ValueError)):
-                raise DialError(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"The WebSocket handshake with {host} failed ({type(exc).__name__}).",
-                    unreachable=False,
+                raise _handshake_failed(
+                    f"The WebSocket handshake with {host} failed ({type(exc).__name__})."
                 ) from None
             raise
+
+
+def _handshake_failed(message: str) -> DialError:
+    """The host answered, but the TLS or WebSocket handshake failed: backoff, no probing."""
+    return DialError(ErrorCode.WEBSOCKET_ERROR, message, unreachable=False)
+
+
+def _connect_failed(code: str, message: str) -> DialError:
+    """The TCP connect failed: the next tries are paced by the cheap probe."""
+    return DialError(code, message, unreachable=True)
 
 
 def _split_ws_url(url: str) -> tuple[bool, str, int]:
@@ -134,10 +136,8 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise DialError(
-            ErrorCode.NO_INTERNET,
-            f"The name {host} could not be resolved; check the network.",
-            unreachable=True,
+        raise _connect_failed(
+            ErrorCode.NO_INTERNET, f"The name {host} could not be resolved; check the network."
         ) from exc
     last: Optional[DialError] = None
     for family, kind, proto, _, address in infos:
@@ -169,30 +169,25 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
             raise
         except socket.timeout:
             sock.close()
-            last = DialError(
+            last = _connect_failed(
                 ErrorCode.NO_INTERNET,
                 f"{host}:{port} did not answer the TCP connect in time; check the network.",
-                unreachable=True,
             )
         except OSError as exc:
             sock.close()
             if is_refused(exc.errno):
-                last = DialError(
+                last = _connect_failed(
                     ErrorCode.WEBSOCKET_ERROR,
                     f"{host}:{port} refused the connection (the server may be down).",
-                    unreachable=True,
                 )
             elif is_unreachable(exc.errno):
-                last = DialError(
-                    ErrorCode.NO_INTERNET,
-                    f"There is no route to {host}:{port}; check the network.",
-                    unreachable=True,
+                last = _connect_failed(
+                    ErrorCode.NO_INTERNET, f"There is no route to {host}:{port}; check the network."
                 )
             else:
-                last = DialError(
+                last = _connect_failed(
                     ErrorCode.WEBSOCKET_ERROR,
                     f"Connecting to {host}:{port} failed (errno {exc.errno}).",
-                    unreachable=True,
                 )
         if dial.cancelled:
             raise DialCancelled()

@@ -18,7 +18,15 @@ __all__ = [
 ]
 
 
-class ConnectionStatus(str, Enum):
+class _WireStr(str, Enum):
+    """A ``str`` enum whose ``str()`` is its value (the official SDKs' string), as the
+    ``StrEnum`` of Python 3.11 does."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ConnectionStatus(_WireStr):
     """What ``get_connection_status()`` returns; compares equal to the official strings."""
 
     CONNECTING = "connecting"
@@ -26,21 +34,15 @@ class ConnectionStatus(str, Enum):
     DISCONNECTED = "disconnected"
     FEATURE_THROTTLED = "featureThrottled"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class AppState(str, Enum):
+class AppState(_WireStr):
     """Whether the app is in front of the user; tell the SDK with ``set_app_state()``."""
 
     FOREGROUND = "foreground"
     BACKGROUND = "background"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class DisconnectReason(str, Enum):
+class DisconnectReason(_WireStr):
     """Why the link went down, carried by every change to ``disconnected``."""
 
     USER = "user"
@@ -59,9 +61,6 @@ class DisconnectReason(str, Enum):
     """A ``connect()`` attempt failed."""
     AUTH_REJECTED = "auth_rejected"
     """The server refused the socket's credentials or closed it with a policy code: no retry."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 TRANSITIONS: dict[ConnectionStatus, frozenset[ConnectionStatus]] = {

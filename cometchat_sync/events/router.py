@@ -216,16 +216,27 @@ def _action_of(frame: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     return body, as_str(body.get("action"))
 
 
+def _by_action(
+    frame: Mapping[str, Any],
+    ftype: str,
+    methods: Mapping[str, ListenerMethod],
+    build: Callable[[Mapping[str, Any]], Any],
+) -> list[Event]:
+    """The event of a frame whose ``body.action`` picks the listener method."""
+    method = methods.get(_action_of(frame)[1])
+    if method is None:
+        return _drop(ftype, "unknown action")
+    return _event(method, (build(frame),))
+
+
+_TYPING_METHODS: dict[str, ListenerMethod] = {
+    "started": MessageListener.on_typing_started,
+    "ended": MessageListener.on_typing_ended,
+}
+
+
 def _route_typing(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
-    _, action = _action_of(frame)
-    if action not in ("started", "ended"):
-        return _drop("typing_indicator", "unknown action")
-    method = (
-        MessageListener.on_typing_started
-        if action == "started"
-        else MessageListener.on_typing_ended
-    )
-    return _event(method, (TypingIndicator.from_frame(frame),))
+    return _by_action(frame, "typing_indicator", _TYPING_METHODS, TypingIndicator.from_frame)
 
 
 _RECEIPT_METHODS: dict[str, ListenerMethod] = {
@@ -237,14 +248,10 @@ _RECEIPT_METHODS: dict[str, ListenerMethod] = {
 
 
 def _route_receipt(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
-    _, action = _action_of(frame)
-    method = _RECEIPT_METHODS.get(action)
-    if method is None:
-        return _drop("receipts", "unknown action")
-    receipt = MessageReceipt.from_frame(frame)
-    if not receipt.message_id:
+    events = _by_action(frame, "receipts", _RECEIPT_METHODS, MessageReceipt.from_frame)
+    if events and not events[0].args[0].message_id:
         return _drop("receipts", "no messageId")
-    return _event(method, (receipt,))
+    return events
 
 
 def _route_presence(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
@@ -284,11 +291,7 @@ _REACTION_METHODS: dict[str, ListenerMethod] = {
 
 
 def _route_reaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
-    _, action = _action_of(frame)
-    method = _REACTION_METHODS.get(action)
-    if method is None:
-        return _drop("reaction", "unknown action")
-    return _event(method, (ReactionEvent.from_frame(frame),))
+    return _by_action(frame, "reaction", _REACTION_METHODS, ReactionEvent.from_frame)
 
 
 _HANDLERS = {

@@ -3,8 +3,9 @@ threads and its errors, in :class:`ResourceAPI`), and how answers are read.
 
 Each family module (:mod:`.messages`, :mod:`.users`, :mod:`.groups`, :mod:`.calls`) is a
 mixin of :class:`~cometchat_sync.client.CometChatClient` that builds paths and bodies and reads
-the answer; the client supplies :meth:`ResourceAPI._client_call` (the authenticated call
-through :class:`~cometchat_sync.rest.transport.RestClient`) and the message ledger hooks.
+the answer through :meth:`ResourceAPI._client_call` (the authenticated call through
+:class:`~cometchat_sync.rest.transport.RestClient`); the client supplies the transport, the
+endpoints, the session and the hooks.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from typing import Optional
 
 from ..errors import CometChatException
 from ..errors import ErrorCode
+from ..errors import NotLoggedInError
 from ..models import BaseMessage
 from ..models import Call
+from ..session import Session
+from .endpoints import Endpoints
+from .transport import RestClient
 from .transport import RestResponse
 
 __all__ = ["ResourceAPI", "as_call", "as_message", "as_object"]
@@ -53,6 +58,10 @@ class ResourceAPI:
             request timeout of the settings (30 s by default).
     """
 
+    _rest: RestClient
+    _endpoints: Endpoints
+    _session: Optional[Session]
+
     def _client_call(
         self,
         method: str,
@@ -62,7 +71,32 @@ class ResourceAPI:
         params: Optional[dict[str, Any]] = None,
     ) -> RestResponse:
         """One call to the client API as the logged-in user (``path`` relative to the
-        client API base)."""
+        client API base of the session's settings)."""
+        self._check_fork()
+        session = self._session
+        if session is None:
+            raise NotLoggedInError()
+        try:
+            return self._rest.call(
+                method,
+                self._endpoints.client_base(session.settings) + path,
+                auth_token=session.auth_token,
+                body=body,
+                params=params,
+            )
+        except CometChatException as exc:
+            if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:
+                # The server no longer knows the token: log out locally, as the official
+                # SDKs do.
+                self._on_token_revoked()
+            raise
+
+    def _check_fork(self) -> None:
+        """In a forked child, reconnect lazily on first use."""
+        raise NotImplementedError
+
+    def _on_token_revoked(self) -> None:
+        """The server no longer knows the session's auth token: log out locally."""
         raise NotImplementedError
 
     def _note_sent(self, message: BaseMessage) -> None:
