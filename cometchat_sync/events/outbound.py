@@ -111,16 +111,25 @@ class LiveEventsAPI:
         if _mode(session) in _THROTTLING_MODES:
             return
         key = (indicator.receiver_type, indicator.receiver_id)
+        starting = action == "started"
+        frame = indicator.to_send_json(action, _me(session))
         with self._typing_lock:
-            started = key in self._typing
-            if (action == "started") == started:
+            if starting == (key in self._typing):
                 return  # already started / nothing to end
-            frame = indicator.to_send_json(action, _me(session))
+            # Claim the change under the lock; the frame goes out with no lock held.
+            self._mark_typing(key, starting)
+        try:
             self._socket_send(frame)
-            if action == "started":
-                self._typing.add(key)
-            else:
-                self._typing.discard(key)
+        except BaseException:
+            with self._typing_lock:  # not sent: the receiver's view did not change
+                self._mark_typing(key, not starting)
+            raise
+
+    def _mark_typing(self, key: tuple[str, str], started: bool) -> None:
+        if started:
+            self._typing.add(key)
+        else:
+            self._typing.discard(key)
 
     def mark_as_delivered(self, message: BaseMessage) -> None:
         """Tell the sender of a received message that it was delivered.
