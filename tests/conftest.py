@@ -1,13 +1,19 @@
-"""Shared fixtures: a fresh emulator per test, clients wired to it with small timings, and a
-guard that fails any test leaving an SDK thread alive."""
+"""Shared fixtures: a fresh emulator per test, clients wired to it with small timings, a
+guard that fails any test leaving an SDK thread alive, things closed at teardown, a host name
+that does not resolve, and a runner of threads."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
+from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 from typing import Callable
+from typing import Protocol
+from typing import TypeVar
 
 import pytest
 
@@ -31,6 +37,30 @@ def no_leaked_sdk_threads() -> Iterator[None]:
             thread.join(0.1)
     leaked = sdk_threads()
     assert not leaked, f"SDK threads left running: {[t.name for t in leaked]}"
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+
+
+class Closing(Protocol):
+    def __call__(self, thing: C, /) -> C: ...
+
+
+@pytest.fixture
+def closing() -> Iterator[Closing]:
+    """``closing(thing)`` returns ``thing`` and closes it at teardown; every thing is closed
+    (the last first), even when closing an earlier one raised."""
+    with contextlib.ExitStack() as stack:
+
+        def close_later(thing: C) -> C:
+            stack.callback(thing.close)
+            return thing
+
+        yield close_later
 
 
 @pytest.fixture
@@ -71,15 +101,46 @@ def settings_for_fixture() -> Callable[..., AppSettingsBuilder]:
 
 
 @pytest.fixture
-def make_client(emulator: Emulator) -> Iterator[Callable[..., CometChatClient]]:
+def make_client(emulator: Emulator, closing: Closing) -> Callable[..., CometChatClient]:
     """``make_client(**overrides)`` builds a client on the emulator; all are closed after."""
-    clients: list[CometChatClient] = []
 
     def make(**overrides: Any) -> CometChatClient:
-        client = CometChatClient(emulator.app_id, settings_for(emulator, **overrides).build())
-        clients.append(client)
-        return client
+        settings = settings_for(emulator, **overrides).build()
+        return closing(CometChatClient(emulator.app_id, settings))
 
-    yield make
-    for client in clients:
-        client.close()
+    return make
+
+
+UNRESOLVABLE_HOST = "nowhere.unreachable.test"
+
+
+@pytest.fixture
+def unresolvable_host(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A host name that ``socket.getaddrinfo`` fails to resolve, as it does an unknown name
+    (EAI_NONAME), for the rest of the test; other names resolve as usual."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == UNRESOLVABLE_HOST:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return UNRESOLVABLE_HOST
+
+
+def run_in_threads(targets: Iterable[Callable[[], object]], timeout: float) -> None:
+    """Start one thread per target, then join them all; fail if one is still running after
+    ``timeout`` seconds of waiting for it."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), f"{thread.name} still running after {timeout} s"
+
+
+@pytest.fixture(name="run_in_threads")
+def run_in_threads_fixture() -> Callable[[Iterable[Callable[[], object]], float], None]:
+    """The :func:`run_in_threads` function."""
+    return run_in_threads

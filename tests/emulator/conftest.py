@@ -222,18 +222,13 @@ def kit(emu: Emulator) -> Iterator[Kit]:
 
 
 @pytest.fixture
-def make_kit() -> Iterator[Callable[..., Kit]]:
+def make_kit(closing: Callable[[Kit], Kit]) -> Callable[..., Kit]:
     """``make_kit(emulator)`` -> a Kit closed at teardown (for tests that run their own)."""
-    kits: list[Kit] = []
 
     def make(emulator: Emulator, **kw: Any) -> Kit:
-        k = Kit(emulator, **kw)
-        kits.append(k)
-        return k
+        return closing(Kit(emulator, **kw))
 
-    yield make
-    for k in kits:
-        k.close()
+    return make
 
 
 @pytest.fixture

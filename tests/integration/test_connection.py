@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
+from typing import Callable
 
 import pytest
 
@@ -38,6 +40,32 @@ def recorded(client) -> ConnectionRecorder:
     return recorder
 
 
+@pytest.fixture
+def logged_in(make_client, emulator) -> Callable[..., tuple[CometChatClient, ConnectionRecorder]]:
+    """``logged_in(**overrides)``: a client from ``make_client(**overrides)``, with a
+    connection recorder added before it logs in as ``UID``; returns (client, recorder)."""
+
+    def make(**overrides: Any) -> tuple[CometChatClient, ConnectionRecorder]:
+        client = make_client(**overrides)
+        rec = recorded(client)
+        login(client, emulator)
+        return client, rec
+
+    return make
+
+
+@pytest.fixture
+def manually_connected(logged_in) -> Callable[..., tuple[CometChatClient, ConnectionRecorder]]:
+    """``manually_connected(**overrides)``: like ``logged_in``, in manual mode, then connected."""
+
+    def make(**overrides: Any) -> tuple[CometChatClient, ConnectionRecorder]:
+        client, rec = logged_in(auto=False, **overrides)
+        client.connect()
+        return client, rec
+
+    return make
+
+
 def pings_from(emulator, uid: str = UID) -> int:
     return sum(1 for f in emulator.frames_from(uid) if f.get("action") == "ping")
 
@@ -45,10 +73,8 @@ def pings_from(emulator, uid: str = UID) -> int:
 # -- auto mode -------------------------------------------------------------------------------
 
 
-def test_auto_mode_login_connects_and_reports_in_order(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_auto_mode_login_connects_and_reports_in_order(logged_in, emulator):
+    client, rec = logged_in()
     assert client.get_connection_status() == "connected"
     assert client.get_connection_status() is ConnectionStatus.CONNECTED
     assert emulator.socket_count(UID) == 1
@@ -72,10 +98,8 @@ def test_auto_mode_ping_is_not_available(make_client, emulator):
     assert info.value.code == "ERROR_PING_NOT_AVAILABLE"
 
 
-def test_auto_mode_background_disconnects_at_once_and_foreground_reconnects(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_auto_mode_background_disconnects_at_once_and_foreground_reconnects(logged_in, emulator):
+    client, rec = logged_in()
     client.set_app_state(AppState.BACKGROUND)
     assert client.get_connection_status() == "disconnected"
     assert client.last_disconnect_reason is DisconnectReason.BACKGROUND
@@ -85,10 +109,8 @@ def test_auto_mode_background_disconnects_at_once_and_foreground_reconnects(make
     assert emulator.wait_for_sockets(UID, 1, 2)
 
 
-def test_auto_mode_link_lost_in_background_waits_for_foreground(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_auto_mode_link_lost_in_background_waits_for_foreground(logged_in):
+    client, rec = logged_in()
     client.set_app_state(AppState.BACKGROUND)
     # Nothing reconnects while in the background.
     assert not rec.wait_for_status("connecting", 0.5, count=2)
@@ -126,11 +148,8 @@ def test_manual_mode_login_does_not_connect(make_client, emulator):
     assert client.threads() == [] or all("dispatch" in t.name for t in client.threads())
 
 
-def test_manual_connect_ping_disconnect(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_connect_ping_disconnect(manually_connected, emulator):
+    client, rec = manually_connected()
     assert client.get_connection_status() == "connected"
     assert emulator.socket_count(UID) == 1
     with pytest.raises(AlreadyConnectedError) as info:
@@ -161,10 +180,8 @@ def test_manual_errors_when_not_logged_in_or_not_connected(make_client, emulator
     assert info2.value.code == "NO_WEBSOCKET_CONNECTION"
 
 
-def test_connect_reports_websocket_error_when_auth_is_rejected(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
+def test_connect_reports_websocket_error_when_auth_is_rejected(logged_in, emulator):
+    client, rec = logged_in(auto=False)
     emulator.reject_auth(True)
     with pytest.raises(CometChatException) as info:
         client.connect()
@@ -188,17 +205,9 @@ def test_connect_reports_websocket_error_when_the_server_is_down(make_client, em
 
 
 def test_connect_reports_no_internet_when_the_name_does_not_resolve(
-    make_client, emulator, monkeypatch
+    make_client, emulator, unresolvable_host
 ):
-    real = socket.getaddrinfo
-
-    def resolver(host, *args, **kwargs):
-        if host == "chat.unreachable.test":
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    emulator.advertise_ws("chat.unreachable.test", 443)
+    emulator.advertise_ws(unresolvable_host, 443)
     client = make_client(auto=False)
     login(client, emulator)
     with pytest.raises(CometChatException) as info:
@@ -222,7 +231,7 @@ def test_connect_times_out_on_a_silent_path_and_leaves_nothing_behind(make_clien
         client.close()
 
 
-def test_eight_concurrent_connects_open_one_socket(make_client, emulator):
+def test_eight_concurrent_connects_open_one_socket(make_client, emulator, run_in_threads):
     client = make_client(auto=False)
     login(client, emulator)
     errors: list[BaseException] = []
@@ -237,11 +246,7 @@ def test_eight_concurrent_connects_open_one_socket(make_client, emulator):
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=connect) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    run_in_threads([connect] * 8, 10)
     assert errors == []
     assert client.get_connection_status() == "connected"
     assert emulator.auth_count(UID) == 1
@@ -251,11 +256,8 @@ def test_eight_concurrent_connects_open_one_socket(make_client, emulator):
 # -- app state in manual mode ----------------------------------------------------------------
 
 
-def test_manual_background_keeps_the_link_then_the_deadline_drops_it(make_client, emulator):
-    client = make_client(auto=False, ping_interval=0.3, pong_timeout=0.2)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_background_keeps_the_link_then_the_deadline_drops_it(manually_connected, emulator):
+    client, rec = manually_connected(ping_interval=0.3, pong_timeout=0.2)
     assert emulator.wait_until(lambda: pings_from(emulator) >= 1, 2)  # keepalive runs
     client.set_app_state(AppState.BACKGROUND)
     entered = time.monotonic()
@@ -274,11 +276,8 @@ def test_manual_background_keeps_the_link_then_the_deadline_drops_it(make_client
     assert client.get_connection_status() == "connected"
 
 
-def test_manual_background_pings_keep_the_link(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_background_pings_keep_the_link(manually_connected):
+    client, rec = manually_connected()
     client.set_app_state(AppState.BACKGROUND)
     # Ping every 0.4 s for 2.4 s: more than twice the 1 s deadline.
     for _ in range(6):
@@ -290,22 +289,16 @@ def test_manual_background_pings_keep_the_link(make_client, emulator):
     assert rec.last_reason() is DisconnectReason.BACKGROUND_PING_DEADLINE
 
 
-def test_manual_foreground_cancels_the_deadline(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_foreground_cancels_the_deadline(manually_connected):
+    client, rec = manually_connected()
     client.set_app_state(AppState.BACKGROUND)
     client.set_app_state(AppState.FOREGROUND)
     assert not rec.wait_for_status("disconnected", 1.6)
     assert client.get_connection_status() == "connected"
 
 
-def test_manual_link_lost_in_foreground_reconnects(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_link_lost_in_foreground_reconnects(manually_connected, emulator):
+    _client, rec = manually_connected()
     emulator.close_sockets(UID, 1011)
     assert rec.wait_for_status("connected", 5, count=2)
     assert emulator.auth_count(UID) == 2
@@ -313,11 +306,8 @@ def test_manual_link_lost_in_foreground_reconnects(make_client, emulator):
     assert rec.changes[2].reason is DisconnectReason.LINK_LOST
 
 
-def test_manual_link_lost_in_background_stays_down_until_connect(make_client, emulator):
-    client = make_client(auto=False, background_ping_deadline=30)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_manual_link_lost_in_background_stays_down_until_connect(manually_connected, emulator):
+    client, rec = manually_connected(background_ping_deadline=30)
     client.set_app_state(AppState.BACKGROUND)
     emulator.close_sockets(UID, 1011)
     assert rec.wait_for_status("disconnected", 3)
@@ -330,11 +320,8 @@ def test_manual_link_lost_in_background_stays_down_until_connect(make_client, em
 # -- listeners, threads, safety ---------------------------------------------------------------
 
 
-def test_listener_order_connect_drop_reconnect_disconnect(make_client, emulator):
-    client = make_client(auto=False)
-    rec = recorded(client)
-    login(client, emulator)
-    client.connect()
+def test_listener_order_connect_drop_reconnect_disconnect(manually_connected, emulator):
+    client, rec = manually_connected()
     emulator.close_sockets(UID, 1001)
     assert rec.wait_for_status("connected", 5, count=2)
     client.disconnect()
@@ -436,10 +423,8 @@ def test_close_ends_every_thread_and_keeps_the_session(make_client, emulator):
     assert emulator.wait_until(lambda: emulator.socket_count(UID) == 0, 2)
 
 
-def test_logout_ends_threads_and_the_link(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_logout_ends_threads_and_the_link(logged_in, emulator):
+    client, rec = logged_in()
     client.logout()
     assert client.threads() == []
     assert client.get_connection_status() == "disconnected"
@@ -450,19 +435,15 @@ def test_logout_ends_threads_and_the_link(make_client, emulator):
 # -- liveness and reconnection -----------------------------------------------------------------
 
 
-def test_server_close_reconnects(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_server_close_reconnects(logged_in, emulator):
+    _client, rec = logged_in()
     emulator.close_sockets(UID, 1011)
     assert rec.wait_for_status("connected", 5, count=2)
     assert emulator.socket_count(UID) == 1
 
 
-def test_policy_close_is_not_retried(make_client, emulator):
-    client = make_client()
-    rec = recorded(client)
-    login(client, emulator)
+def test_policy_close_is_not_retried(logged_in, emulator):
+    _client, rec = logged_in()
     emulator.close_sockets(UID, 4001, "kicked")
     assert rec.wait_for_status("disconnected", 3)
     assert rec.last_reason() is DisconnectReason.AUTH_REJECTED
@@ -471,10 +452,8 @@ def test_policy_close_is_not_retried(make_client, emulator):
     assert emulator.auth_count(UID) == 1
 
 
-def test_emulator_restart_on_the_same_port_reconnects_quickly(make_client, emulator):
-    client = make_client(probe_interval=1.0, backoff=(0.5, 30))
-    rec = recorded(client)
-    login(client, emulator)
+def test_emulator_restart_on_the_same_port_reconnects_quickly(logged_in, emulator):
+    _client, rec = logged_in(probe_interval=1.0, backoff=(0.5, 30))
     emulator.stop()
     assert rec.wait_for_status("disconnected", 3)
     # Let several failed attempts grow the backoff while the server is away.
@@ -486,10 +465,8 @@ def test_emulator_restart_on_the_same_port_reconnects_quickly(make_client, emula
     assert emulator.socket_count(UID) == 1
 
 
-def test_withheld_pongs_are_detected_and_the_link_is_replaced(make_client, emulator):
-    client = make_client(ping_interval=0.3, pong_timeout=0.2)
-    rec = recorded(client)
-    login(client, emulator)
+def test_withheld_pongs_are_detected_and_the_link_is_replaced(logged_in, emulator):
+    _client, rec = logged_in(ping_interval=0.3, pong_timeout=0.2)
     emulator.drop_pongs(True)
     assert rec.wait_for_status("disconnected", 2)
     change = next(c for c in rec.changes if c.current is ConnectionStatus.DISCONNECTED)
@@ -499,12 +476,10 @@ def test_withheld_pongs_are_detected_and_the_link_is_replaced(make_client, emula
     assert rec.wait_for_status("connected", 3, count=2)
 
 
-def test_a_blackholed_link_is_detected_and_disconnect_is_immediate(make_client, emulator):
+def test_a_blackholed_link_is_detected_and_disconnect_is_immediate(logged_in, emulator):
     with FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
         emulator.advertise_ws(proxy.host, proxy.port)
-        client = make_client(ping_interval=0.4, pong_timeout=0.2)
-        rec = recorded(client)
-        login(client, emulator)
+        client, rec = logged_in(ping_interval=0.4, pong_timeout=0.2)
         proxy.blackhole()
         assert rec.wait_for_status("disconnected", 2)
         assert rec.last_reason() is DisconnectReason.LINK_LOST
@@ -520,13 +495,11 @@ def test_a_blackholed_link_is_detected_and_disconnect_is_immediate(make_client, 
         client.close()
 
 
-def test_auth_rejected_is_not_retried_and_reported(make_client, emulator):
+def test_auth_rejected_is_not_retried_and_reported(logged_in, emulator):
     with FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
         emulator.advertise_ws(proxy.host, proxy.port)
         emulator.reject_auth(True)
-        client = make_client()
-        rec = recorded(client)
-        login(client, emulator)  # auto mode: login itself succeeds
+        client, rec = logged_in()  # auto mode: login itself succeeds
         error = rec.wait_for_error(2)
         assert error is not None and error.code == "ERR_WEBSOCKET_ERROR"
         assert rec.wait_for_status("disconnected", 2)

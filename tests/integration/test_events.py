@@ -387,23 +387,15 @@ def test_presence_online_when_the_other_logs_in(side):
     assert b.users.log.names() == []  # b has no subscription
 
 
-def test_presence_offline_when_the_other_logs_out(side):
+@pytest.mark.parametrize("leave", ["logout", "close"])
+def test_presence_offline_when_the_other_leaves(side, leave):
     a = side(A, subscribe_presence_for_all_users=())
     b = side(B)
     a.wait(a.users.log, "on_user_online")
-    b.client.logout()
+    getattr(b.client, leave)()  # logs out, or closes its client
     user = a.first(a.users.log, "on_user_offline")
     assert user.uid == B and user.status == "offline"
     assert a.users.log.names() == ["on_user_online", "on_user_offline"]
-
-
-def test_presence_offline_when_the_other_closes(side):
-    a = side(A, subscribe_presence_for_all_users=())
-    b = side(B)
-    a.wait(a.users.log, "on_user_online")
-    b.client.close()
-    user = a.first(a.users.log, "on_user_offline")
-    assert user.uid == B and user.status == "offline"
 
 
 def test_no_presence_without_a_subscription(side, emulator):
@@ -422,75 +414,73 @@ def test_no_presence_without_a_subscription(side, emulator):
 # -- GroupListener ------------------------------------------------------------------------------
 
 
-def make_group(a: Side, guid: str) -> Group:
-    return a.client.create_group(Group(guid, "Avengers", "public"))
+def make_group(a: Side, guid: str, *members: Side) -> Group:
+    """``a`` creates the public group ``guid``, then each of ``members`` joins it."""
+    group = a.client.create_group(Group(guid, "Avengers", "public"))
+    for member in members:
+        member.client.join_group(guid)
+    return group
+
+
+def group_action(watcher: Side, method: str, action: str) -> tuple[Any, ...]:
+    """Wait for ``watcher`` to hear ``method``, check that its first argument is the Action
+    ``action``, and return the arguments after it."""
+    heard, *rest = watcher.wait(watcher.groups.log, method)[0]
+    assert isinstance(heard, Action) and heard.action == action
+    return tuple(rest)
 
 
 def test_group_member_joined(pair):
     a, b = pair
-    make_group(a, "g-joined")
-    b.client.join_group("g-joined")
-    action, user, group = a.wait(a.groups.log, "on_group_member_joined")[0]
-    assert isinstance(action, Action) and action.action == "joined"
+    make_group(a, "g-joined", b)
+    user, group = group_action(a, "on_group_member_joined", "joined")
     assert isinstance(user, User) and user.uid == B
     assert isinstance(group, Group) and group.guid == "g-joined"
 
 
 def test_group_member_left(pair):
     a, b = pair
-    make_group(a, "g-left")
-    b.client.join_group("g-left")
+    make_group(a, "g-left", b)
     a.wait(a.groups.log, "on_group_member_joined")
     b.client.leave_group("g-left")
-    action, user, group = a.wait(a.groups.log, "on_group_member_left")[0]
-    assert action.action == "left"
+    user, group = group_action(a, "on_group_member_left", "left")
     assert user.uid == B and group.guid == "g-left"
 
 
 def test_group_member_kicked(pair, side):
     a, b = pair
     c = side(C)
-    make_group(a, "g-kick")
-    b.client.join_group("g-kick")
-    c.client.join_group("g-kick")
+    make_group(a, "g-kick", b, c)
     a.client.kick_group_member("g-kick", B)
     for watcher in (b, c):  # the kicked user and the remaining members hear it
-        action, kicked, by, group = watcher.wait(watcher.groups.log, "on_group_member_kicked")[0]
-        assert action.action == "kicked"
+        kicked, by, group = group_action(watcher, "on_group_member_kicked", "kicked")
         assert (kicked.uid, by.uid, group.guid) == (B, A, "g-kick")
 
 
 def test_group_member_banned_and_unbanned(pair):
     a, b = pair
-    make_group(a, "g-ban")
-    b.client.join_group("g-ban")
+    make_group(a, "g-ban", b)
     a.client.ban_group_member("g-ban", B)
-    action, banned, by, group = b.wait(b.groups.log, "on_group_member_banned")[0]
-    assert action.action == "banned"
+    banned, by, group = group_action(b, "on_group_member_banned", "banned")
     assert (banned.uid, by.uid, group.guid) == (B, A, "g-ban")
     a.client.unban_group_member("g-ban", B)
-    action, unbanned, by, group = b.wait(b.groups.log, "on_group_member_unbanned")[0]
-    assert action.action == "unbanned"
+    unbanned, by, group = group_action(b, "on_group_member_unbanned", "unbanned")
     assert (unbanned.uid, by.uid, group.guid) == (B, A, "g-ban")
 
 
 def test_group_member_scope_changed(pair):
     a, b = pair
-    make_group(a, "g-scope")
-    b.client.join_group("g-scope")
+    make_group(a, "g-scope", b)
     a.client.update_group_member_scope("g-scope", B, "moderator")
-    action, user, new, old, group = b.wait(b.groups.log, "on_group_member_scope_changed")[0]
-    assert action.action == "scopeChanged"
+    user, new, old, group = group_action(b, "on_group_member_scope_changed", "scopeChanged")
     assert (user.uid, new, old, group.guid) == (B, "moderator", "participant", "g-scope")
 
 
 def test_member_added_to_group(pair):
     a, b = pair
-    make_group(a, "g-add")
-    b.client.join_group("g-add")
+    make_group(a, "g-add", b)
     a.client.add_members_to_group("g-add", [C])
-    action, added, by, group = b.wait(b.groups.log, "on_member_added_to_group")[0]
-    assert action.action == "added"
+    added, by, group = group_action(b, "on_member_added_to_group", "added")
     assert (added.uid, by.uid, group.guid) == (C, A, "g-add")
 
 
@@ -498,12 +488,18 @@ def test_added_user_hears_its_own_addition(pair):
     a, b = pair
     make_group(a, "g-add-me")
     a.client.add_members_to_group("g-add-me", moderators=[B])
-    action, added, by, group = b.wait(b.groups.log, "on_member_added_to_group")[0]
-    assert action.action == "added"
+    added, by, group = group_action(b, "on_member_added_to_group", "added")
     assert (added.uid, by.uid, group.guid) == (B, A, "g-add-me")
 
 
 # -- CallListener -------------------------------------------------------------------------------
+
+
+def ring(caller: Side, callee: Side) -> Call:
+    """``caller`` calls ``callee``; return the call once ``callee`` has heard it ring."""
+    call = caller.client.initiate_call(callee.uid)
+    callee.wait(callee.calls.log, "on_incoming_call_received")
+    return call
 
 
 def test_incoming_call_received(pair):
@@ -518,37 +514,33 @@ def test_incoming_call_received(pair):
     assert a.calls.log.names() == []
 
 
-def test_outgoing_call_accepted(pair):
-    a, b = pair
-    call = a.client.initiate_call(B)
-    b.wait(b.calls.log, "on_incoming_call_received")
-    b.client.accept_call(call.session_id)
-    accepted = a.first(a.calls.log, "on_outgoing_call_accepted")
-    assert accepted.session_id == call.session_id and accepted.status == "ongoing"
-
-
-def test_outgoing_call_rejected(pair):
-    a, b = pair
-    call = a.client.initiate_call(B)
-    b.wait(b.calls.log, "on_incoming_call_received")
-    b.client.reject_call(call.session_id)
-    rejected = a.first(a.calls.log, "on_outgoing_call_rejected")
-    assert rejected.session_id == call.session_id and rejected.status == "rejected"
-
-
-def test_incoming_call_cancelled(pair):
-    a, b = pair
-    call = a.client.initiate_call(B)
-    b.wait(b.calls.log, "on_incoming_call_received")
-    a.client.reject_call(call.session_id, status="cancelled")
-    cancelled = b.first(b.calls.log, "on_incoming_call_cancelled")
-    assert cancelled.session_id == call.session_id and cancelled.status == "cancelled"
+@pytest.mark.parametrize(
+    ("by", "method", "kwargs", "heard", "status"),
+    [
+        ("callee", "accept_call", {}, "on_outgoing_call_accepted", "ongoing"),
+        ("callee", "reject_call", {}, "on_outgoing_call_rejected", "rejected"),
+        (
+            "caller",
+            "reject_call",
+            {"status": "cancelled"},
+            "on_incoming_call_cancelled",
+            "cancelled",
+        ),
+    ],
+    ids=["callee-accepts", "callee-rejects", "caller-cancels"],
+)
+def test_the_other_side_hears_a_ringing_call_answered(pair, by, method, kwargs, heard, status):
+    caller, callee = pair
+    call = ring(caller, callee)
+    answerer, other = (callee, caller) if by == "callee" else (caller, callee)
+    getattr(answerer.client, method)(call.session_id, **kwargs)
+    answered = other.first(other.calls.log, heard)
+    assert answered.session_id == call.session_id and answered.status == status
 
 
 def test_call_ended_message_received(pair):
     a, b = pair
-    call = a.client.initiate_call(B)
-    b.wait(b.calls.log, "on_incoming_call_received")
+    call = ring(a, b)
     b.client.accept_call(call.session_id)
     a.wait(a.calls.log, "on_outgoing_call_accepted")
     a.client.end_call(call.session_id)
@@ -909,8 +901,7 @@ def test_catch_up_after_a_server_side_close(side, emulator, proxied):
 def test_catch_up_goes_on_past_a_conversation_it_cannot_read(side, emulator, proxied):
     a = side(A)
     b = side(B)
-    make_group(a, "g-gone")
-    b.client.join_group("g-gone")
+    make_group(a, "g-gone", b)
     emulator.send_message(A, "g-gone", "in the group", receiver_type="group")
     b.wait_text("in the group")  # b follows the group conversation first ...
     emulator.send_message(A, B, "direct")
@@ -981,8 +972,7 @@ def test_live_echo_of_own_call_and_edit_is_dropped(pair, emulator):
     own = b.client.send_message(TextMessage(A, "tpyo"))
     own.text = "typo"
     b.client.edit_message(own)
-    b.client.initiate_call(A)
-    a.wait(a.calls.log, "on_incoming_call_received")
+    ring(b, a)
     barrier(emulator, b)
     assert b.calls.log.names() == []
     assert b.messages.log.names() == ["on_text_message_received"]  # the barrier only

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import logging
 import os
-import socket
 import stat
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,6 +28,42 @@ def file_settings(emulator, settings_for, folder, **overrides):
 
 def session_file(emulator, folder) -> str:
     return os.path.join(folder, emulator.app_id, "session.json")
+
+
+def failed_login(emu, settings, **credentials) -> CometChatException:
+    """The error of a login on a new client with ``settings`` (closed after): with
+    ``credentials``, or else as superhero1 with ``emu``'s auth key."""
+    credentials = credentials or {"uid": "superhero1", "auth_key": emu.auth_key}
+    with CometChatClient(emu.app_id, settings) as client, pytest.raises(CometChatException) as info:
+        client.login(**credentials)
+    return info.value
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """A quiet request handler for a stand-in server; :meth:`reply` sends a whole answer."""
+
+    def reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serving(handler: type[Handler]) -> Iterator[str]:
+    """Serve ``handler`` on a free local port for the ``with`` block; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(2)
 
 
 def test_login_with_auth_key_returns_a_typed_user(make_client, emulator):
@@ -232,49 +269,20 @@ def test_timeouts_and_unreachable_hosts_are_typed_errors(make_client, emulator):
     assert info.value.code in ("FAILED_TO_FETCH", "ERR_NO_INTERNET")
 
 
-def test_unresolvable_host_is_no_internet(emulator, settings_for, monkeypatch):
-    real = socket.getaddrinfo
-
-    def resolver(host, *args, **kwargs):
-        if host == "api.unreachable.test":
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    settings = settings_for(emulator).override_admin_host("http://api.unreachable.test").build()
-    with CometChatClient(emulator.app_id, settings) as client:
-        with pytest.raises(CometChatException) as info:
-            client.login("superhero1", emulator.auth_key)
-        assert info.value.code == "ERR_NO_INTERNET"
+def test_unresolvable_host_is_no_internet(emulator, settings_for, unresolvable_host):
+    settings = settings_for(emulator).override_admin_host(f"http://{unresolvable_host}").build()
+    assert failed_login(emulator, settings).code == "ERR_NO_INTERNET"
 
 
 def test_a_body_that_is_not_an_envelope_is_a_clear_error(emulator, settings_for):
-    class Broken(http.server.BaseHTTPRequestHandler):
+    class Broken(Handler):
         def do_POST(self):
-            body = b'{"data": {"uid": "superhero1", "authTo'  # truncated JSON
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(200, b'{"data": {"uid": "superhero1", "authTo')  # truncated JSON
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host = f"http://127.0.0.1:{server.server_address[1]}"
-        settings = settings_for(emulator).override_admin_host(host).build()
-        with CometChatClient(emulator.app_id, settings) as client:
-            with pytest.raises(CometChatException) as info:
-                client.login("superhero1", emulator.auth_key)
-            assert info.value.code == "FAILED_TO_FETCH"
-            assert "HTTP 200" in info.value.message
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(2)
+    with serving(Broken) as host:
+        error = failed_login(emulator, settings_for(emulator).override_admin_host(host).build())
+    assert error.code == "FAILED_TO_FETCH"
+    assert "HTTP 200" in error.message
 
 
 def test_rate_limit_keeps_retry_after(make_client, emulator):
@@ -333,52 +341,27 @@ def test_tls_emulator_with_a_ca_bundle(tmp_path, settings_for):
             assert emu.socket_count("superhero1") == 1
             client.logout()
         # Without the CA the certificate is not trusted: a clear error, no fallback.
-        untrusted = settings_for(emu).build()
-        with CometChatClient(emu.app_id, untrusted) as client:
-            with pytest.raises(CometChatException) as info:
-                client.login("superhero1", emu.auth_key)
-            assert info.value.code == "FAILED_TO_FETCH"
+        assert failed_login(emu, settings_for(emu).build()).code == "FAILED_TO_FETCH"
 
 
 def test_a_server_message_quoting_the_token_never_reaches_the_exception(emulator, settings_for):
-    class Quoting(http.server.BaseHTTPRequestHandler):
+    class Quoting(Handler):
         """Answers like the hosted service does for an unknown token: it quotes it."""
 
         def do_PUT(self):
             token = self.headers.get("authToken", "")
-            body = json.dumps(
-                {
-                    "error": {
-                        "code": "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
-                        "message": f"The auth token {token} does not exist.",
-                        "details": {"authToken": [token], "hint": f"token={token}"},
-                    }
-                }
-            ).encode()
-            self.send_response(401)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            error = {
+                "code": "AUTH_ERR_AUTH_TOKEN_NOT_FOUND",
+                "message": f"The auth token {token} does not exist.",
+                "details": {"authToken": [token], "hint": f"token={token}"},
+            }
+            self.reply(401, json.dumps({"error": error}).encode())
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quoting)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     token = "superhero1_1700000000abcdefabcdefabcdefabcdefabcd"
-    try:
-        host = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(Quoting) as host:
         settings = settings_for(emulator).override_client_host(host).build()
-        client = CometChatClient(emulator.app_id, settings)
-        with client, pytest.raises(CometChatException) as info:
-            client.login(auth_token=token)
-        exc = info.value
-        assert exc.code == "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
-        assert "***" in exc.message
-        for text in (str(exc), repr(exc), exc.message, json.dumps(exc.details)):
-            assert token not in text
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(2)
+        exc = failed_login(emulator, settings, auth_token=token)
+    assert exc.code == "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
+    assert "***" in exc.message
+    for text in (str(exc), repr(exc), exc.message, json.dumps(exc.details)):
+        assert token not in text

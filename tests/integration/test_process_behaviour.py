@@ -9,6 +9,7 @@ script says what happened) and stdin (the test says "go on"), always with bounde
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import signal
@@ -158,12 +159,15 @@ class Script:
 
 
 @pytest.fixture
-def run_script(emulator: Emulator, tmp_path: Path) -> Iterator[Callable[..., Script]]:
-    """``run_script(body, **env)`` starts ``PRELUDE + body`` against the emulator."""
-    scripts: list[Script] = []
+def run_script(
+    emulator: Emulator, tmp_path: Path, closing: Callable[[Script], Script]
+) -> Callable[..., Script]:
+    """``run_script(body, **env)`` starts ``PRELUDE + body`` against the emulator; every
+    script is killed at teardown."""
+    numbers = itertools.count()
 
     def run(body: str, **extra_env: str) -> Script:
-        path = tmp_path / f"client_{len(scripts)}.py"
+        path = tmp_path / f"client_{next(numbers)}.py"
         path.write_text(PRELUDE + textwrap.dedent(body))
         env = {
             **os.environ,
@@ -174,13 +178,9 @@ def run_script(emulator: Emulator, tmp_path: Path) -> Iterator[Callable[..., Scr
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }
-        script = Script(path, env)
-        scripts.append(script)
-        return script
+        return closing(Script(path, env))
 
-    yield run
-    for script in scripts:
-        script.close()
+    return run
 
 
 @pytest.fixture

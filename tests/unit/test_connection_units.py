@@ -246,7 +246,9 @@ def test_one_notification_per_change_in_order_with_events_already_set() -> None:
     assert fresh._disconnected.is_set() and not fresh._connected.is_set()
 
 
-def test_notifications_form_one_chain_under_concurrent_requests_and_drops() -> None:
+def test_notifications_form_one_chain_under_concurrent_requests_and_drops(
+    run_in_threads: Callable[[list[Callable[[], None]], float], None],
+) -> None:
     lc, calls = new_lifecycle()
     barrier = threading.Barrier(4)
 
@@ -258,12 +260,7 @@ def test_notifications_form_one_chain_under_concurrent_requests_and_drops() -> N
             else:
                 lc.drop(DisconnectReason.USER)
 
-    threads = [threading.Thread(target=churn, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(WAIT * 5)
-        assert not t.is_alive()
+    run_in_threads([functools.partial(churn, i) for i in range(4)], WAIT * 5)
     assert calls.changes, "the churn produced no change at all"
     previous = S.DISCONNECTED
     for change in calls.changes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from typing import Any
@@ -91,29 +90,28 @@ def text_json(**over):
     return d
 
 
-def action_json(action, on, on_type="user", by=IRON, for_=GROUP, extras=None, type_="groupMember"):
-    data = {
-        "action": action,
-        "text": f"something {action}",
-        "entities": {
-            "by": {"entity": dict(by), "entityType": "user"},
-            "on": {"entity": copy.deepcopy(on), "entityType": on_type},
-            "for": {"entity": dict(for_), "entityType": "group"},
-        },
-    }
-    if extras is not None:
-        data["extras"] = extras
-    return {
-        "id": "300",
-        "conversationId": "group_avengers",
-        "sender": by["uid"],
-        "receiver": "avengers",
-        "receiverType": "group",
-        "category": "action",
-        "type": type_,
-        "data": data,
-        "sentAt": 1700000300,
-    }
+@pytest.fixture
+def action_json(action_data):
+    """``action_json(action, on, on_type="user", by=IRON, for_=GROUP, extras=None,
+    type_="groupMember")``: a group action message as the REST API returns it."""
+
+    def build(action, on, on_type="user", by=IRON, for_=GROUP, extras=None, type_="groupMember"):
+        return {
+            "id": "300",
+            "conversationId": "group_avengers",
+            "sender": by["uid"],
+            "receiver": "avengers",
+            "receiverType": "group",
+            "category": "action",
+            "type": type_,
+            "data": {
+                **action_data(action, by, on, on_type, for_, extras),
+                "text": f"something {action}",
+            },
+            "sentAt": 1700000300,
+        }
+
+    return build
 
 
 def call_json(status="initiated", receiver_type="user"):
@@ -384,7 +382,7 @@ def test_custom_message_from_wire():
     assert "custom_type='location'" in repr(m)
 
 
-def test_action_edited_carries_the_edited_message():
+def test_action_edited_carries_the_edited_message(action_json):
     edited = text_json(editedAt=1700000200, editedBy="superhero1")
     edited["data"]["text"] = "Hello Cap (edited)"
     a = BaseMessage.from_json(action_json("edited", edited, on_type="message", type_="message"))
@@ -401,7 +399,7 @@ def test_action_edited_carries_the_edited_message():
     assert "on='message 101'" in repr(a)
 
 
-def test_action_scope_changed():
+def test_action_scope_changed(action_json):
     a = BaseMessage.from_json(
         action_json("scopeChanged", CAP, extras={"scope": {"new": "admin", "old": "participant"}})
     )
@@ -411,7 +409,7 @@ def test_action_scope_changed():
     assert a.message is None
 
 
-def test_action_entity_type_guessed_when_missing():
+def test_action_entity_type_guessed_when_missing(action_json):
     d = action_json("kicked", CAP)
     for key in ("by", "on", "for"):
         del d["data"]["entities"][key]["entityType"]

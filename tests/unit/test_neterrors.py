@@ -25,8 +25,11 @@ UNREACHABLE = [
 REFUSED = [errno.ECONNREFUSED, errno.ECONNRESET]
 
 
-def dial_failure(monkeypatch: pytest.MonkeyPatch, err: int) -> DialError:
-    """The error the dialler reports when the TCP connect fails with ``err`` at once."""
+def read_on_both_paths(monkeypatch: pytest.MonkeyPatch, err: int, no_internet: bool) -> DialError:
+    """Check that REST reads the failure ``err`` as "no internet" exactly when ``no_internet``
+    and that the dialler, failing its TCP connect with ``err`` at once, reports the matching
+    code (NO_INTERNET, or WEBSOCKET_ERROR); return the dialler's error."""
+    assert classify_network_error(OSError(err, "x")) is no_internet
     monkeypatch.setattr(socket.socket, "connect_ex", lambda _self, _address: err)
     dial = Dial()
     try:
@@ -34,16 +37,16 @@ def dial_failure(monkeypatch: pytest.MonkeyPatch, err: int) -> DialError:
             _tcp_connect("127.0.0.1", 9, time.monotonic() + 5.0, dial)
     finally:
         dial.release()
-    return caught.value
+    failure = caught.value
+    assert failure.code == (ErrorCode.NO_INTERNET if no_internet else ErrorCode.WEBSOCKET_ERROR)
+    return failure
 
 
 @pytest.mark.parametrize("err", UNREACHABLE, ids=errno.errorcode.get)
 def test_unreachable_errnos_mean_no_internet_on_both_paths(
     monkeypatch: pytest.MonkeyPatch, err: int
 ) -> None:
-    assert classify_network_error(OSError(err, "x")) is True
-    failure = dial_failure(monkeypatch, err)
-    assert failure.code == ErrorCode.NO_INTERNET
+    failure = read_on_both_paths(monkeypatch, err, no_internet=True)
     assert failure.unreachable is True
 
 
@@ -51,7 +54,5 @@ def test_unreachable_errnos_mean_no_internet_on_both_paths(
 def test_refused_means_the_server_may_be_down_not_no_internet(
     monkeypatch: pytest.MonkeyPatch, err: int
 ) -> None:
-    assert classify_network_error(OSError(err, "x")) is False
-    failure = dial_failure(monkeypatch, err)
-    assert failure.code == ErrorCode.WEBSOCKET_ERROR
+    failure = read_on_both_paths(monkeypatch, err, no_internet=False)
     assert "refused" in failure.message

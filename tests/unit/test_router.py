@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import random
@@ -68,26 +67,23 @@ def message_body(category="message", type_="text", data=None, **over):
     return body
 
 
-def action_body(action, on=CAP, on_type="user", by=IRON, for_=GROUP, extras=None):
-    data = {
-        "action": action,
-        "entities": {
-            "by": {"entity": dict(by), "entityType": "user"},
-            "on": {"entity": copy.deepcopy(on), "entityType": on_type},
-            "for": {"entity": dict(for_), "entityType": "group"},
-        },
-    }
-    if extras is not None:
-        data["extras"] = extras
-    return message_body(
-        "action",
-        "message" if on_type == "message" else "groupMember",
-        data,
-        id="300",
-        receiver="avengers",
-        receiverType="group",
-        conversationId="group_avengers",
-    )
+@pytest.fixture
+def action_body(action_data):
+    """``action_body(action, on=CAP, on_type="user", by=IRON, for_=GROUP, extras=None)``: the
+    body of a group action message, on a user or (``on_type="message"``) on a message."""
+
+    def build(action, on=CAP, on_type="user", by=IRON, for_=GROUP, extras=None):
+        return message_body(
+            "action",
+            "message" if on_type == "message" else "groupMember",
+            action_data(action, by, on, on_type, for_, extras),
+            id="300",
+            receiver="avengers",
+            receiverType="group",
+            conversationId="group_avengers",
+        )
+
+    return build
 
 
 def call_body(status, receiver_type="user", sender="superhero1"):
@@ -147,7 +143,7 @@ def test_custom_message(category, type_):
 
 
 @pytest.mark.parametrize("action", ["edited", "deleted"])
-def test_message_edited_and_deleted_pass_the_target_message(action):
+def test_message_edited_and_deleted_pass_the_target_message(action, action_body):
     target = message_body(data={"text": "new text"}, editedAt=1700000100, deletedAt=1700000200)
     ev = one(route(envelope("message", action_body(action, target, "message")), ME))
     assert (ev.listener_type, ev.method) == (MessageListener, f"on_message_{action}")
@@ -156,12 +152,12 @@ def test_message_edited_and_deleted_pass_the_target_message(action):
     assert isinstance(ev.message, Action) and ev.message.id == 300  # track the action's id
 
 
-def test_message_edited_without_message_entity_is_dropped():
+def test_message_edited_without_message_entity_is_dropped(action_body):
     assert route(envelope("message", action_body("edited", CAP, "user")), ME) == []
 
 
 @pytest.mark.parametrize("action", ["joined", "invited"])
-def test_group_member_joined(action):
+def test_group_member_joined(action, action_body):
     body = action_body(action, on=IRON, by=IRON)
     ev = one(route(envelope("message", body), ME))
     assert (ev.listener_type, ev.method) == (GroupListener, "on_group_member_joined")
@@ -171,7 +167,7 @@ def test_group_member_joined(action):
     assert isinstance(group, Group) and group.guid == "avengers"
 
 
-def test_group_member_left():
+def test_group_member_left(action_body):
     ev = one(route(envelope("message", action_body("left", on=IRON, by=IRON)), ME))
     assert ev.method == "on_group_member_left"
     assert ev.args[1].uid == "superhero1" and ev.args[2].guid == "avengers"
@@ -186,7 +182,7 @@ def test_group_member_left():
         ("added", "on_member_added_to_group"),
     ],
 )
-def test_group_by_on_for_actions(action, method):
+def test_group_by_on_for_actions(action, method, action_body):
     ev = one(route(envelope("message", action_body(action, on=CAP, by=IRON)), ME))
     assert (ev.listener_type, ev.method) == (GroupListener, method)
     act, on_user, by_user, group = ev.args
@@ -198,7 +194,7 @@ def test_group_by_on_for_actions(action, method):
     getattr(GroupListener(), method)(*ev.args)
 
 
-def test_group_member_scope_changed():
+def test_group_member_scope_changed(action_body):
     body = action_body(
         "scopeChanged", on=THOR, extras={"scope": {"new": "moderator", "old": "participant"}}
     )
@@ -213,11 +209,11 @@ def test_group_member_scope_changed():
     )
 
 
-def test_scope_changed_without_scope_is_dropped():
+def test_scope_changed_without_scope_is_dropped(action_body):
     assert route(envelope("message", action_body("scopeChanged", on=THOR)), ME) == []
 
 
-def test_group_action_without_group_or_users_is_dropped():
+def test_group_action_without_group_or_users_is_dropped(action_body):
     body = action_body("kicked")
     del body["data"]["entities"]["for"]
     assert route(envelope("message", body), ME) == []
@@ -226,7 +222,7 @@ def test_group_action_without_group_or_users_is_dropped():
     assert route(envelope("message", body), ME) == []
 
 
-def test_unknown_action_is_dropped():
+def test_unknown_action_is_dropped(action_body):
     assert route(envelope("message", action_body("teleported")), ME) == []
 
 
@@ -415,7 +411,7 @@ def test_non_dict_frames():
         assert route(junk, ME) == []  # type: ignore[arg-type]
 
 
-def test_every_listener_method_named_by_the_router_exists():
+def test_every_listener_method_named_by_the_router_exists(action_body):
     # one frame per routing rule; every produced Event must name a real listener method with
     # the right arity
     frames = [
@@ -536,20 +532,25 @@ def _mutate(rng, value, rate):
     return value
 
 
-_SEEDS = [
-    envelope("message", message_body()),
-    envelope("message", message_body(type_="image", data={"attachments": [{"url": "u"}]})),
-    envelope("message", message_body("custom", "x", {"customData": {"a": 1}})),
-    envelope("message", action_body("edited", message_body(), "message")),
-    envelope("message", action_body("kicked")),
-    envelope("message", action_body("scopeChanged", extras={"scope": {"new": "a", "old": "b"}})),
-    envelope("message", call_body("initiated", "group")),
-    envelope("typing_indicator", {"action": "started", "user": dict(IRON)}),
-    envelope("receipts", {"action": "read", "messageId": "5", "user": dict(CAP)}),
-    envelope("presence", {"action": "online", "user": dict(IRON), "timestamp": 5}),
-    envelope("transient_message", {"data": {"a": 1}, "user": dict(IRON)}),
-    envelope("reaction", {"action": "message_reaction_added", "reactedBy": dict(IRON)}),
-]
+@pytest.fixture
+def seeds(action_body):
+    """Realistic frames of every family: the starting points of the mutation fuzz."""
+    return [
+        envelope("message", message_body()),
+        envelope("message", message_body(type_="image", data={"attachments": [{"url": "u"}]})),
+        envelope("message", message_body("custom", "x", {"customData": {"a": 1}})),
+        envelope("message", action_body("edited", message_body(), "message")),
+        envelope("message", action_body("kicked")),
+        envelope(
+            "message", action_body("scopeChanged", extras={"scope": {"new": "a", "old": "b"}})
+        ),
+        envelope("message", call_body("initiated", "group")),
+        envelope("typing_indicator", {"action": "started", "user": dict(IRON)}),
+        envelope("receipts", {"action": "read", "messageId": "5", "user": dict(CAP)}),
+        envelope("presence", {"action": "online", "user": dict(IRON), "timestamp": 5}),
+        envelope("transient_message", {"data": {"a": 1}, "user": dict(IRON)}),
+        envelope("reaction", {"action": "message_reaction_added", "reactedBy": dict(IRON)}),
+    ]
 
 
 def _check(events):
@@ -575,11 +576,11 @@ def test_fuzz_random_junk_never_raises(caplog):
     assert "unexpected" not in caplog.text
 
 
-def test_fuzz_mutated_realistic_frames_never_raise():
+def test_fuzz_mutated_realistic_frames_never_raise(seeds):
     rng = random.Random(7)
     routed = 0
     for i in range(3000):
-        seed = _SEEDS[i % len(_SEEDS)]
+        seed = seeds[i % len(seeds)]
         events = route(_mutate(rng, seed, rate=rng.choice([0.02, 0.1, 0.3])), ME)
         _check(events)
         routed += bool(events)

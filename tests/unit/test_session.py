@@ -190,7 +190,7 @@ def test_store_update_exception_changes_nothing(store):
     assert store.load() == s
 
 
-def test_store_thread_safe_counter(store):
+def test_store_thread_safe_counter(store, run_in_threads):
     def bump(old):
         n = 0 if old is None else old.settings["n"]
         return make_session(n=n + 1)
@@ -199,11 +199,7 @@ def test_store_thread_safe_counter(store):
         for _ in range(50):
             store.update(bump)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    run_in_threads([work] * 4, 30)
     assert store.load().settings == {"n": 200}
 
 

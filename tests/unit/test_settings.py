@@ -95,15 +95,22 @@ def test_presence_subscriptions():
     )
 
 
+def urls(builder, server=None):
+    """(REST client base, REST admin base, WebSocket URL) for app ``APP1`` with the settings
+    of ``builder``, given the ``server`` settings fetched at login (None before it)."""
+    e = Endpoints("APP1", builder.build())
+    return e.client_base(server), e.admin_base(server), e.websocket_url(server)
+
+
 def test_region_default_urls():
-    e = Endpoints("APP1", AppSettingsBuilder().set_region("us").build())
-    assert e.client_base() == "https://APP1.apiclient-us.cometchat.io/v3.0/"
-    assert e.admin_base() == "https://APP1.api-us.cometchat.io/v3.0/"
-    assert e.websocket_url() == "wss://APP1.websocket-us.cometchat.io:443"
+    assert urls(AppSettingsBuilder().set_region("us")) == (
+        "https://APP1.apiclient-us.cometchat.io/v3.0/",
+        "https://APP1.api-us.cometchat.io/v3.0/",
+        "wss://APP1.websocket-us.cometchat.io:443",
+    )
 
 
 def test_after_login_the_server_settings_name_the_hosts():
-    e = Endpoints("APP1", AppSettingsBuilder().build())
     server = {
         "CLIENT_API_HOST": "app1.apiclient-eu.cometchat.io",
         "ADMIN_API_HOST": "app1.api-eu.cometchat.io",
@@ -111,28 +118,29 @@ def test_after_login_the_server_settings_name_the_hosts():
         "CHAT_HOST": "app1.websocket-eu.cometchat.io",
         "CHAT_WSS_PORT": "443",
     }
-    assert e.client_base(server) == "https://app1.apiclient-eu.cometchat.io/v3.0/"
-    assert e.admin_base(server) == "https://app1.api-eu.cometchat.io/v3.0/"
-    assert e.websocket_url(server) == "wss://app1.websocket-eu.cometchat.io:443"
-    assert e.websocket_url({**server, "CHAT_HOST_OVERRIDE": "other.host"}) == (
-        "wss://other.host:443"
+    assert urls(AppSettingsBuilder(), server) == (
+        "https://app1.apiclient-eu.cometchat.io/v3.0/",
+        "https://app1.api-eu.cometchat.io/v3.0/",
+        "wss://app1.websocket-eu.cometchat.io:443",
     )
+    overridden = {**server, "CHAT_HOST_OVERRIDE": "other.host"}
+    assert urls(AppSettingsBuilder(), overridden)[2] == "wss://other.host:443"
 
 
 def test_an_override_always_wins_and_http_means_ws():
-    s = (
+    builder = (
         AppSettingsBuilder()
         .override_client_host("http://127.0.0.1:9000")
         .override_admin_host("http://127.0.0.1:9001")
-        .build()
     )
-    e = Endpoints("APP1", s)
     server = {
         "CLIENT_API_HOST": "x",
         "ADMIN_API_HOST": "y",
         "CHAT_HOST": "127.0.0.1",
         "CHAT_WSS_PORT": "9002",
     }
-    assert e.client_base(server) == "http://127.0.0.1:9000/"
-    assert e.admin_base(server) == "http://127.0.0.1:9001/"
-    assert e.websocket_url(server) == "ws://127.0.0.1:9002"
+    assert urls(builder, server) == (
+        "http://127.0.0.1:9000/",
+        "http://127.0.0.1:9001/",
+        "ws://127.0.0.1:9002",
+    )
