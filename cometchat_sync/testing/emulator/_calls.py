@@ -17,12 +17,12 @@ from ._conversations import conversation_id
 from ._conversations import new_message
 from ._conversations import post
 from ._conversations import resolve_receiver
+from ._params import choice
 from ._peer import Outbox
 from ._records import JSON
 from ._records import ApiError
 from ._records import CallRec
 from ._records import Store
-from ._records import bad_request
 from ._records import no_access
 from ._records import now_s
 from ._views import receiver_entity
@@ -85,10 +85,7 @@ class Calls:
 
     def initiate(self, caller: str, device_id: Optional[str], body: JSON) -> tuple[JSON, Outbox]:
         """``POST calls``: ``receiver``, ``receiverType`` and ``type`` (audio or video)."""
-        type_ = body.get("type")
-        if type_ not in _CALL_TYPES:
-            raise bad_request({"type": ["The type must be either audio or video."]})
-        assert isinstance(type_, str)
+        type_ = choice(body, "type", _CALL_TYPES)
         store = self.store
         with store.lock:
             receiver, receiver_type = resolve_receiver(store, caller, body)
@@ -102,12 +99,7 @@ class Calls:
         self, caller: str, device_id: Optional[str], sessionid: str, body: JSON
     ) -> tuple[JSON, Outbox]:
         """``PUT calls/{sessionid}`` with ``status``, by a party to the call."""
-        status = body.get("status")
-        if status not in _CALL_STATUSES:
-            raise bad_request(
-                {"status": [f"The status must be one of {', '.join(_CALL_STATUSES)}."]}
-            )
-        assert isinstance(status, str)
+        status = choice(body, "status", _CALL_STATUSES)
         store = self.store
         with store.lock:
             call = store.calls.get(sessionid)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
+from ._params import choice
 from ._peer import Outbox
 from ._records import JSON
 from ._records import ApiError
@@ -69,13 +70,9 @@ def resolve_receiver(store: Store, sender: str, body: JSON) -> tuple[str, str]:
         raise ApiError(400, "ERR_EMPTY_RECEIVER", "The receiver field is empty.")
     if not isinstance(receiver, str):
         raise bad_request({"receiver": ["The receiver must be a string."]})
-    receiver_type = body.get("receiverType", "user")
-    if receiver_type not in ("user", "group"):
-        raise ApiError(
-            400,
-            "ERR_INVALID_RECEIVER_TYPE",
-            "The receiverType must be either user or group.",
-        )
+    receiver_type = choice(
+        body, "receiverType", ("user", "group"), default="user", code="ERR_INVALID_RECEIVER_TYPE"
+    )
     if receiver_type == "user":
         return store.user(receiver).uid, "user"
     g = store.group(receiver)

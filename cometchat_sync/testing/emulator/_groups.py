@@ -18,13 +18,11 @@ from typing import Optional
 from ._conversations import new_message
 from ._conversations import post
 from ._params import Errors
-from ._params import check_id
-from ._params import check_required
+from ._params import choice
 from ._params import csv_param
-from ._params import opt_obj
-from ._params import opt_str
 from ._params import opt_str_list
 from ._params import paginate
+from ._params import read_fields
 from ._params import truthy
 from ._peer import Outbox
 from ._records import JSON
@@ -34,6 +32,7 @@ from ._records import MemberRec
 from ._records import Store
 from ._records import bad_request
 from ._records import membership_error
+from ._records import new_key
 from ._records import no_access
 from ._records import now_s
 from ._records import uid_not_found
@@ -45,6 +44,8 @@ from ._views import user_json
 __all__ = ["Groups"]
 
 _GROUP_TYPES = ("public", "private", "password")
+# The string fields of a group body; ``metadata`` and ``tags`` come with them (see read_fields).
+_GROUP_STRINGS = ("guid", "name", "type", "password", "description", "icon")
 _SCOPES = ("admin", "moderator", "participant")
 _SCOPE_RANK = {"participant": 0, "moderator": 1, "admin": 2}
 _OWNER_RANK = 3
@@ -119,39 +120,28 @@ class Groups:
     def create(self, caller: str, body: JSON) -> JSON:
         """``POST groups``: the caller becomes owner and admin."""
         errors: Errors = {}
-        guid = opt_str(body, "guid", errors)
-        name = opt_str(body, "name", errors)
-        type_ = opt_str(body, "type", errors) or "public"
-        password = opt_str(body, "password", errors)
-        description = opt_str(body, "description", errors)
-        icon = opt_str(body, "icon", errors)
-        metadata = opt_obj(body, "metadata", errors)
-        tags = opt_str_list(body, "tags", errors)
-        check_id("guid", guid, errors)
-        check_required("name", name, errors)
+        fields = read_fields(body, errors, _GROUP_STRINGS, new_id="guid")
+        type_ = fields["type"] or "public"
         if type_ not in _GROUP_TYPES:
             errors["type"] = ["The type must be one of public, private, password."]
-        elif type_ == "password" and not password:
+        elif type_ == "password" and not fields["password"]:
             errors["password"] = ["The password field is required when type is password."]
         if errors:
             raise bad_request(errors)
-        assert guid is not None and name is not None
         with self.store.lock:
-            key = guid.lower()
-            if key in self.store.groups:
-                raise ApiError(400, "ERR_GUID_ALREADY_EXISTS", f"The GUID {key} already exists.")
+            key = new_key(self.store.groups, "GUID", fields["guid"])
             t = now_s()
             g = GroupRec(
                 guid=key,
-                name=name,
+                name=fields["name"],
                 type=type_,
                 owner=caller,
                 created_at=t,
-                password=password if type_ == "password" else None,
-                description=description,
-                icon=icon,
-                metadata=copy.deepcopy(metadata),
-                tags=tags or [],
+                password=fields["password"] if type_ == "password" else None,
+                description=fields["description"],
+                icon=fields["icon"],
+                metadata=copy.deepcopy(fields["metadata"]),
+                tags=fields["tags"] or [],
             )
             g.members[caller] = MemberRec("admin", t)
             self.store.groups[key] = g
@@ -361,12 +351,7 @@ class Groups:
         self, caller: str, device_id: Optional[str], guid: str, uid: str, body: JSON
     ) -> tuple[JSON, Outbox]:
         """``PUT groups/{guid}/members/{uid}`` with ``scope``: admins only, not the owner."""
-        scope = body.get("scope")
-        if scope not in _SCOPES:
-            raise bad_request(
-                {"scope": ["The scope must be one of admin, moderator, participant."]}
-            )
-        assert isinstance(scope, str)
+        scope = choice(body, "scope", _SCOPES)
         with self.store.lock:
             g = self.store.group(guid)
             target = self.store.user(uid).uid

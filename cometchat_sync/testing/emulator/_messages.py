@@ -22,6 +22,7 @@ from ._conversations import participants
 from ._conversations import post
 from ._conversations import require_visible
 from ._conversations import resolve_receiver
+from ._params import choice
 from ._params import csv_param
 from ._params import int_param
 from ._params import truthy
@@ -74,14 +75,14 @@ class Messages:
         with store.lock:
             sender_rec = store.user(sender)
             receiver, receiver_type = resolve_receiver(store, sender_rec.uid, body)
-            category = body.get("category", "message")
+            category = choice(
+                body,
+                "category",
+                ("message", "custom"),
+                default="message",
+                code="ERR_INVALID_MESSAGE_CATEGORY",
+            )
             type_ = body.get("type", "text")
-            if category not in ("message", "custom"):
-                raise ApiError(
-                    400,
-                    "ERR_INVALID_MESSAGE_CATEGORY",
-                    "The category must be either message or custom.",
-                )
             if not isinstance(type_, str) or not type_:
                 raise ApiError(400, "ERR_INVALID_MESSAGE_TYPE", "The message type is invalid.")
             if category == "message" and type_ not in _MESSAGE_TYPES:

@@ -1,9 +1,11 @@
 """Reading request bodies and query strings the way the service does.
 
 Body fields are optional and typed: a wrong type adds a per-field message to an ``errors`` dict
-that the caller turns into one 400 ``ERR_BAD_REQUEST`` with ``details``. Query parameters are
-strings: flags, clamped integers and comma lists. :func:`paginate` is the page-number
-pagination of the list endpoints (``per_page``, ``page`` and ``meta.pagination``).
+that the caller turns into one 400 ``ERR_BAD_REQUEST`` with ``details``. :func:`read_fields`
+reads the fields of a user or group body at once; :func:`choice` checks a field that takes one
+of a few values. Query parameters are strings: flags, clamped integers and comma lists.
+:func:`paginate` is the page-number pagination of the list endpoints (``per_page``, ``page``
+and ``meta.pagination``).
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ from typing import Optional
 from typing import TypeVar
 
 from ._records import JSON
+from ._records import ApiError
 from ._records import bad_request
 
 __all__ = [
     "Errors",
     "check_id",
     "check_required",
+    "choice",
     "csv_param",
     "int_param",
     "opt_obj",
     "opt_str",
     "opt_str_list",
     "paginate",
+    "read_fields",
     "truthy",
 ]
 
@@ -78,6 +83,46 @@ def check_id(key: str, value: Optional[str], errors: Errors) -> None:
             f"The {key} may only contain letters, numbers, dashes and underscores "
             "(at most 100 characters)."
         ]
+
+
+def read_fields(
+    body: JSON, errors: Errors, strings: tuple[str, ...], new_id: Optional[str] = None
+) -> JSON:
+    """The fields of a user or group body, by key: ``strings`` (:func:`opt_str`), then
+    ``metadata`` (:func:`opt_obj`) and ``tags`` (:func:`opt_str_list`), read in that order so
+    ``errors`` lists them in it. For a new record, ``new_id`` (``uid``/``guid``, one of
+    ``strings``) must pass :func:`check_id` and ``name`` is required."""
+    fields: JSON = {key: opt_str(body, key, errors) for key in strings}
+    fields["metadata"] = opt_obj(body, "metadata", errors)
+    fields["tags"] = opt_str_list(body, "tags", errors)
+    if new_id is not None:
+        check_id(new_id, fields[new_id], errors)
+        check_required("name", fields["name"], errors)
+    return fields
+
+
+def choice(
+    body: JSON,
+    key: str,
+    choices: tuple[str, ...],
+    *,
+    default: Optional[str] = None,
+    code: Optional[str] = None,
+) -> str:
+    """``body[key]`` (``default`` if absent) when it is one of ``choices``; otherwise a 400
+    ``The {key} must be either A or B.`` (``one of A, B, C`` for more than two): the error
+    ``code`` if given, else ``ERR_BAD_REQUEST`` with the message as the details of ``key``."""
+    value = body.get(key, default)
+    if value not in choices:
+        if len(choices) == 2:
+            options = f"either {choices[0]} or {choices[1]}"
+        else:
+            options = f"one of {', '.join(choices)}"
+        message = f"The {key} must be {options}."
+        if code is None:
+            raise bad_request({key: [message]})
+        raise ApiError(400, code, message)
+    return str(value)
 
 
 def truthy(value: Optional[str]) -> bool:

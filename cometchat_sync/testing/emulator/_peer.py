@@ -9,6 +9,8 @@ it to :func:`deliver` once the lock is released, so a slow or dead socket never 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Optional
 from typing import Protocol
 from typing import Union
@@ -24,29 +26,20 @@ class Conn(Protocol):
     def close(self, code: int = 1000, reason: str = "") -> None: ...
 
 
+@dataclass(eq=False)
 class Peer:
-    """One authenticated WebSocket of one user."""
+    """One authenticated WebSocket of one user (peers compare by identity)."""
 
-    def __init__(
-        self,
-        pid: int,
-        uid: str,
-        *,
-        resource: Optional[str],
-        subscription: Optional[str],
-        roles: list[str],
-        conn: Conn,
-    ) -> None:
-        self.pid = pid
-        self.uid = uid
-        self.resource = resource
-        self.subscription = subscription
-        self.roles = roles
-        self.conn = conn
-        # Serialises sends on this socket; held by the handler while it registers the peer and
-        # answers the auth frame, so no event can overtake the auth reply.
-        self.send_lock = threading.Lock()
-        self.closed = False
+    pid: int
+    uid: str
+    resource: Optional[str]
+    subscription: Optional[str]
+    roles: list[str]
+    conn: Conn
+    #: Serialises sends on this socket; held by the handler while it registers the peer and
+    #: answers the auth frame, so no event can overtake the auth reply.
+    send_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    closed: bool = field(default=False, init=False)
 
     def send(self, data: Union[str, bytes]) -> bool:
         """Send one frame; ``False`` (and no exception) if the socket is closed or broken."""

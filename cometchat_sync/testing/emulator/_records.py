@@ -4,7 +4,8 @@ Every domain module (users, messages, groups, calls, realtime) works on the same
 changes it only while holding ``store.lock``: one re-entrant lock for all the data, so no domain
 can deadlock against another. ``store.cond`` (on that lock) wakes whoever waits in
 :meth:`Store.wait_until` after any change. :class:`ApiError` is the service's error answer, and
-the constructors below it build the ones several domains raise.
+the constructors below it build the ones several domains raise (:func:`new_key` raises the
+one for a uid or guid already taken).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -36,6 +38,7 @@ __all__ = [
     "guid_not_found",
     "membership_error",
     "message_not_found",
+    "new_key",
     "no_access",
     "now_s",
     "uid_not_found",
@@ -114,6 +117,15 @@ def membership_error(status: int, code: str, uid: str, guid: str, relation: str)
 
 def no_access(what: str) -> ApiError:
     return ApiError(403, "AUTH_ERR_NO_ACCESS", f"You are not allowed to {what}.")
+
+
+def new_key(table: Mapping[str, object], kind: str, id_: str) -> str:
+    """The key of a new user (``kind`` ``UID``) or group (``GUID``) in ``table``: ``id_``
+    lower-cased; 400 ``ERR_{kind}_ALREADY_EXISTS`` if it is taken."""
+    key = id_.lower()
+    if key in table:
+        raise ApiError(400, f"ERR_{kind}_ALREADY_EXISTS", f"The {kind} {key} already exists.")
+    return key
 
 
 # --------------------------------------------------------------------------- records

@@ -18,19 +18,15 @@ from typing import Optional
 from ._hooks import Hooks
 from ._jwt import make_jwt
 from ._params import Errors
-from ._params import check_id
-from ._params import check_required
-from ._params import opt_obj
-from ._params import opt_str
-from ._params import opt_str_list
 from ._params import paginate
+from ._params import read_fields
 from ._records import JSON
-from ._records import ApiError
 from ._records import JwtRec
 from ._records import Store
 from ._records import TokenRec
 from ._records import UserRec
 from ._records import bad_request
+from ._records import new_key
 from ._records import now_s
 from ._views import user_json
 
@@ -44,6 +40,14 @@ DEFAULT_USERS: tuple[tuple[str, str, str], ...] = (
     ("superhero4", "Wolverine", _AVATAR_BASE + "wolverine.png"),
     ("superhero5", "Cyclops", _AVATAR_BASE + "cyclops.png"),
 )
+
+# The string fields of a user body besides ``uid`` (and ``statusMessage``, which only
+# ``PUT users/{uid}`` reads); ``metadata`` and ``tags`` come with them (see read_fields).
+_PROFILE = ("name", "avatar", "link", "role")
+# For ``PUT users/{uid}``: the UserRec attribute of each body field named differently, and the
+# fields an empty string leaves unchanged.
+_ATTRIBUTES = {"statusMessage": "status_message"}
+_KEPT_IF_EMPTY = ("name", "role")
 
 
 class Users:
@@ -142,30 +146,19 @@ class Users:
     def create_user(self, body: JSON, *, with_token: bool = False) -> JSON:
         """``POST users``; ``withAuthToken: true`` (or ``with_token``) adds an ``authToken``."""
         errors: Errors = {}
-        uid = opt_str(body, "uid", errors)
-        name = opt_str(body, "name", errors)
-        avatar = opt_str(body, "avatar", errors)
-        link = opt_str(body, "link", errors)
-        role = opt_str(body, "role", errors)
-        metadata = opt_obj(body, "metadata", errors)
-        tags = opt_str_list(body, "tags", errors)
-        check_id("uid", uid, errors)
-        check_required("name", name, errors)
+        fields = read_fields(body, errors, ("uid", *_PROFILE), new_id="uid")
         if errors:
             raise bad_request(errors)
-        assert uid is not None and name is not None
         with self.store.lock:
-            key = uid.lower()
-            if key in self.store.users:
-                raise ApiError(400, "ERR_UID_ALREADY_EXISTS", f"The UID {key} already exists.")
+            key = new_key(self.store.users, "UID", fields["uid"])
             rec = UserRec(
                 uid=key,
-                name=name,
-                avatar=avatar,
-                link=link,
-                role=role or "default",
-                metadata=copy.deepcopy(metadata),
-                tags=tags or [],
+                name=fields["name"],
+                avatar=fields["avatar"],
+                link=fields["link"],
+                role=fields["role"] or "default",
+                metadata=copy.deepcopy(fields["metadata"]),
+                tags=fields["tags"] or [],
                 created_at=now_s(),
             )
             self.store.users[key] = rec
@@ -175,33 +168,17 @@ class Users:
             return out
 
     def update_user(self, uid: str, body: JSON) -> JSON:
-        """``PUT users/{uid}``: only the fields given change."""
+        """``PUT users/{uid}``: only the fields given change; an empty name or role is ignored."""
         errors: Errors = {}
-        name = opt_str(body, "name", errors)
-        avatar = opt_str(body, "avatar", errors)
-        link = opt_str(body, "link", errors)
-        role = opt_str(body, "role", errors)
-        status_message = opt_str(body, "statusMessage", errors)
-        metadata = opt_obj(body, "metadata", errors)
-        tags = opt_str_list(body, "tags", errors)
+        fields = read_fields(body, errors, (*_PROFILE, "statusMessage"))
         if errors:
             raise bad_request(errors)
         with self.store.lock:
             rec = self.store.user(uid)
-            if name:
-                rec.name = name
-            if avatar is not None:
-                rec.avatar = avatar
-            if link is not None:
-                rec.link = link
-            if role:
-                rec.role = role
-            if status_message is not None:
-                rec.status_message = status_message
-            if metadata is not None:
-                rec.metadata = copy.deepcopy(metadata)
-            if tags is not None:
-                rec.tags = tags
+            for key, value in fields.items():
+                if value is None or (key in _KEPT_IF_EMPTY and not value):
+                    continue
+                setattr(rec, _ATTRIBUTES.get(key, key), copy.deepcopy(value))
             return user_json(self.store, rec)
 
     def get_user(self, uid: str) -> JSON:
