@@ -252,18 +252,26 @@ class ConnectionManager:
         return Timer(lambda: f"cometchat-timer-{self._suffix()}", self._clock)
 
     def _new_reader(self) -> Reader:
-        return Reader(
-            name=lambda: f"cometchat-reader-{self._suffix()}",
-            lifecycle=self._lc,
-            transport=self._transport,
-            backoff=self._backoff,
-            connect_timeout=self._settings.connect_timeout,
-            url=self._url,
-            auth_frame=self._auth_frame,
-            on_connected=self._on_connected,
-            on_frames=self._handle_frames,
-            arm_auth_deadline=self._arm_auth_deadline,
-        )
+        return Reader(self, lifecycle=self._lc, transport=self._transport, backoff=self._backoff)
+
+    # -- what the reader needs (ReaderHost); called on the reader thread ---------------------
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds one connection attempt may take (from the settings)."""
+        return self._settings.connect_timeout
+
+    def reader_thread_name(self) -> str:
+        """``cometchat-reader-<uid>``."""
+        return f"cometchat-reader-{self._suffix()}"
+
+    def socket_url(self) -> str:
+        """The WebSocket URL of the logged-in user's session."""
+        return self._url()
+
+    def auth_frame(self) -> Optional[str]:
+        """The ``auth`` frame of the logged-in user, or ``None``."""
+        return self._auth_frame()
 
     def _new_backoff(self) -> Backoff:
         s = self._settings
@@ -284,8 +292,8 @@ class ConnectionManager:
             )
         return float(timeout)
 
-    def _on_connected(self, state: LinkState) -> None:
-        """Reader thread, right after ``connected``: start keepalive or the background rule."""
+    def link_up(self, state: LinkState) -> None:
+        """Right after ``connected``: start keepalive or the background rule."""
 
         def arm(view: LinkView) -> None:
             if view.app_state is AppState.FOREGROUND:
@@ -295,11 +303,13 @@ class ConnectionManager:
 
         self._lc.if_current(state, arm)
 
-    def _handle_frames(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
+    def frames_in(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
+        """Hand frames to the events layer, unless they come from an older socket."""
         if state.epoch == self._lc.epoch:  # frames of an older socket are dropped
             self._on_frames(frames)
 
-    def _arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
+    def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
+        """Shut ``link`` down if no auth answer came within ``timeout`` seconds."""
         self._timer.schedule("auth", timeout, lambda _late: link.shutdown())
         return lambda: self._timer.cancel("auth")
 

@@ -15,6 +15,7 @@ import threading
 from typing import Any
 from typing import Callable
 from typing import Optional
+from typing import Protocol
 
 from ..errors import CometChatException
 from ..errors import ErrorCode
@@ -29,7 +30,7 @@ from .transport import LinkClosed
 from .transport import Transport
 from .wire_trace import trace
 
-__all__ = ["AuthRejected", "Reader", "is_policy_close"]
+__all__ = ["AuthRejected", "Reader", "ReaderHost", "is_policy_close"]
 
 log = logging.getLogger(__name__)
 
@@ -47,33 +48,43 @@ class AuthRejected(Exception):
     """The server refused the auth frame."""
 
 
+class ReaderHost(Protocol):
+    """What the reader needs from the connection it serves (the connection manager). Its
+    methods run on the reader thread, are the SDK's own, and never block for long."""
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds one attempt may take: TCP, TLS, the upgrade, and the auth answer."""
+
+    def reader_thread_name(self) -> str:
+        """The name of the reader thread to start (it carries the user's uid)."""
+
+    def socket_url(self) -> str:
+        """The WebSocket URL to dial now."""
+
+    def auth_frame(self) -> Optional[str]:
+        """The ``auth`` frame to send first; ``None`` when no user is logged in."""
+
+    def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
+        """Kill ``link`` if no auth answer came within ``timeout`` s; returns the disarm."""
+
+    def link_up(self, state: LinkState) -> None:
+        """The socket of ``state`` was authenticated (called right after ``connected``)."""
+
+    def frames_in(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
+        """Frames that arrived together on the socket of ``state``, in order."""
+
+
 class Reader:
     """Owns the reader thread of one client. ``start()`` is idempotent."""
 
     def __init__(
-        self,
-        *,
-        name: Callable[[], str],
-        lifecycle: Lifecycle,
-        transport: Transport,
-        backoff: Backoff,
-        connect_timeout: float,
-        url: Callable[[], str],
-        auth_frame: Callable[[], Optional[str]],
-        on_connected: Callable[[LinkState], None],
-        on_frames: Callable[[LinkState, list[dict[str, Any]]], None],
-        arm_auth_deadline: Callable[[Link, float], Callable[[], None]],
+        self, host: ReaderHost, *, lifecycle: Lifecycle, transport: Transport, backoff: Backoff
     ) -> None:
-        self._name = name
+        self._host = host
         self._lc = lifecycle
         self._transport = transport
         self._backoff = backoff
-        self._connect_timeout = connect_timeout
-        self._url = url
-        self._auth_frame = auth_frame
-        self._on_connected = on_connected
-        self._on_frames = on_frames
-        self._arm_auth_deadline = arm_auth_deadline
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
 
@@ -85,7 +96,8 @@ class Reader:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._thread = threading.Thread(target=self._run, name=self._name(), daemon=True)
+            name = self._host.reader_thread_name()
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
             try:
                 self._thread.start()
             except RuntimeError:  # interpreter shutting down: nothing to reconnect for
@@ -144,7 +156,7 @@ class Reader:
             link.close()
             return 0.0
         log.info("connected (attempt %d, %.0f ms)", epoch, (self._lc.clock() - started) * 1000)
-        self._on_connected(state)
+        self._host.link_up(state)
         error, fatal = self._read(state)
         unexpected = self._lc.lost(state, error, fatal=fatal)
         state.link.shutdown()
@@ -159,13 +171,13 @@ class Reader:
         return delay
 
     def _open(self, dial: Dial) -> Link:
-        frame = self._auth_frame()
+        frame = self._host.auth_frame()
         if frame is None:
             raise AuthRejected("no logged-in user")
-        url = self._url()
-        log.debug("dialling %s (timeout %g s)", url, self._connect_timeout)
-        link = self._transport.open(url, timeout=self._connect_timeout, dial=dial)
-        disarm = self._arm_auth_deadline(link, self._connect_timeout)
+        url, timeout = self._host.socket_url(), self._host.connect_timeout
+        log.debug("dialling %s (timeout %g s)", url, timeout)
+        link = self._transport.open(url, timeout=timeout, dial=dial)
+        disarm = self._host.arm_auth_deadline(link, timeout)
         try:
             trace(">", frame)
             link.send_text(frame)
@@ -235,7 +247,7 @@ class Reader:
         if not batch:
             return
         try:
-            self._on_frames(state, batch)
+            self._host.frames_in(state, batch)
         except Exception:
             log.exception("frame handler failed; %d frames dropped", len(batch))
 

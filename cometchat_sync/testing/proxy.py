@@ -43,7 +43,6 @@ import select
 import socket
 import threading
 import time
-from types import TracebackType
 from typing import Optional
 
 from ._proxy_link import BLACKHOLE
@@ -58,6 +57,7 @@ from ._proxy_link import close_quietly
 from ._proxy_link import close_socket
 from ._proxy_link import no_delay
 from ._proxy_link import wake_pair
+from ._service import LocalService
 
 # Why a proxy of our own: no maintained Python library offers an in-process TCP proxy that
 # injects faults with blackhole semantics, where bytes are held and delivered later when the
@@ -68,7 +68,7 @@ __all__ = ["FaultProxy"]
 _JOIN_TIMEOUT = 1.0
 
 
-class FaultProxy:
+class FaultProxy(LocalService):
     """A TCP proxy on loopback with switchable network faults.
 
     Args:
@@ -151,17 +151,6 @@ class FaultProxy:
             for thread in pair.threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
         close_quietly(self._wake_r, self._wake_w)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.stop()
 
     # -- where it listens ----------------------------------------------------------------------
 

@@ -880,18 +880,31 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
             return link
 
     reading = threading.Event()
-    reader = Reader(
-        name=lambda: "unit-reader",
-        lifecycle=lc,
-        transport=OneLink(),
-        backoff=backoff,
-        connect_timeout=1.0,
-        url=lambda: "ws://127.0.0.1:9/unused",
-        auth_frame=lambda: '{"action":"auth"}',
-        on_connected=lambda _state: reading.set(),
-        on_frames=lambda _state, _frames: None,
-        arm_auth_deadline=lambda _link, _timeout: lambda: None,
-    )
+
+    class Host:
+        """A reader host that only notes when the link is up."""
+
+        connect_timeout = 1.0
+
+        def reader_thread_name(self) -> str:
+            return "unit-reader"
+
+        def socket_url(self) -> str:
+            return "ws://127.0.0.1:9/unused"
+
+        def auth_frame(self) -> str:
+            return '{"action":"auth"}'
+
+        def arm_auth_deadline(self, link: Any, timeout: float) -> Callable[[], None]:
+            return lambda: None
+
+        def link_up(self, state: LinkState) -> None:
+            reading.set()
+
+        def frames_in(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
+            pass
+
+    reader = Reader(Host(), lifecycle=lc, transport=OneLink(), backoff=backoff)
     lc.request(fail_fast=True)
     epoch, dial = attempt(lc)
     helper = threading.Thread(target=reader._attempt, args=(epoch, dial))

@@ -13,7 +13,6 @@ import logging
 import socket
 import ssl
 import threading
-from types import TracebackType
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -21,6 +20,7 @@ from typing import Union
 
 from websockets.sync.server import Server
 
+from .._service import LocalService
 from ._backend import Backend
 from ._hooks import Hooks
 from ._net import Listener
@@ -45,7 +45,7 @@ log = logging.getLogger("cometchat_sync.testing.emulator")
 _UNSENDABLE_CLOSE_CODES = (1004, 1005, 1006, 1015)
 
 
-class Emulator:
+class Emulator(LocalService):
     """A local CometChat app: REST (client + admin API, one port) and WebSocket (second port).
 
     Use it as a context manager, or call :meth:`start` / :meth:`stop`. ``stop()`` followed by
@@ -182,17 +182,6 @@ class Emulator:
     @property
     def running(self) -> bool:
         return self._http is not None
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
