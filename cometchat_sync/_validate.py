@@ -12,6 +12,7 @@ every path segment (:func:`path_segment`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from typing import Optional
 from urllib.parse import quote
@@ -30,6 +31,7 @@ __all__ = [
     "path_segment",
     "receiver",
     "receiver_type",
+    "seconds",
 ]
 
 RECEIVER_TYPES = ("user", "group")
@@ -37,6 +39,20 @@ MAX_PAGE = 100
 """The largest ``per_page`` the REST API accepts."""
 
 _URL_DELIMITERS = frozenset("/?#%")
+
+
+def seconds(value: object, name: str) -> float:
+    """Return ``value`` if it is a duration: a positive, finite number of seconds (``name``
+    names it in the error). NaN and infinity are refused: every wait has a real deadline."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, f"{name} must be a number of seconds."
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, f"{name} must be a positive, finite number of seconds."
+        )
+    return float(value)
 
 
 def app_id(value: object) -> str:

@@ -112,6 +112,12 @@ class CometChatClient(
         self._store: SessionStore = s.session_store or FileSessionStore(
             app_id, directory=s.session_dir
         )
+        store_app = getattr(self._store, "app_id", app_id)
+        if store_app != app_id:
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"The session store belongs to the app {store_app!r}, not {app_id!r}.",
+            )
         self._resource = new_resource_id()
         self._endpoints = Endpoints(app_id, s)
         self._rest = RestClient(
@@ -403,9 +409,14 @@ class CometChatClient(
             timeout: the most to wait for the threads, in seconds (default 2): six tenths
                 for the reader and timer threads, four tenths for the dispatcher (which is
                 never joined from itself).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a positive,
+                finite number of seconds (nothing is closed then).
         """
-        self._connection.close(DisconnectReason.CLOSED, timeout * 0.6)
-        self._delivery.stop(timeout * 0.4)
+        budget = check.seconds(timeout, "timeout")
+        self._connection.close(DisconnectReason.CLOSED, budget * 0.6)
+        self._delivery.stop(budget * 0.4)
         self._rest.close()
 
     def threads(self) -> list[threading.Thread]:

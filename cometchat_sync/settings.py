@@ -17,7 +17,6 @@ that is required is empty) or ``ERR_INVALID_PARAMETER`` (a value is out of range
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from dataclasses import field
@@ -27,6 +26,7 @@ from typing import Optional
 from typing import Union
 from urllib.parse import urlsplit
 
+from . import _validate as check
 from .errors import CometChatException
 from .errors import ErrorCode
 
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from .session import SessionStore
 
 __all__ = ["AppSettings", "AppSettingsBuilder", "HostOverride", "PresenceSubscription"]
+
+# What a session store must offer (the SessionStore protocol), checked at build().
+_STORE_METHODS = ("load", "save", "clear", "device_id", "update")
 
 
 class PresenceSubscription:
@@ -207,7 +210,15 @@ class AppSettingsBuilder:
     def set_session_dir(self, path: Union[str, os.PathLike[str]]) -> AppSettingsBuilder:
         """Keep the session file under ``path`` instead of the platform's user data folder
         (replaces an earlier ``set_session_store``)."""
-        return self._set(session_dir=os.fspath(path), session_store=None)
+        try:
+            folder = os.fspath(path)
+        except TypeError:
+            folder = None
+        if not isinstance(folder, str):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "The session folder must be a str or os.PathLike path."
+            )
+        return self._set(session_dir=folder, session_store=None)
 
     def set_session_store(self, store: SessionStore) -> AppSettingsBuilder:
         """Use ``store`` (e.g. ``MemorySessionStore``) to keep the logged-in session
@@ -282,7 +293,7 @@ class AppSettingsBuilder:
             "reconnect_backoff_cap",
             "probe_interval",
         ):
-            _check_seconds(name, getattr(s, name))
+            check.seconds(getattr(s, name), name)
         if s.pong_timeout >= s.ping_interval:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
@@ -306,6 +317,15 @@ class AppSettingsBuilder:
             raise CometChatException(
                 ErrorCode.MISSING_PARAMETERS, "The session folder cannot be empty."
             )
+        if s.session_store is not None and not all(
+            callable(getattr(s.session_store, name, None)) for name in _STORE_METHODS
+        ):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                "The session store must be a SessionStore (MemorySessionStore, "
+                "FileSessionStore, or an object with "
+                f"{', '.join(f'{name}()' for name in _STORE_METHODS)}).",
+            )
         if s.ca_bundle is not None and not os.path.isfile(s.ca_bundle):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, f"The CA bundle {s.ca_bundle!r} is not a file."
@@ -321,14 +341,3 @@ class AppSettingsBuilder:
             else None
         )
         return replace(s, client_host=client_host, admin_host=admin_host)
-
-
-def _check_seconds(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CometChatException(
-            ErrorCode.INVALID_PARAMETER, f"{name} must be a number of seconds."
-        )
-    if not math.isfinite(value) or value <= 0:
-        raise CometChatException(
-            ErrorCode.INVALID_PARAMETER, f"{name} must be a positive, finite number of seconds."
-        )

@@ -21,6 +21,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import CometChatTimeoutError
 from ..errors import ErrorCode
@@ -156,13 +157,13 @@ class ConnectionManager:
                 "ping() is only available in manual mode "
                 "(auto_establish_socket_connection(False)).",
             )
+        budget = self._budget(timeout, self._settings.pong_timeout)
         if not self._logged_in():
             raise NotLoggedInError()
         found = self._lc.connected_link()
         if found is None:
             raise _no_connection()
         state, seen = found
-        budget = self._budget(timeout, self._settings.pong_timeout)
         sent = self._send_ping(state)
         pong_at = self._lc.wait_pong(state, seen, budget)
         if pong_at is None:
@@ -284,13 +285,7 @@ class ConnectionManager:
 
     @staticmethod
     def _budget(timeout: Optional[float], default: float) -> float:
-        if timeout is None:
-            return default
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise CometChatException(
-                ErrorCode.INVALID_PARAMETER, "timeout must be a positive number of seconds."
-            )
-        return float(timeout)
+        return default if timeout is None else check.seconds(timeout, "timeout")
 
     def link_up(self, state: LinkState) -> None:
         """Right after ``connected``: start keepalive or the background rule."""

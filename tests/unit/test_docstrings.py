@@ -25,7 +25,6 @@ from cometchat_sync.rest.users import UsersAPI
 # Public client methods that raise no SDK error, so need no ``Raises:`` section.
 CANNOT_RAISE = {
     "after_fork_in_child",
-    "close",
     "get_connection_status",
     "get_logged_in_user",
     "remove_call_listener",
