@@ -40,7 +40,7 @@ from ._ws import make_ws_server
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator"]
 
-log = logging.getLogger("cometchat_sync.testing.emulator")
+log = logging.getLogger(__name__)
 
 _UNSENDABLE_CLOSE_CODES = (1004, 1005, 1006, 1015)
 

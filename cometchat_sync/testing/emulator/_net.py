@@ -16,7 +16,7 @@ from typing import Optional
 
 __all__ = ["Listener", "abort_socket", "bind_listener"]
 
-log = logging.getLogger("cometchat_sync.testing.emulator")
+log = logging.getLogger(__name__)
 
 _TLS_HANDSHAKE_TIMEOUT = 5.0
 

@@ -32,7 +32,7 @@ from ._records import bad_request
 
 __all__ = ["RestApp", "serve_http_connection"]
 
-log = logging.getLogger("cometchat_sync.testing.emulator")
+log = logging.getLogger(__name__)
 
 _MAX_BODY = 8 * 1024 * 1024
 

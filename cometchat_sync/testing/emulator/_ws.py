@@ -29,7 +29,7 @@ from ._records import JSON
 
 __all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "make_ws_server"]
 
-log = logging.getLogger("cometchat_sync.testing.emulator")
+log = logging.getLogger(__name__)
 
 AUTH_FAILED_CODE = 4001
 AUTH_FAILED_REASON = "AUTH_FAILED"
@@ -99,5 +99,5 @@ def make_ws_server(
         open_timeout=5,
         max_size=MAX_FRAME,
         compression=None,
-        logger=logging.getLogger("cometchat_sync.testing.emulator.ws"),
+        logger=log.getChild("websockets"),  # the server library's own lines
     )
