@@ -1,5 +1,6 @@
 """The one rule for what a failed network call means, shared by the REST layer and the
-socket dialler, so both report the same ``errno`` the same way.
+socket dialler, so both report the same ``errno`` the same way; and the one way to name a set
+of ``errno`` codes that not every platform has.
 
 * **unreachable**: the network or host cannot be reached at all (no route, network down,
   host down, no usable local address, TCP connect timed out): the SDK reports
@@ -16,19 +17,28 @@ from __future__ import annotations
 import errno
 from typing import Optional
 
-__all__ = ["REFUSED_ERRNOS", "UNREACHABLE_ERRNOS", "is_refused", "is_unreachable"]
+__all__ = [
+    "CONNECT_IN_PROGRESS",
+    "REFUSED_ERRNOS",
+    "UNREACHABLE_ERRNOS",
+    "errnos",
+    "is_refused",
+    "is_unreachable",
+]
 
-UNREACHABLE_ERRNOS = frozenset(
-    {
-        errno.ENETUNREACH,
-        errno.EHOSTUNREACH,
-        errno.ENETDOWN,
-        errno.ETIMEDOUT,
-        errno.EADDRNOTAVAIL,
-        getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH),  # not on every platform
-    }
+
+def errnos(*names: str) -> frozenset[int]:
+    """The codes of the ``errno`` names this platform has (``"EDQUOT"``, ``"EHOSTDOWN"`` and
+    the ``WSA`` ones are not everywhere)."""
+    return frozenset(code for code in (getattr(errno, name, None) for name in names) if code)
+
+
+UNREACHABLE_ERRNOS = errnos(
+    "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "ETIMEDOUT", "EADDRNOTAVAIL", "EHOSTDOWN"
 )
-REFUSED_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET})
+REFUSED_ERRNOS = errnos("ECONNREFUSED", "ECONNRESET")
+CONNECT_IN_PROGRESS = errnos("EINPROGRESS", "EWOULDBLOCK", "EALREADY", "EAGAIN", "WSAEWOULDBLOCK")
+"""What a non-blocking ``connect_ex`` answers while the TCP handshake is under way."""
 
 
 def is_unreachable(err: Optional[int]) -> bool:

@@ -8,7 +8,6 @@ that a ``Dial.cancel()`` wakes a TCP connect in progress at once.
 
 from __future__ import annotations
 
-import errno
 import select
 import socket
 import ssl
@@ -17,6 +16,7 @@ from typing import Optional
 
 import websocket
 
+from .._neterrors import CONNECT_IN_PROGRESS
 from .._neterrors import is_refused
 from .._neterrors import is_unreachable
 from ..errors import ErrorCode
@@ -146,7 +146,7 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
             dial.attach(lambda s=sock: shutdown_socket(s))  # type: ignore[misc]
             sock.setblocking(False)
             err = sock.connect_ex(address)
-            if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+            if err != 0 and err not in CONNECT_IN_PROGRESS:
                 raise OSError(err, "connect failed")
             if err != 0:
                 left = deadline - time.monotonic()

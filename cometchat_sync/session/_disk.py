@@ -9,12 +9,13 @@ on which the store switches to memory; any other ``OSError`` propagates.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+
+from .._neterrors import errnos
 
 __all__ = [
     "TMP_PREFIX",
@@ -30,17 +31,7 @@ TMP_PREFIX = ".session.json."
 TMP_SUFFIX = ".tmp"
 _MAX_FOLDER_NAME = 200
 #: Errors that make the store give up on the disk and keep the session in memory.
-_UNWRITABLE_ERRNOS = frozenset(
-    code
-    for code in (
-        errno.EROFS,
-        errno.EACCES,
-        errno.EPERM,
-        errno.ENOSPC,
-        getattr(errno, "EDQUOT", None),
-    )
-    if code is not None
-)
+_UNWRITABLE_ERRNOS = errnos("EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT")
 
 
 class Unwritable(Exception):

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Optional
 
+from .._neterrors import CONNECT_IN_PROGRESS
+
 __all__ = [
     "BLACKHOLE",
     "DELAY",
@@ -46,17 +48,6 @@ _CHUNK = 65536
 _MAX_HELD = 4 * 1024 * 1024
 _DIAL_TIMEOUT = 5.0
 
-_IN_PROGRESS = frozenset(
-    code
-    for code in (
-        errno.EINPROGRESS,
-        errno.EWOULDBLOCK,
-        errno.EALREADY,
-        errno.EAGAIN,
-        getattr(errno, "WSAEWOULDBLOCK", None),
-    )
-    if code is not None
-)
 
 # The modes.
 PASS = "pass"
@@ -220,7 +211,7 @@ class Pair:
             self.upstream = sock  # the closer owns it from now on
         code = sock.connect_ex(addr)
         deadline = time.monotonic() + _DIAL_TIMEOUT
-        while code in _IN_PROGRESS:
+        while code in CONNECT_IN_PROGRESS:
             if self.ended():
                 return False
             if time.monotonic() >= deadline:
