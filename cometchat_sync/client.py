@@ -236,11 +236,9 @@ class CometChatClient(
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` or ``ERR_INVALID_PARAMETER`` for bad
                 arguments, ``LOGIN_IN_PROGRESS`` while another login runs, the server's code
-                (``ERR_UID_NOT_FOUND``, ``AUTH_ERR_APIKEY_NOT_FOUND``, ...), ``ERR_NO_INTERNET``
-                when the server cannot be reached, ``FAILED_TO_FETCH`` for any other failed
-                request or an answer without the user or its JWT.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when a REST call gets no answer within
-                the request timeout of the settings (30 s by default).
+                (``ERR_UID_NOT_FOUND``, ``AUTH_ERR_APIKEY_NOT_FOUND``, ...), ``FAILED_TO_FETCH``
+                for an answer without the user or its JWT; and the errors of every REST call
+                (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         self._check_fork()
         uid, auth_key, auth_token = check.login_args(uid, auth_key, auth_token)
@@ -254,7 +252,7 @@ class CometChatClient(
                 (uid is not None and current.uid == uid)
                 or (auth_token is not None and current.auth_token == auth_token)
             ):
-                user = _user_of(current)
+                user = auth.user_of(current)
                 self._ensure_auto_link()
                 return user
             self._login_busy = True
@@ -290,7 +288,7 @@ class CometChatClient(
             self._session = session
         self._delivery.ledger.reset(session.uid)
         log.info("logged in as %s", session.uid)
-        return _user_of(session)
+        return auth.user_of(session)
 
     def logout(self) -> None:
         """Log the user out: ``DELETE me`` on the server, then clear the local session, close
@@ -308,11 +306,9 @@ class CometChatClient(
         Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview.
 
         Raises:
-            CometChatException: the server's code when it refuses the logout,
-                ``ERR_NO_INTERNET`` when the server cannot be reached, ``FAILED_TO_FETCH``
-                for any other failed request; the user is logged out locally all the same.
-            CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within
-                the request timeout of the settings (30 s by default).
+            CometChatException: the server's code when it refuses the logout, and the errors
+                of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`); the
+                user is logged out locally all the same.
         """
         self._check_fork()
         with self._lock:
@@ -322,10 +318,9 @@ class CometChatClient(
         self._connection.drop(DisconnectReason.LOGOUT)
         error: Optional[CometChatException] = None
         try:
-            self._rest.call("DELETE", self._client_base() + "me", auth_token=session.auth_token)
+            auth.log_out(self._rest, self._endpoints, session)
         except CometChatException as exc:
-            if exc.code != ErrorCode.AUTH_TOKEN_NOT_FOUND:
-                error = exc
+            error = exc
         self._forget_session(DisconnectReason.LOGOUT)
         if error is not None:
             self._emit_login(LoginListener.on_logout_failure, (error,))
@@ -366,13 +361,9 @@ class CometChatClient(
         """
         self._check_fork()
         session = self._session
-        return None if session is None else _user_of(session)
+        return None if session is None else auth.user_of(session)
 
     # -- REST ----------------------------------------------------------------------------------
-
-    def _client_base(self) -> str:
-        session = self._session
-        return self._endpoints.client_base(session.settings if session else None)
 
     def _on_token_revoked(self) -> None:
         log.warning("the auth token was revoked on the server; logging out locally")
@@ -504,13 +495,6 @@ class CometChatClient(
             return self._client_call("GET", path, params=params).data
 
         self._delivery.catch_up(fetch, session.uid, lambda: self._session is session)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _user_of(session: Session) -> User:
-    return User.from_json(session.user).with_auth_token(session.auth_token)
 
 
 # -- interpreter exit ---------------------------------------------

@@ -1,5 +1,6 @@
-"""Logging in over REST: an auth token from the Auth Key (admin API), then ``PUT me`` (client
-API), which answers with the user, the socket's JWT and the app's settings.
+"""Logging in and out over REST: an auth token from the Auth Key (admin API), then ``PUT me``
+(client API), which answers with the user, the socket's JWT and the app's settings; and
+``DELETE me``.
 
 Wire: https://www.cometchat.com/docs/sdk/javascript/authentication-overview and
 https://www.cometchat.com/docs/rest-api/auth-tokens/create; the request body is the one the
@@ -14,11 +15,12 @@ from .._version import API_VERSION
 from .._version import __version__
 from ..errors import CometChatException
 from ..errors import ErrorCode
+from ..models import User
 from ..session import Session
 from .endpoints import Endpoints
 from .transport import RestClient
 
-__all__ = ["log_in"]
+__all__ = ["log_in", "log_out", "user_of"]
 
 _PLATFORM = "python"
 
@@ -73,3 +75,20 @@ def log_in(
         settings=server_settings if isinstance(server_settings, dict) else {},
         resource=resource,
     )
+
+
+def log_out(rest: RestClient, endpoints: Endpoints, session: Session) -> None:
+    """``DELETE me`` for ``session``. A token the server no longer knows is already logged out
+    (``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` is no error); anything else raises as
+    :meth:`RestClient.call` does."""
+    url = endpoints.client_base(session.settings) + "me"
+    try:
+        rest.call("DELETE", url, auth_token=session.auth_token)
+    except CometChatException as exc:
+        if exc.code != ErrorCode.AUTH_TOKEN_NOT_FOUND:
+            raise
+
+
+def user_of(session: Session) -> User:
+    """The logged-in user of ``session``, with its auth token."""
+    return User.from_json(session.user).with_auth_token(session.auth_token)
