@@ -132,11 +132,6 @@ class Lifecycle:
         return self._want
 
     @property
-    def fail_fast(self) -> bool:
-        """The current wish came from ``connect()``: its first failure ends it."""
-        return self._fail_fast
-
-    @property
     def epoch(self) -> int:
         """The epoch of the current attempt or socket."""
         return self._epoch
@@ -147,22 +142,8 @@ class Lifecycle:
         return self._current
 
     @property
-    def dial(self) -> Optional[Dial]:
-        """The attempt in flight, or ``None``."""
-        return self._dial
-
-    @property
     def last_reason(self) -> Optional[DisconnectReason]:
         return self._last_reason
-
-    @property
-    def outcomes(self) -> int:
-        """How many attempts have ended (succeeded or failed) so far."""
-        return self._outcomes
-
-    @property
-    def last_outcome_error(self) -> Optional[CometChatException]:
-        return self._last_outcome_error
 
     # -- transitions -----------------------------------------------------------------------
 

@@ -513,17 +513,17 @@ def test_timer_with_the_real_clock_fires_a_short_deadline_and_an_earlier_one_wak
 def test_request_then_next_attempt_starts_a_dial() -> None:
     lc, calls = new_lifecycle(FakeClock())
     lc.request(fail_fast=True)
-    assert lc.status is S.CONNECTING and lc.want and lc.fail_fast
+    assert lc.status is S.CONNECTING and lc.want and lc._fail_fast
     assert calls.pairs() == [(S.DISCONNECTED, S.CONNECTING)]
     assert not lc._connected.is_set() and not lc._disconnected.is_set()
     epoch, dial = attempt(lc)
     try:
         assert epoch == lc.epoch == 1
-        assert lc.dial is dial
+        assert lc._dial is dial
         assert calls.pairs() == [(S.DISCONNECTED, S.CONNECTING)], "no second notification"
     finally:
         finish(lc, dial)
-    assert lc.dial is None
+    assert lc._dial is None
 
 
 def test_fail_fast_failure_disconnects_with_connect_failed_and_one_report() -> None:
@@ -547,7 +547,7 @@ def test_fail_fast_failure_disconnects_with_connect_failed_and_one_report() -> N
         DisconnectReason.CONNECT_FAILED,
     )
     assert last.error is error
-    assert (lc.outcomes, lc.last_outcome_error) == (1, error)
+    assert (lc._outcomes, lc._last_outcome_error) == (1, error)
 
 
 def test_background_retries_report_the_error_once_until_a_success() -> None:
@@ -563,14 +563,14 @@ def test_background_retries_report_the_error_once_until_a_success() -> None:
         assert lc.status is S.CONNECTING and lc.want
     assert calls.errors == [first]
     assert calls.pairs() == [(S.DISCONNECTED, S.CONNECTING)], "failures while retrying are silent"
-    assert lc.outcomes == 3
+    assert lc._outcomes == 3
 
     link = FakeLink()
     epoch, dial = attempt(lc)
     finish(lc, dial)
     state = lc.succeeded(epoch, link)
     assert state is not None and lc.status is S.CONNECTED and lc._connected.is_set()
-    assert lc.last_outcome_error is None
+    assert lc._last_outcome_error is None
     lc.lost(state, err("link broke"), fatal=False)
     assert lc.status is S.DISCONNECTED and lc.want, "foreground: still wanted"
     assert lc.last_reason is DisconnectReason.LINK_LOST
@@ -685,7 +685,7 @@ def test_wait_idle_waits_for_the_attempt_in_flight() -> None:
     lc.request(fail_fast=False)
     _epoch, dial = attempt(lc)
     lc.end_attempt(Dial.__new__(Dial))  # someone else's dial: no effect
-    assert lc.dial is dial
+    assert lc._dial is dial
     assert lc.wait_idle(0.01) is False
     result: list[bool] = []
     waiter = threading.Thread(target=lambda: result.append(lc.wait_idle(WAIT * 2)))
