@@ -82,14 +82,17 @@ class CometChatException(Exception):
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Subclasses keep their own __init__ signature; rebuild through the base one.
-        return (_rebuild, (type(self), self.code, self.message, self.details))
+        # Subclasses keep their own __init__ signature, and an OSError subclass (the timeout)
+        # can't be made by Exception.__new__: rebuild through the class's own __new__ and the
+        # base __init__, then restore any other attribute set on the instance.
+        extra = {k: v for k, v in vars(self).items() if k not in ("code", "message", "details")}
+        return (_rebuild, (type(self), self.code, self.message, self.details), extra or None)
 
 
 def _rebuild(
     cls: type[CometChatException], code: str, message: str, details: dict[str, Any]
 ) -> CometChatException:
-    exc = CometChatException.__new__(cls)
+    exc = cls.__new__(cls)
     CometChatException.__init__(exc, code, message, details)
     return exc
 
