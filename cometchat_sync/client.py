@@ -29,6 +29,7 @@ from .connection.api import ConnectionAPI
 from .connection.auth_frame import build_auth_frame
 from .connection.dialler import WebSocketTransport
 from .connection.manager import ConnectionManager
+from .connection.reader import Renewal
 from .connection.state import ConnectionStateChange
 from .connection.state import ConnectionStatus
 from .connection.state import DisconnectReason
@@ -149,6 +150,8 @@ class CometChatClient(
             on_change=self._on_state_change,
             on_error=self._on_connection_error,
             on_frames=self._on_frames,
+            renew_credentials=self._renew_credentials,
+            credentials_revoked=lambda _error: self._on_token_revoked(),
         )
         _CLIENTS.add(self)
         _fork.register(self)
@@ -206,8 +209,10 @@ class CometChatClient(
         in with it: fine for development; production apps create tokens on their server) or
         ``login(auth_token=...)``.
 
-        Logging in again as the stored user returns it without a network call. Logging in
-        as someone else logs the stored user out first. In auto mode ``login`` returns once
+        Logging in again as the stored user returns it without a network call, unless the
+        server refused that session's socket credentials for good (even after renewing them
+        with the auth token): then the stored session is logged out and replaced by a real
+        login. Logging in as someone else logs the stored user out first. In auto mode ``login`` returns once
         the socket is authenticated or the connect timeout passed; a socket failure never
         makes it fail (connection listeners hear of it, and attempts go on). Login
         listeners hear ``on_login_success`` or ``on_login_failure``.
@@ -248,9 +253,14 @@ class CometChatClient(
                     ErrorCode.LOGIN_IN_PROGRESS, "Another login is in progress."
                 )
             current = self._session
-            if current is not None and (
-                (uid is not None and current.uid == uid)
-                or (auth_token is not None and current.auth_token == auth_token)
+            refused = self._connection.last_disconnect_reason is DisconnectReason.AUTH_REJECTED
+            if (
+                current is not None
+                and not refused  # credentials refused for good: a real login replaces them
+                and (
+                    (uid is not None and current.uid == uid)
+                    or (auth_token is not None and current.auth_token == auth_token)
+                )
             ):
                 user = auth.user_of(current)
                 self._ensure_auto_link()
@@ -367,8 +377,28 @@ class CometChatClient(
 
     def _on_token_revoked(self) -> None:
         log.warning("the auth token was revoked on the server; logging out locally")
-        self._forget_session(DisconnectReason.LOGOUT)
+        self._forget_session(DisconnectReason.TOKEN_REVOKED)
         self._emit_login(LoginListener.on_logout_success, ())
+
+    def _renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+        """On the reader thread, after the server refused the socket's credentials: a fresh
+        JWT (with the user and settings) through ``GET me``, stored for the next run."""
+        session = self._session
+        if session is None:
+            return Renewal.FAILED, NotLoggedInError()
+        try:
+            fresh = auth.renew(self._rest, self._endpoints, session)
+        except CometChatException as exc:
+            return (Renewal.REVOKED if auth.is_token_refusal(exc) else Renewal.FAILED), exc
+        with self._lock:
+            if self._session is not session:  # logged out or switched meanwhile
+                return Renewal.FAILED, CometChatException(
+                    ErrorCode.WEBSOCKET_ERROR, "The session changed while it was renewed."
+                )
+            self._session = fresh
+        self._store.save(fresh)
+        log.info("renewed the socket's credentials of %s", fresh.uid)
+        return Renewal.RENEWED, None
 
     def _socket_send(self, frame: dict[str, Any]) -> None:
         self._check_fork()

@@ -12,7 +12,12 @@ What this adds to websocket-client (https://websocket-client.readthedocs.io/):
 * ``shutdown()``, which unblocks a reader stuck in ``recv()`` at once, even on a dead path
   (``close()`` would wait for a close handshake that never comes).
 
-Writes go through websocket-client's ``send`` (thread-safe with ``enable_multithread``).
+Writes are ours too: each frame is built with websocket-client's ``ABNF`` (masked, as RFC 6455
+section 5.3 requires of a client) and written under one write lock with a deadline, so a
+silently dead path can never block a writer for ever. They do not pass through
+websocket-client's ``send``, whose trace (``websocket.enableTrace``) would print every frame,
+the auth frame with its JWT included. :meth:`WebSocketLink.try_send_text` is the write the
+timer thread uses: it never waits, neither for the lock nor for room in the socket's buffer.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from .transport import CLOSE_TOO_BIG
 from .transport import LinkClosed
 from .transport import shutdown_socket
 
-__all__ = ["FrameReader", "WebSocketLink"]
+__all__ = ["FrameReader", "WebSocketLink", "encode_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +73,12 @@ class FrameReader:
             if self._pos and self._pos * 2 >= len(buf):
                 del buf[: self._pos]  # drop what was read before growing the buffer
                 self._pos = 0
-            chunk = self._sock.recv(_READ_CHUNK)
+            try:
+                chunk = self._sock.recv(_READ_CHUNK)
+            except socket.timeout:
+                # The socket's timeout bounds writes (see WebSocketLink); for the reader it
+                # only means "nothing arrived yet". Liveness is the timer's job.
+                continue
             if not chunk:
                 raise LinkClosed(CLOSE_ABNORMAL, "connection closed by the peer")
             buf += chunk
@@ -113,20 +123,84 @@ class _ProtocolError(Exception):
         self.reason = reason
 
 
+def encode_frame(opcode: int, payload: bytes) -> bytes:
+    """One masked, final frame with ``payload`` (RFC 6455 section 5.2), ready to write."""
+    return websocket.ABNF(1, 0, 0, 0, opcode, 1, payload).format()
+
+
 class WebSocketLink:
-    def __init__(self, ws: websocket.WebSocket, raw: socket.socket, max_size: int) -> None:
+    """One authenticated-or-not WebSocket over ``raw``.
+
+    Thread safety: the reader thread alone calls :meth:`recv_text`; any thread may call
+    :meth:`send_text`, :meth:`try_send_text`, :meth:`shutdown` and :meth:`close`. Writes are
+    serialised by one lock, which is never held longer than ``write_timeout`` seconds.
+    """
+
+    def __init__(
+        self,
+        ws: websocket.WebSocket,
+        raw: socket.socket,
+        max_size: int,
+        *,
+        write_timeout: float = 20.0,
+    ) -> None:
         self._ws = ws
         self._raw = raw
         self._max_size = max_size
         self._reader = FrameReader(raw, max_size)
         self._dead = False
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._write_timeout = write_timeout
+        # The one timeout of the socket object bounds every write (sendall's timeout is the
+        # whole call's since Python 3.5); the reader retries its recv() when it runs out.
+        raw.settimeout(write_timeout)
 
     def send_text(self, text: str) -> None:
+        """Write one text frame; waits up to ``write_timeout`` s for the lock and the write.
+
+        Raises LinkClosed when the link is (or goes) down or the write did not finish in time
+        (the link is then shut down: a half-written frame leaves the stream unusable)."""
+        data = encode_frame(_OP_TEXT, text.encode("utf-8"))
+        if not self._write_lock.acquire(timeout=self._write_timeout):
+            self.shutdown()
+            raise LinkClosed(CLOSE_ABNORMAL, "another write blocked the link")
         try:
-            self._ws.send(text)
-        except (OSError, websocket.WebSocketException) as exc:
-            raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
+            self._write(data)
+        finally:
+            self._write_lock.release()
+
+    def try_send_text(self, text: str) -> bool:
+        """Write one text frame only if that cannot block: the write lock is free and the
+        socket has room (a small frame then leaves at once). False: nothing was written."""
+        return self._try_write(encode_frame(_OP_TEXT, text.encode("utf-8")))
+
+    def _try_write(self, data: bytes) -> bool:
+        """Write ``data`` if the write lock is free and the socket has room; else False."""
+        if not self._write_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._dead or not _writable_now(self._raw):
+                return False
+            self._write(data)
+            return True
+        finally:
+            self._write_lock.release()
+
+    def _write(self, data: bytes) -> None:
+        """Write ``data``; the write lock is held."""
+        if self._dead:
+            raise LinkClosed(CLOSE_ABNORMAL, "the link is closed")
+        try:
+            self._raw.sendall(data)
+        except socket.timeout:
+            self.shutdown()
+            raise LinkClosed(
+                CLOSE_ABNORMAL, f"a write did not finish within {self._write_timeout:g} s"
+            ) from None
+        except (OSError, ValueError) as exc:
+            self.shutdown()
+            raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from None
 
     def buffered(self) -> bool:
         return self._reader.buffered()
@@ -165,10 +239,9 @@ class WebSocketLink:
                 except UnicodeDecodeError:
                     self._fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
             elif op == _OP_PING:
-                try:
-                    self._ws.pong(payload)
-                except (OSError, websocket.WebSocketException) as exc:
-                    raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
+                # Answered only when that cannot block the reader (RFC 6455 allows a pong to
+                # be skipped when a newer ping follows; CometChat's keepalive is text frames).
+                self._try_write(encode_frame(_OP_PONG, payload))
             elif op == _OP_CLOSE:
                 code, reason = _parse_close(payload)
                 self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
@@ -211,12 +284,21 @@ class WebSocketLink:
             return
         try:
             # Only if the frame can leave without blocking: a dead path must not stall us.
-            _, writable, _ = select.select([], [self._raw], [], 0)
-            if writable:
-                self._ws.send_close(code, reason.encode("utf-8")[:120])
-        except (OSError, ValueError, websocket.WebSocketException):
+            payload = struct.pack("!H", code) + reason.encode("utf-8")[:120]
+            self._try_write(encode_frame(_OP_CLOSE, payload))
+        except LinkClosed:
             pass
         self.shutdown()
+
+
+def _writable_now(sock: socket.socket) -> bool:
+    """True when ``sock``'s send buffer has room right now. ``poll`` has no descriptor limit
+    (``select`` fails past 1023); Windows has no ``poll``, and no such limit either."""
+    if not hasattr(select, "poll"):
+        return bool(select.select([], [sock], [], 0)[1])
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT)
+    return bool(poller.poll(0))
 
 
 def _parse_close(data: bytes) -> tuple[int, str]:

@@ -43,7 +43,7 @@ from .state import DisconnectReason
 from .transport import Dial
 from .transport import Link
 
-__all__ = ["Lifecycle", "LinkState", "LinkView"]
+__all__ = ["ConnectionCounters", "Lifecycle", "LinkState", "LinkView"]
 
 Clock = Callable[[], float]
 _R = TypeVar("_R")
@@ -83,6 +83,19 @@ class LinkView(NamedTuple):
     current: Optional[LinkState]
 
 
+class ConnectionCounters(NamedTuple):
+    """Connection figures since the client was made (see :meth:`Lifecycle.counters`)."""
+
+    attempts: int
+    """Connection attempts started (each dial, successful or not)."""
+    reconnects: int
+    """Links re-established after a lost one (not counting the first connect)."""
+    last_pong_age: Optional[float]
+    """Seconds since the current socket's last pong; ``None`` with no socket or no pong yet."""
+    seconds_in: dict[ConnectionStatus, float]
+    """Seconds spent in each status, the current one included up to now."""
+
+
 class Lifecycle:
     """Connection state shared by the public calls, the reader and the timer."""
 
@@ -115,6 +128,12 @@ class Lifecycle:
         self._last_outcome_error: Optional[CometChatException] = None
         self._requests = 0
         self._error_reported = False
+        # Figures for counters(): plain integers and floats updated under the lock.
+        self._attempts = 0
+        self._reconnects = 0
+        self._lost_since_connect = False
+        self._seconds_in = dict.fromkeys(ConnectionStatus, 0.0)
+        self._status_since = clock()
 
     # -- read-only views (each a single read: no lock needed) --------------------------------
 
@@ -145,6 +164,18 @@ class Lifecycle:
     def last_reason(self) -> Optional[DisconnectReason]:
         return self._last_reason
 
+    def counters(self) -> ConnectionCounters:
+        """A consistent snapshot of the connection figures (cheap: no I/O, a short lock)."""
+        with self._lock:
+            now = self.clock()
+            seconds_in = dict(self._seconds_in)
+            seconds_in[self._status] += now - self._status_since
+            state = self._current
+            pong_age = None
+            if state is not None and state.pongs:
+                pong_age = max(0.0, now - state.last_pong_at)
+            return ConnectionCounters(self._attempts, self._reconnects, pong_age, seconds_in)
+
     # -- transitions -----------------------------------------------------------------------
 
     def _change(
@@ -159,6 +190,9 @@ class Lifecycle:
             return
         if new not in TRANSITIONS[old]:
             raise RuntimeError(f"invalid connection transition {old.value} -> {new.value}")
+        now = self.clock()
+        self._seconds_in[old] += now - self._status_since
+        self._status_since = now
         self._status = new
         if new is ConnectionStatus.CONNECTED:
             self._disconnected.clear()
@@ -329,6 +363,7 @@ class Lifecycle:
                     continue
                 break
             self._epoch += 1
+            self._attempts += 1
             self._dial = Dial()
             return self._epoch, self._dial
 
@@ -339,6 +374,9 @@ class Lifecycle:
                 return None
             state = LinkState(epoch, link, self.clock())
             self._current = state
+            if self._lost_since_connect:
+                self._reconnects += 1
+                self._lost_since_connect = False
             self._fail_fast = False
             self._error_reported = False
             self._outcomes += 1
@@ -346,25 +384,29 @@ class Lifecycle:
             self._change(ConnectionStatus.CONNECTED)
             return state
 
-    def failed(self, epoch: int, error: CometChatException, *, fatal: bool) -> bool:
-        """The attempt of ``epoch`` failed. Returns True when the reader should try again."""
+    def failed(
+        self,
+        epoch: int,
+        error: CometChatException,
+        *,
+        drop: Optional[DisconnectReason] = None,
+    ) -> bool:
+        """The attempt of ``epoch`` failed. ``drop``: the failure is permanent, the wish for
+        a link ends with this reason. Returns True when the reader should try again."""
         with self._lock:
             if epoch != self._epoch:
                 return self._want
             self._outcomes += 1
             self._last_outcome_error = error
-            if fatal or self._fail_fast or not self._error_reported:
+            if drop is not None or self._fail_fast or not self._error_reported:
                 self._error_reported = True
                 self._on_error(error)
-            if fatal or self._fail_fast:
-                self._drop_locked(
-                    DisconnectReason.AUTH_REJECTED if fatal else DisconnectReason.CONNECT_FAILED,
-                    error,
-                )
+            if drop is not None or self._fail_fast:
+                self._drop_locked(drop or DisconnectReason.CONNECT_FAILED, error)
             self._cond.notify_all()
             return self._want
 
-    def lost(self, state: LinkState, error: CometChatException, *, fatal: bool) -> bool:
+    def lost(self, state: LinkState, error: CometChatException) -> bool:
         """The socket of ``state`` ended. Reconnection follows if the link is still wanted
         and the app is in the foreground. False when the loss was expected (the app or the
         SDK had already dropped the link), so it is no failure."""
@@ -372,15 +414,11 @@ class Lifecycle:
             if self._current is not state:
                 return False
             self._current = None
-            reason = DisconnectReason.LINK_LOST
-            if fatal:
-                reason = DisconnectReason.AUTH_REJECTED
-                self._on_error(error)
-                self._want = False
-            elif self._app_state is AppState.BACKGROUND:
+            self._lost_since_connect = True
+            if self._app_state is AppState.BACKGROUND:
                 self._want = False
             self._fail_fast = False
-            self._change(ConnectionStatus.DISCONNECTED, reason, error)
+            self._change(ConnectionStatus.DISCONNECTED, DisconnectReason.LINK_LOST, error)
             return True
 
     def pong(self, state: LinkState) -> bool:

@@ -32,6 +32,7 @@ from .lifecycle import Lifecycle
 from .lifecycle import LinkState
 from .lifecycle import LinkView
 from .reader import Reader
+from .reader import Renewal
 from .state import AppState
 from .state import ConnectionStateChange
 from .state import ConnectionStatus
@@ -67,6 +68,8 @@ class ConnectionManager:
         on_change: Callable[[ConnectionStateChange], None],
         on_error: Callable[[CometChatException], None],
         on_frames: Callable[[list[dict[str, Any]]], None],
+        renew_credentials: Callable[[], tuple[Renewal, Optional[CometChatException]]],
+        credentials_revoked: Callable[[CometChatException], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
@@ -83,6 +86,8 @@ class ConnectionManager:
         self._transport = transport
         self._url = url
         self._auth_frame = auth_frame
+        self._renew = renew_credentials
+        self._revoked = credentials_revoked
         self._reader = self._new_reader()
 
     # -- views -------------------------------------------------------------------------------
@@ -184,8 +189,11 @@ class ConnectionManager:
         trace(">", text)
         try:
             state.link.send_text(text)
-        except LinkClosed:
-            raise _no_connection() from None
+        except LinkClosed as exc:
+            raise CometChatException(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The frame was not sent: the link went down ({exc.reason or exc.code}).",
+            ) from None
 
     # -- app state ----------------------------------------------------------------------------
 
@@ -274,6 +282,14 @@ class ConnectionManager:
         """The ``auth`` frame of the logged-in user, or ``None``."""
         return self._auth_frame()
 
+    def renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+        """Fresh socket credentials from the server (the client's ``GET me``)."""
+        return self._renew()
+
+    def credentials_revoked(self, error: CometChatException) -> None:
+        """The auth token itself was refused: the client logs the user out locally."""
+        self._revoked(error)
+
     def _new_backoff(self) -> Backoff:
         s = self._settings
         return Backoff(s.reconnect_backoff_base, s.reconnect_backoff_cap, s.probe_interval)
@@ -325,20 +341,36 @@ class ConnectionManager:
         ):
             self._declare_dead(state, "the machine slept or stalled; reconnecting")
             return
-        self._send_ping(state)
+        # The timer thread never waits on the network: the ping goes out only if it can at
+        # once. When it cannot (an app write holds the link, or the socket's buffer is full:
+        # both happen on a dead path), the pong deadline is armed all the same, so a dead
+        # link is found within the ping interval plus the pong timeout whatever the app does.
+        sent = self._clock()
+        try:
+            if state.link.try_send_text(PING_FRAME):
+                trace(">", PING_FRAME)
+            else:
+                log.debug("keepalive ping skipped: the link cannot take a write right now")
+        except LinkClosed:
+            return  # the reader is about to report the loss
+        self._arm_pong_deadline(state, sent)
         self._arm_keepalive(state)
 
     def _send_ping(self, state: LinkState) -> float:
+        """``ping()``'s write, on the caller's thread (bounded by the link's write timeout)."""
         sent = self._clock()
         trace(">", PING_FRAME)
         try:
             state.link.send_text(PING_FRAME)
         except LinkClosed:
             return sent  # the reader is about to report the loss
+        self._arm_pong_deadline(state, sent)
+        return sent
+
+    def _arm_pong_deadline(self, state: LinkState, sent: float) -> None:
         self._timer.schedule(
             "pong", self._settings.pong_timeout, lambda _l: self._pong_due(state, sent)
         )
-        return sent
 
     def _pong_due(self, state: LinkState, sent: float) -> None:
         if state.last_inbound < sent:

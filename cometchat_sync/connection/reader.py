@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from enum import Enum
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -22,6 +23,7 @@ from ..errors import ErrorCode
 from .backoff import Backoff
 from .lifecycle import Lifecycle
 from .lifecycle import LinkState
+from .state import DisconnectReason
 from .transport import Dial
 from .transport import DialCancelled
 from .transport import DialError
@@ -30,7 +32,7 @@ from .transport import LinkClosed
 from .transport import Transport
 from .wire_trace import trace
 
-__all__ = ["AuthRejected", "Reader", "ReaderHost", "is_policy_close"]
+__all__ = ["AuthRejected", "Reader", "ReaderHost", "Renewal", "is_refusal_close"]
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +40,29 @@ CLOSE_POLICY = 1008
 _MAX_BATCH = 256
 
 
-def is_policy_close(code: int) -> bool:
-    """Close codes after which reconnecting cannot help: policy violation (1008) and the
-    application range 4000-4999 (auth refused, kicked, replaced)."""
-    return code == CLOSE_POLICY or 4000 <= code <= 4999
+def is_refusal_close(code: int) -> bool:
+    """A close *before the auth answer* in the application range 4000-4999: the server may
+    have refused the socket's credentials (the emulator closes with 4001 "AUTH_FAILED"; the
+    hosted service's code is not documented). It leads to renewing the credentials, never
+    straight to giving up. Every other close, and every close after the auth answer, is
+    retried with the backoff, as the official SDKs retry every close."""
+    return 4000 <= code <= 4999
 
 
 class AuthRejected(Exception):
-    """The server refused the auth frame."""
+    """The server refused the socket's credentials (a 4xx auth answer, or a close in
+    4000-4999 before the auth answer)."""
+
+
+class Renewal(Enum):
+    """How renewing the socket's credentials with the auth token went."""
+
+    RENEWED = "renewed"
+    """A fresh JWT (and user and settings) is stored: try again at once."""
+    REVOKED = "revoked"
+    """The server refused the auth token itself: the user must log in again."""
+    FAILED = "failed"
+    """The server could not be asked (network, 5xx): try again with the backoff."""
 
 
 class ReaderHost(Protocol):
@@ -68,6 +85,13 @@ class ReaderHost(Protocol):
     def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
         """Kill ``link`` if no auth answer came within ``timeout`` s; returns the disarm."""
 
+    def renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+        """Fetch fresh socket credentials with the auth token (one REST call with its own
+        total deadline); the error is set unless the outcome is ``RENEWED``."""
+
+    def credentials_revoked(self, error: CometChatException) -> None:
+        """The auth token was refused while renewing: log the user out locally."""
+
     def link_up(self, state: LinkState) -> None:
         """The socket of ``state`` was authenticated (called right after ``connected``)."""
 
@@ -87,6 +111,10 @@ class Reader:
         self._backoff = backoff
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
+        # True between a renewal of the credentials and the next attempt that reached the
+        # server's answer: a refusal then persists after a renewal, which is permanent.
+        self._renewed = False
+        self._unexpected_seen: set[str] = set()
 
     @property
     def thread(self) -> Optional[threading.Thread]:
@@ -122,43 +150,43 @@ class Reader:
             except Exception:  # a bug must not kill the thread silently or spin
                 log.exception("reader loop error; retrying")
                 delay = self._backoff.next_delay(unreachable=False)
+            except BaseException:  # SystemExit/KeyboardInterrupt raised into this thread
+                log.debug("reader thread ends on an interrupt", exc_info=True)
+                return
 
     def _attempt(self, epoch: int, dial: Dial) -> float:
         """One attempt and, if it authenticates, the life of its socket. Returns the wait
         before the next attempt."""
         started = self._lc.clock()
+        refused: Optional[AuthRejected] = None
         try:
             link = self._open(dial)
         except DialCancelled:
             log.debug("attempt %d cancelled", epoch)
             return 0.0
         except DialError as exc:
-            error = CometChatException(exc.code, exc.message)
-            again = self._lc.failed(epoch, error, fatal=False)
-            delay = self._backoff.next_delay(unreachable=exc.unreachable)
-            if again:
-                log.info("attempt %d failed (%s); retry in %.1f s", epoch, exc.code, delay)
-            return delay
+            return self._failed(epoch, CometChatException(exc.code, exc.message), exc.unreachable)
         except AuthRejected as exc:
-            error = CometChatException(
-                ErrorCode.WEBSOCKET_ERROR,
-                f"The server refused the socket's credentials ({exc}).",
-                {"reason": "auth_rejected"},
-            )
-            log.warning("attempt %d: the server refused the socket's credentials", epoch)
-            self._lc.failed(epoch, error, fatal=True)
-            return 0.0
+            refused = exc
+        except Exception as exc:
+            # A bug or a surprise in the dial: its socket is closed (by the dialler and by
+            # _open), listeners hear of it once, a blocking connect() fails now, and the
+            # next attempt follows the backoff.
+            return self._failed(epoch, self._unexpected(epoch, exc), False)
         finally:
             self._lc.end_attempt(dial)
             dial.release()
+        if refused is not None:
+            return self._after_refusal(epoch, refused)
+        self._renewed = False
         state = self._lc.succeeded(epoch, link)
         if state is None:
             link.close()
             return 0.0
         log.info("connected (attempt %d, %.0f ms)", epoch, (self._lc.clock() - started) * 1000)
         self._host.link_up(state)
-        error, fatal = self._read(state)
-        unexpected = self._lc.lost(state, error, fatal=fatal)
+        error = self._read(state)
+        unexpected = self._lc.lost(state, error)
         state.link.shutdown()
         if not unexpected:  # the app (or the SDK) ended it on purpose: no failure, no backoff
             log.info("link %d closed on purpose", epoch)
@@ -169,6 +197,67 @@ class Reader:
         else:
             log.info("link %d lost (%s); not reconnecting", epoch, error.message)
         return delay
+
+    def _failed(self, epoch: int, error: CometChatException, unreachable: bool) -> float:
+        """A failed attempt that is worth retrying: report it, return the backoff delay."""
+        self._renewed = False
+        again = self._lc.failed(epoch, error)
+        delay = self._backoff.next_delay(unreachable=unreachable)
+        if again:
+            log.info("attempt %d failed (%s); retry in %.1f s", epoch, error.code, delay)
+        return delay
+
+    def _unexpected(self, epoch: int, exc: Exception) -> CometChatException:
+        kind = type(exc).__name__
+        if kind not in self._unexpected_seen:  # the traceback once per kind, not per retry
+            self._unexpected_seen.add(kind)
+            log.error("attempt %d failed unexpectedly", epoch, exc_info=exc)
+        return CometChatException(
+            ErrorCode.WEBSOCKET_ERROR,
+            f"The connection attempt failed unexpectedly ({kind}).",
+            {"reason": "unexpected", "exception": kind},
+        )
+
+    def _after_refusal(self, epoch: int, refused: AuthRejected) -> float:
+        """The server refused the socket's credentials: renew them and try again at once;
+        give up only when a refusal persists right after a renewal, or when the auth token
+        itself is refused (the user is then logged out locally)."""
+        if self._renewed:
+            self._renewed = False
+            log.warning("attempt %d: the server refused the renewed credentials too", epoch)
+            error = CometChatException(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The server refused the socket's credentials even after they were renewed "
+                f"({refused}); log in again.",
+                {"reason": "auth_rejected"},
+            )
+            self._lc.failed(epoch, error, drop=DisconnectReason.AUTH_REJECTED)
+            return 0.0
+        log.info(
+            "attempt %d: the server refused the socket's credentials (%s); renewing them",
+            epoch,
+            refused,
+        )
+        outcome, problem = self._host.renew_credentials()
+        if outcome is Renewal.RENEWED:
+            self._renewed = True
+            return 0.0
+        assert problem is not None
+        if outcome is Renewal.REVOKED:
+            log.warning("the server refused the auth token (%s); logging out locally", problem.code)
+            self._lc.failed(epoch, problem, drop=DisconnectReason.TOKEN_REVOKED)
+            self._host.credentials_revoked(problem)
+            return 0.0
+        return self._failed(
+            epoch,
+            CometChatException(
+                problem.code,
+                f"The server refused the socket's credentials ({refused}) and renewing them "
+                f"failed: {problem.message}",
+                problem.details,
+            ),
+            False,
+        )
 
     def _open(self, dial: Dial) -> Link:
         frame = self._host.auth_frame()
@@ -189,19 +278,35 @@ class Reader:
                     continue  # nothing else is expected before the auth answer
                 body = reply.get("body")
                 body = body if isinstance(body, dict) else {}
-                if str(body.get("code")) == "200" and str(body.get("status")).upper() == "OK":
+                code = str(body.get("code"))[:10]
+                if code == "200" and str(body.get("status")).upper() == "OK":
                     return link
                 link.close(1000)
-                raise AuthRejected(f"auth answer code {str(body.get('code'))[:10]}")
+                if code.startswith("4"):
+                    raise AuthRejected(f"auth answer code {code}")
+                raise DialError(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"The server could not take the socket's credentials now (auth answer "
+                    f"code {code}); retrying.",
+                    unreachable=False,
+                )
         except LinkClosed as exc:
             link.shutdown()
             if dial.cancelled:
                 raise DialCancelled() from None
-            if is_policy_close(exc.code):
-                raise AuthRejected(f"closed with {exc.code}") from None
+            said = f"code {exc.code}" + (f" {exc.reason[:60]!r}" if exc.reason else "")
+            if is_refusal_close(exc.code):
+                raise AuthRejected(f"closed with {said}") from None
+            why = (
+                " (policy violation: a slow path can make the server give up waiting for "
+                "the auth frame)"
+                if exc.code == CLOSE_POLICY
+                else ""
+            )
             raise DialError(
                 ErrorCode.WEBSOCKET_ERROR,
-                f"The socket closed before authentication (code {exc.code}).",
+                f"The socket closed before the server accepted its credentials ({said}){why}; "
+                "retrying.",
                 unreachable=False,
             ) from None
         except BaseException:
@@ -210,7 +315,7 @@ class Reader:
         finally:
             disarm()
 
-    def _read(self, state: LinkState) -> tuple[CometChatException, bool]:
+    def _read(self, state: LinkState) -> CometChatException:
         link = state.link
         clock = self._lc.clock
         batch: list[dict[str, Any]] = []
@@ -220,15 +325,12 @@ class Reader:
             except LinkClosed as exc:
                 self._hand_over(state, batch)  # before the loss is reported
                 if state.dead_error is not None:
-                    return state.dead_error, False
-                fatal = is_policy_close(exc.code)
-                return (
-                    CometChatException(
-                        ErrorCode.WEBSOCKET_ERROR,
-                        f"The socket closed (code {exc.code}).",
-                        {"close_code": exc.code},
-                    ),
-                    fatal,
+                    return state.dead_error
+                said = f"code {exc.code}" + (f" {exc.reason[:60]!r}" if exc.reason else "")
+                return CometChatException(
+                    ErrorCode.WEBSOCKET_ERROR,
+                    f"The socket closed ({said}).",
+                    {"close_code": exc.code},
                 )
             state.last_inbound = clock()
             trace("<", text)

@@ -48,7 +48,10 @@ class DisconnectReason(_WireStr):
     USER = "user"
     """The app called ``disconnect()``."""
     LOGOUT = "logout"
-    """The user logged out (or the server said the auth token no longer exists)."""
+    """The user logged out."""
+    TOKEN_REVOKED = "token_revoked"
+    """The server no longer accepts the auth token (revoked or deleted): the user was logged
+    out locally and must log in again."""
     CLOSED = "closed"
     """The client was closed (``close()``, the end of a ``with`` block, or a fork)."""
     BACKGROUND = "background"
@@ -60,7 +63,8 @@ class DisconnectReason(_WireStr):
     CONNECT_FAILED = "connect_failed"
     """A ``connect()`` attempt failed."""
     AUTH_REJECTED = "auth_rejected"
-    """The server refused the socket's credentials or closed it with a policy code: no retry."""
+    """The server refused the socket's credentials even after they were renewed with the
+    auth token: no more attempts until ``connect()`` or a new login."""
 
 
 TRANSITIONS: dict[ConnectionStatus, frozenset[ConnectionStatus]] = {

@@ -74,7 +74,12 @@ class Link(Protocol):
     """An open, upgraded WebSocket."""
 
     def send_text(self, text: str) -> None:
-        """Send one text frame; raises ``LinkClosed`` if the link is gone. Thread-safe."""
+        """Send one text frame, waiting a bounded time for the write; raises ``LinkClosed``
+        if the link is gone or the write could not finish in time. Thread-safe."""
+
+    def try_send_text(self, text: str) -> bool:
+        """Send one text frame only if that cannot block; False when nothing was sent.
+        Raises ``LinkClosed`` if the link is gone. Thread-safe; the timer thread's write."""
 
     def recv_text(self) -> str:
         """Block for the next text message; raises ``LinkClosed`` when the link ends."""

@@ -9,6 +9,7 @@ official SDKs send (``docs/protocol.md``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from .._version import API_VERSION
@@ -20,7 +21,7 @@ from ..session import Session
 from .endpoints import Endpoints
 from .transport import RestClient
 
-__all__ = ["log_in", "log_out", "user_of"]
+__all__ = ["is_token_refusal", "log_in", "log_out", "renew", "user_of"]
 
 _PLATFORM = "python"
 
@@ -59,7 +60,33 @@ def log_in(
             )
         auth_token = token
     me = rest.call("PUT", endpoints.client_base() + "me", auth_token=auth_token, body=body)
-    data = me.data if isinstance(me.data, dict) else {}
+    return _session_from_me(me.data, auth_token, resource)
+
+
+def renew(rest: RestClient, endpoints: Endpoints, session: Session) -> Session:
+    """Fresh socket credentials for ``session``: ``GET me`` with its auth token answers with
+    the user, a new JWT and the app's settings, as it does for the official SDKs' credential
+    refresh (https://www.cometchat.com/docs/sdk/javascript/authentication-overview). Returns
+    the renewed session (same auth token and resource). Raises what :meth:`RestClient.call`
+    raises (see :func:`is_token_refusal` for the answer that means "log in again"), and
+    ``FAILED_TO_FETCH`` when the answer lacks the user or the JWT."""
+    me = rest.call(
+        "GET", endpoints.client_base(session.settings) + "me", auth_token=session.auth_token
+    )
+    fresh = _session_from_me(me.data, session.auth_token, session.resource)
+    # Everything else the stored session records (hosts, ...) stays as it was.
+    return dataclasses.replace(session, jwt=fresh.jwt, user=fresh.user, settings=fresh.settings)
+
+
+def is_token_refusal(error: CometChatException) -> bool:
+    """True when ``error`` says the server no longer accepts the auth token itself
+    (``AUTH_ERR_AUTH_TOKEN_NOT_FOUND``, or any HTTP 401), as opposed to a passing failure."""
+    return error.code == ErrorCode.AUTH_TOKEN_NOT_FOUND or error.details.get("status") == 401
+
+
+def _session_from_me(data: object, auth_token: str, resource: str) -> Session:
+    """The session a ``me`` answer describes (the login answer, or a renewal's)."""
+    data = data if isinstance(data, dict) else {}
     jwt = data.get("jwt")
     server_settings = data.get("settings")
     if not isinstance(jwt, str) or not jwt or not isinstance(data.get("uid"), str):

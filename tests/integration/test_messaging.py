@@ -570,7 +570,7 @@ def test_auth_token_not_found_logs_out_locally(make_client, emulator):
     assert logins.log.names() == ["on_login_success", "on_logout_success"]
     client.wait_until_disconnected(WAIT)
     assert emulator.wait_for_sockets(A, 0, WAIT)
-    assert conn.last_reason() == "logout"
+    assert conn.last_reason() == "token_revoked"
     with pytest.raises(NotLoggedInError):
         client.get_user(B)
     with pytest.raises(NotLoggedInError):

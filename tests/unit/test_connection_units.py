@@ -27,6 +27,7 @@ from cometchat_sync.connection.lifecycle import Lifecycle
 from cometchat_sync.connection.lifecycle import LinkState
 from cometchat_sync.connection.manager import PING_FRAME
 from cometchat_sync.connection.manager import ConnectionManager
+from cometchat_sync.connection.reader import Renewal
 from cometchat_sync.connection.reader import Reader
 from cometchat_sync.connection.state import TRANSITIONS
 from cometchat_sync.connection.state import AppState
@@ -79,6 +80,10 @@ class FakeLink:
         if self.dead:
             raise LinkClosed(1006)
         self.sent.append(text)
+
+    def try_send_text(self, text: str) -> bool:
+        self.send_text(text)
+        return True
 
     def recv_text(self) -> str:
         raise LinkClosed(1006)
@@ -532,7 +537,7 @@ def test_fail_fast_failure_disconnects_with_connect_failed_and_one_report() -> N
     epoch, dial = attempt(lc)
     error = err("handshake failed")
     try:
-        again = lc.failed(epoch, error, fatal=False)
+        again = lc.failed(epoch, error)
     finally:
         finish(lc, dial)
     assert again is False
@@ -557,7 +562,7 @@ def test_background_retries_report_the_error_once_until_a_success() -> None:
     for i in range(3):
         epoch, dial = attempt(lc)
         try:
-            assert lc.failed(epoch, first if i == 0 else err(f"again {i}"), fatal=False) is True
+            assert lc.failed(epoch, first if i == 0 else err(f"again {i}")) is True
         finally:
             finish(lc, dial)
         assert lc.status is S.CONNECTING and lc.want
@@ -571,7 +576,7 @@ def test_background_retries_report_the_error_once_until_a_success() -> None:
     state = lc.succeeded(epoch, link)
     assert state is not None and lc.status is S.CONNECTED and lc._connected.is_set()
     assert lc._last_outcome_error is None
-    lc.lost(state, err("link broke"), fatal=False)
+    lc.lost(state, err("link broke"))
     assert lc.status is S.DISCONNECTED and lc.want, "foreground: still wanted"
     assert lc.last_reason is DisconnectReason.LINK_LOST
     assert calls.errors == [first], "a non-fatal loss is not an error report"
@@ -580,7 +585,7 @@ def test_background_retries_report_the_error_once_until_a_success() -> None:
     epoch, dial = attempt(lc)  # the reader's next attempt moves it back to connecting
     try:
         assert lc.status is S.CONNECTING
-        assert lc.failed(epoch, after, fatal=False) is True
+        assert lc.failed(epoch, after) is True
     finally:
         finish(lc, dial)
     assert calls.errors == [first, after]
@@ -591,12 +596,12 @@ def test_fatal_failure_is_auth_rejected_and_ends_the_wish() -> None:
     lc.request(fail_fast=False)
     epoch, dial = attempt(lc)
     transient = err("transient")
-    assert lc.failed(epoch, transient, fatal=False) is True
+    assert lc.failed(epoch, transient) is True
     finish(lc, dial)
     epoch, dial = attempt(lc)
     rejected = err("auth rejected")
     try:
-        assert lc.failed(epoch, rejected, fatal=True) is False
+        assert lc.failed(epoch, rejected, drop=DisconnectReason.AUTH_REJECTED) is False
     finally:
         finish(lc, dial)
     assert lc.status is S.DISCONNECTED and not lc.want
@@ -614,22 +619,22 @@ def test_stale_reports_are_ignored() -> None:
     assert lc.succeeded(epoch + 1, link) is None
     assert lc.succeeded(epoch - 1, link) is None
     assert lc.status is S.CONNECTING and lc.current is None
-    assert lc.failed(epoch - 1, err(), fatal=True) is True, "a stale failure changes nothing"
+    assert lc.failed(epoch - 1, err(), drop=DisconnectReason.AUTH_REJECTED) is True, "a stale failure changes nothing"
     assert lc.status is S.CONNECTING and lc.want and calls.errors == []
     state = lc.succeeded(epoch, link)
     assert state is not None and state.epoch == epoch and lc.current is state
     assert link.closes == [] and link.shutdowns == 0
     # A loss reported for a socket that is no longer current is ignored too.
     other = LinkState(epoch, FakeLink(), 0.0)
-    lc.lost(other, err(), fatal=True)
+    lc.lost(other, err())
     assert lc.status is S.CONNECTED and lc.current is state and calls.errors == []
 
 
-def test_loss_in_background_ends_the_wish_and_fatal_loss_is_reported() -> None:
+def test_loss_in_background_ends_the_wish_and_in_foreground_keeps_it() -> None:
     lc, calls = new_lifecycle(FakeClock())
     state = connect_by_hand(lc, FakeLink())
     lc.change_app_state(AppState.BACKGROUND, lambda _view: None)
-    lc.lost(state, err("broke"), fatal=False)
+    lc.lost(state, err("broke"))
     assert lc.status is S.DISCONNECTED and not lc.want and lc.current is None
     assert lc.last_reason is DisconnectReason.LINK_LOST
     assert calls.errors == []
@@ -637,10 +642,10 @@ def test_loss_in_background_ends_the_wish_and_fatal_loss_is_reported() -> None:
     lc.change_app_state(AppState.FOREGROUND, lambda _view: None)
     state = connect_by_hand(lc, FakeLink())
     kicked = err("closed with 4001")
-    lc.lost(state, kicked, fatal=True)
-    assert lc.status is S.DISCONNECTED and not lc.want
-    assert lc.last_reason is DisconnectReason.AUTH_REJECTED
-    assert calls.errors == [kicked]
+    lc.lost(state, kicked)
+    assert lc.status is S.DISCONNECTED and lc.want, "every close is retried in the foreground"
+    assert lc.last_reason is DisconnectReason.LINK_LOST
+    assert calls.errors == [], "a loss is no error report: listeners hear the state change"
 
 
 def test_drop_bumps_the_epoch_so_an_older_attempt_cannot_succeed() -> None:
@@ -712,7 +717,7 @@ def test_next_attempt_ends_on_stop_reader_and_a_new_request_skips_the_delay() ->
     # Retrying with a long backoff: a fresh request (after a drop) starts an attempt at once.
     lc.request(fail_fast=False)
     epoch, dial = attempt(lc)
-    lc.failed(epoch, err(), fatal=False)
+    lc.failed(epoch, err())
     finish(lc, dial)
     t = threading.Thread(target=reader, args=(3600.0,))
     t.start()
@@ -731,7 +736,7 @@ def test_an_explicit_connect_skips_an_automatic_reconnect_wait_but_an_auto_reque
     results: list[Optional[tuple[int, Dial]]] = []
     lc.request(fail_fast=False)
     epoch, dial = attempt(lc)
-    lc.failed(epoch, err(), fatal=False)  # still wanted: the reader backs off
+    lc.failed(epoch, err())  # still wanted: the reader backs off
     finish(lc, dial)
     t = threading.Thread(target=lambda: results.append(lc.next_attempt(3600.0)))
     t.start()
@@ -763,6 +768,8 @@ def connection() -> Iterator[tuple[ConnectionManager, LinkState, FakeLink, FakeC
         on_change=lambda _c: None,
         on_error=lambda _e: None,
         on_frames=lambda _f: None,
+        renew_credentials=lambda: (Renewal.FAILED, err("unused")),
+        credentials_revoked=lambda _e: None,
         clock=clock,
     )
     link = FakeLink()

@@ -7,7 +7,9 @@ delivered.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
 import struct
 import threading
 
@@ -50,7 +52,19 @@ class ChunkedSocket:
         return chunk
 
 
+_OPEN: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_socket_pairs():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 class FakeWebSocket:
+    peer: socket.socket
+
     def __init__(self) -> None:
         self.pongs: list[bytes] = []
         self.closes: list[int] = []
@@ -75,11 +89,37 @@ class NullRaw:
         return -1
 
 
+def written_frames(peer: socket.socket) -> list[tuple[int, bytes]]:
+    """The client frames written to the other end of a socket pair: ``(opcode, payload)``,
+    unmasked (RFC 6455 section 5.3)."""
+    peer.setblocking(False)
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := peer.recv(65536):
+            data += chunk
+    out, pos = [], 0
+    while pos < len(data):
+        opcode, length = data[pos] & 0x0F, data[pos + 1] & 0x7F
+        assert data[pos + 1] & 0x80, "client frames are masked"
+        pos += 2
+        if length == 126:
+            length, pos = int.from_bytes(data[pos : pos + 2], "big"), pos + 2
+        key, pos = data[pos : pos + 4], pos + 4
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(data[pos : pos + length]))
+        out.append((opcode, payload))
+        pos += length
+    return out
+
+
 def make_link(data: bytes, seed: int, max_size: int = 1 << 20, max_chunk: int = 64):
     link = WebSocketLink.__new__(WebSocketLink)
     ws = FakeWebSocket()
     link._ws = ws  # type: ignore[assignment]
-    link._raw = NullRaw()  # type: ignore[assignment]
+    raw, ws.peer = socket.socketpair()
+    _OPEN.extend((raw, ws.peer))
+    link._raw = raw
+    link._write_lock = threading.Lock()
+    link._write_timeout = 1.0
     link._max_size = max_size
     chunks = ChunkedSocket(data, random.Random(seed), max_chunk)
     link._reader = FrameReader(chunks, max_size)  # type: ignore[arg-type]
@@ -121,7 +161,8 @@ def test_any_chunking_gives_the_same_messages(seed):
     with pytest.raises(LinkClosed) as info:
         link.recv_text()
     assert info.value.code == CLOSE_ABNORMAL  # EOF, nothing half-delivered
-    assert all(p == b"ping!" for p in ws.pongs)
+    pongs = written_frames(ws.peer)
+    assert pongs and all(f == (0xA, b"ping!") for f in pongs), "each ping is answered"
 
 
 @pytest.mark.parametrize("cut", [1, 2, 3, 10, 200])

@@ -250,6 +250,20 @@ class Emulator(LocalService):
         """While on, every WebSocket ``auth`` frame is answered with close 4001 "AUTH_FAILED"."""
         self._hooks.reject_auth = flag
 
+    def expire_jwt(self, uid: Optional[str] = None) -> int:
+        """Expire every JWT issued so far to ``uid`` (every user's when ``None``), as time
+        would: a socket that authenticates with one from now on is closed with 4001
+        "AUTH_FAILED"; open sockets stay open, and the auth tokens stay valid, so ``GET me``
+        or ``POST me/jwt`` still issue fresh JWTs. Returns how many JWTs expired."""
+        return self._backend.users.expire_jwts(uid)
+
+    def revoke_auth_token(self, uid: str) -> int:
+        """Revoke every auth token of ``uid`` (and their JWTs), as an admin deleting them
+        would: REST calls with one answer 401 ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` and sockets
+        authenticating with their JWTs are closed with 4001. Open sockets stay open. Returns
+        how many tokens were revoked."""
+        return self._backend.users.revoke_tokens(uid)
+
     def drop_pongs(self, flag: bool) -> None:
         """While on, ``{"action":"ping"}`` frames get no ``pong`` (they are still recorded)."""
         self._hooks.drop_pongs = flag

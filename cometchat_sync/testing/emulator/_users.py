@@ -134,6 +134,24 @@ class Users:
         with self.store.lock:
             return {"jwt": self._issue_jwt(token, self.store.tokens[token].uid)}
 
+    def expire_jwts(self, uid: Optional[str]) -> int:
+        """Make every JWT issued so far (of ``uid``, or of everyone) expired; returns how many."""
+        with self.store.lock:
+            expired = 0
+            for rec in self.store.jwts.values():
+                if uid is None or rec.uid == uid.lower():
+                    rec.exp = min(rec.exp, now_s() - 1)
+                    expired += 1
+            return expired
+
+    def revoke_tokens(self, uid: str) -> int:
+        """Revoke every auth token of ``uid`` and their JWTs; returns how many tokens."""
+        with self.store.lock:
+            tokens = [t for t, rec in self.store.tokens.items() if rec.uid == uid.lower()]
+            for token in tokens:
+                self.logout(token)
+            return len(tokens)
+
     def logout(self, token: str) -> None:
         """Revoke the token and every JWT issued for it (live sockets stay open)."""
         with self.store.lock:
