@@ -648,6 +648,46 @@ def test_loss_in_background_ends_the_wish_and_in_foreground_keeps_it() -> None:
     assert calls.errors == [], "a loss is no error report: listeners hear the state change"
 
 
+def test_counters_count_attempts_reconnects_time_in_states_and_pong_age() -> None:
+    clock = FakeClock()
+    lc, _calls = new_lifecycle(clock)
+    clock.advance(2.0)  # disconnected, before anything
+    lc.request(fail_fast=False)
+    epoch, dial = attempt(lc)
+    finish(lc, dial)
+    lc.failed(epoch, err())
+    clock.advance(1.0)  # connecting, between attempts
+    epoch, dial = attempt(lc)
+    finish(lc, dial)
+    link = FakeLink()
+    state = lc.succeeded(epoch, link)
+    assert state is not None
+    first = lc.counters()
+    assert first.attempts == 2 and first.reconnects == 0, "the first connect is no reconnect"
+    assert first.last_pong_age is None, "no pong yet"
+    clock.advance(4.0)
+    state.last_inbound = clock()
+    lc.pong(state)
+    clock.advance(0.5)
+    lc.lost(state, err("broke"))
+    epoch, dial = attempt(lc)
+    finish(lc, dial)
+    assert lc.succeeded(epoch, FakeLink()) is not None
+    clock.advance(0.25)
+    counters = lc.counters()
+    assert counters.attempts == 3 and counters.reconnects == 1
+    assert counters.seconds_in[S.DISCONNECTED] == pytest.approx(2.0)
+    assert counters.seconds_in[S.CONNECTING] == pytest.approx(1.0)
+    assert counters.seconds_in[S.CONNECTED] == pytest.approx(4.5 + 0.25), "up to now"
+    assert counters.last_pong_age is None, "a new socket starts without a pong"
+    lc.drop(DisconnectReason.USER)
+    lc.request(fail_fast=True)
+    epoch, dial = attempt(lc)
+    finish(lc, dial)
+    assert lc.succeeded(epoch, FakeLink()) is not None
+    assert lc.counters().reconnects == 1, "a connect after disconnect() is no reconnect"
+
+
 def test_drop_bumps_the_epoch_so_an_older_attempt_cannot_succeed() -> None:
     lc, calls = new_lifecycle(FakeClock())
     lc.request(fail_fast=False)
