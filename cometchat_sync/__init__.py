@@ -10,6 +10,14 @@ The SDK logs to loggers under ``"cometchat_sync"`` and never configures logging 
 import logging
 
 from ._version import __version__
+from .builders import BannedMembersRequestBuilder
+from .builders import BlockedUsersRequestBuilder
+from .builders import ConversationsRequestBuilder
+from .builders import GroupMembersRequestBuilder
+from .builders import GroupsRequestBuilder
+from .builders import MessagesRequestBuilder
+from .builders import ReactionsRequestBuilder
+from .builders import UsersRequestBuilder
 from .client import CometChatClient
 from .connection.state import AppState
 from .connection.state import ConnectionStateChange
@@ -31,11 +39,14 @@ from .models import Action
 from .models import Attachment
 from .models import BaseMessage
 from .models import Call
+from .models import Conversation
 from .models import CustomMessage
 from .models import Group
 from .models import GroupMember
 from .models import MediaMessage
 from .models import MessageReceipt
+from .models import Reaction
+from .models import ReactionCount
 from .models import ReactionEvent
 from .models import TextMessage
 from .models import TransientMessage
@@ -47,6 +58,7 @@ from .session import Session
 from .session import SessionStore
 from .settings import AppSettings
 from .settings import AppSettingsBuilder
+from .stats import ClientStats
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -57,9 +69,12 @@ __all__ = [
     "AppSettingsBuilder",
     "AppState",
     "Attachment",
+    "BannedMembersRequestBuilder",
     "BaseMessage",
+    "BlockedUsersRequestBuilder",
     "Call",
     "CallListener",
+    "ClientStats",
     "CometChat",
     "CometChatClient",
     "CometChatException",
@@ -67,6 +82,8 @@ __all__ = [
     "ConnectionListener",
     "ConnectionStateChange",
     "ConnectionStatus",
+    "Conversation",
+    "ConversationsRequestBuilder",
     "CustomMessage",
     "DisconnectReason",
     "ErrorCode",
@@ -74,13 +91,19 @@ __all__ = [
     "Group",
     "GroupListener",
     "GroupMember",
+    "GroupMembersRequestBuilder",
+    "GroupsRequestBuilder",
     "LoginListener",
     "MediaMessage",
     "MemorySessionStore",
     "MessageListener",
     "MessageReceipt",
+    "MessagesRequestBuilder",
     "NotLoggedInError",
+    "Reaction",
+    "ReactionCount",
     "ReactionEvent",
+    "ReactionsRequestBuilder",
     "Session",
     "SessionStore",
     "TextMessage",
@@ -88,5 +111,6 @@ __all__ = [
     "TypingIndicator",
     "User",
     "UserListener",
+    "UsersRequestBuilder",
     "__version__",
 ]

@@ -46,6 +46,7 @@ from .models import BaseMessage
 from .models import User
 from .rest import auth
 from .rest.calls import CallsAPI
+from .rest.conversations import ConversationsAPI
 from .rest.endpoints import Endpoints
 from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
@@ -65,7 +66,14 @@ log = logging.getLogger(__name__)
 
 
 class CometChatClient(
-    ConnectionAPI, ListenersAPI, MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, LiveEventsAPI
+    ConnectionAPI,
+    ListenersAPI,
+    MessagesAPI,
+    UsersAPI,
+    GroupsAPI,
+    CallsAPI,
+    ConversationsAPI,
+    LiveEventsAPI,
 ):
     """One CometChat app, one logged-in user, one real-time link: the SDK's real object.
 

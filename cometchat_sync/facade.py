@@ -38,8 +38,10 @@ from .listeners import MessageListener
 from .listeners import UserListener
 from .models import BaseMessage
 from .models import Call
+from .models import Conversation
 from .models import Group
 from .models import GroupMember
+from .models import MessageReceipt
 from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
@@ -410,6 +412,78 @@ class CometChat:
     @_delegates_to(CometChatClient.send_transient_message)
     def send_transient_message(message: TransientMessage) -> None:
         _client().send_transient_message(message)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_conversation)
+    def get_conversation(conversation_with: str, conversation_type: str) -> Conversation:
+        return _client().get_conversation(conversation_with, conversation_type)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.tag_conversation)
+    def tag_conversation(
+        conversation_with: str, conversation_type: str, tags: list[str]
+    ) -> Conversation:
+        return _client().tag_conversation(conversation_with, conversation_type, tags)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.delete_conversation)
+    def delete_conversation(conversation_with: str, conversation_type: str) -> None:
+        _client().delete_conversation(conversation_with, conversation_type)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_unread_message_count)
+    def get_unread_message_count(
+        hide_messages_from_blocked_users: bool = False,
+    ) -> dict[str, dict[str, int]]:
+        return _client().get_unread_message_count(hide_messages_from_blocked_users)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_unread_message_count_for_all_users)
+    def get_unread_message_count_for_all_users(
+        hide_messages_from_blocked_users: bool = False,
+    ) -> dict[str, int]:
+        return _client().get_unread_message_count_for_all_users(hide_messages_from_blocked_users)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_unread_message_count_for_all_groups)
+    def get_unread_message_count_for_all_groups(
+        hide_messages_from_blocked_users: bool = False,
+    ) -> dict[str, int]:
+        return _client().get_unread_message_count_for_all_groups(hide_messages_from_blocked_users)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_unread_message_count_for_user)
+    def get_unread_message_count_for_user(
+        uid: str, hide_messages_from_blocked_users: bool = False
+    ) -> dict[str, int]:
+        return _client().get_unread_message_count_for_user(uid, hide_messages_from_blocked_users)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_unread_message_count_for_group)
+    def get_unread_message_count_for_group(
+        guid: str, hide_messages_from_blocked_users: bool = False
+    ) -> dict[str, int]:
+        return _client().get_unread_message_count_for_group(guid, hide_messages_from_blocked_users)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.mark_conversation_as_read)
+    def mark_conversation_as_read(conversation_with: str, conversation_type: str) -> None:
+        _client().mark_conversation_as_read(conversation_with, conversation_type)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.mark_conversation_as_delivered)
+    def mark_conversation_as_delivered(conversation_with: str, conversation_type: str) -> None:
+        _client().mark_conversation_as_delivered(conversation_with, conversation_type)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.mark_as_unread)
+    def mark_as_unread(message: BaseMessage) -> Conversation:
+        return _client().mark_as_unread(message)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_message_receipts)
+    def get_message_receipts(message_id: int) -> list[MessageReceipt]:
+        return _client().get_message_receipts(message_id)
 
     @staticmethod
     def close() -> None:

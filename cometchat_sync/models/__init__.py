@@ -1,5 +1,8 @@
 """Typed model objects parsed from CometChat's wire JSON."""
 
+from .conversation import Conversation
+from .conversation import Reaction
+from .conversation import ReactionCount
 from .events import RECEIPT_TYPES
 from .events import MessageReceipt
 from .events import ReactionEvent
@@ -26,11 +29,14 @@ __all__ = [
     "Attachment",
     "BaseMessage",
     "Call",
+    "Conversation",
     "CustomMessage",
     "Group",
     "GroupMember",
     "MediaMessage",
     "MessageReceipt",
+    "Reaction",
+    "ReactionCount",
     "ReactionEvent",
     "TextMessage",
     "TransientMessage",

@@ -18,6 +18,7 @@ from cometchat_sync.events.listeners_api import ListenersAPI
 from cometchat_sync.events.outbound import LiveEventsAPI
 from cometchat_sync.rest.base import ResourceAPI
 from cometchat_sync.rest.calls import CallsAPI
+from cometchat_sync.rest.conversations import ConversationsAPI
 from cometchat_sync.rest.groups import GroupsAPI
 from cometchat_sync.rest.messages import MessagesAPI
 from cometchat_sync.rest.users import UsersAPI
@@ -37,7 +38,7 @@ CANNOT_RAISE = {
     "threads",
 }
 # The mixins whose every method is one REST call or one socket send.
-REST_MIXINS = (MessagesAPI, UsersAPI, GroupsAPI, CallsAPI)
+REST_MIXINS = (MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, ConversationsAPI)
 WIRE_MIXINS = (*REST_MIXINS, LiveEventsAPI)
 MIXINS = (ResourceAPI, *WIRE_MIXINS, ListenersAPI, ConnectionAPI)
 DOCS_URL = "https://www.cometchat.com/docs/"

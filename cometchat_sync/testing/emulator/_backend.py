@@ -1,4 +1,4 @@
-"""One emulated app wired together: the store, the hooks and the five domain services.
+"""One emulated app wired together: the store, the hooks and the domain services.
 
 :class:`Backend` is what the REST app, the WebSocket handler and the ``Emulator`` share. It
 owns nothing itself: the data is in :class:`~._records.Store`, the switches in
@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._calls import Calls
+from ._conversation_list import ConversationList
 from ._groups import Groups
 from ._hooks import Hooks
+from ._lists import Lists
 from ._messages import Messages
 from ._realtime import Realtime
 from ._records import AppRec
@@ -31,6 +33,8 @@ class Backend:
     groups: Groups
     calls: Calls
     realtime: Realtime
+    conversations: ConversationList
+    lists: Lists
 
     @classmethod
     def create(cls, app: AppRec) -> Backend:
@@ -47,4 +51,6 @@ class Backend:
             groups=Groups(store),
             calls=Calls(store),
             realtime=Realtime(store, hooks),
+            conversations=ConversationList(store),
+            lists=Lists(store),
         )

@@ -1,20 +1,29 @@
-"""Messages as every domain posts them: ids, conversations, visibility, storing and fan-out.
+"""Messages as every domain posts them (ids, conversations, visibility, storing, fan-out),
+how a viewer sees one (reactions, receipts) and which ones a history request covers.
 
 Plain messages, edit/delete actions, group-member actions and call steps are all messages with
 one global increasing id. The helpers here, called with the store lock held, build a message,
 store it, and fan it out as a ``message`` frame to every socket of its participants (both
 sides of a 1:1, every member of a group) plus any extra users, the sender's own sockets
 included: the ``deviceId`` of the frame lets the sender's SDK drop its own echo (observed
-traffic of the official SDKs).
+traffic of the official SDKs). :func:`history_filter` applies the history filters of
+https://www.cometchat.com/docs/sdk/javascript/additional-message-filtering. The conversation
+list built from the messages is in :mod:`._conversation_list`.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Callable
 from typing import Optional
 
 from ._params import choice
+from ._params import csv_param
+from ._params import truthy
 from ._peer import Outbox
+from ._receipts import counts_as_unread
+from ._receipts import in_view
+from ._receipts import receipt_fields
 from ._records import JSON
 from ._records import ApiError
 from ._records import Store
@@ -24,7 +33,9 @@ from ._records import now_s
 from ._views import envelope
 
 __all__ = [
+    "can_see",
     "conversation_id",
+    "history_filter",
     "message_view",
     "new_message",
     "participants",
@@ -140,4 +151,72 @@ def message_view(store: Store, msg: JSON, viewer: str) -> JSON:
         out["reactions"] = [
             {"reaction": k, "count": v[0], "reactedByMe": bool(v[1])} for k, v in counts.items()
         ]
+    out.update(receipt_fields(store, msg, viewer))
     return out
+
+
+def _text(msg: JSON) -> str:
+    data = msg.get("data")
+    text = data.get("text") if isinstance(data, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+def history_filter(store: Store, caller: str, query: dict[str, str]) -> Callable[[JSON], bool]:
+    """Which messages the filters of a history request keep for ``caller``: not in a
+    conversation they deleted, and ``unread``, ``searchKey``, ``updatedAt``/``onlyUpdates``,
+    ``tags``, ``hasAttachments``, ``hasLinks``, ``hasMentions``, ``hasReactions`` and
+    ``hideMessagesFromBlockedUsers`` when given."""
+    unread = truthy(query.get("unread"))
+    search = (query.get("searchKey") or "").lower()
+    tags = csv_param(query, "tags")
+    blocked = (
+        store.chat.blocked.get(caller, set())
+        if truthy(query.get("hideMessagesFromBlockedUsers"))
+        else set()
+    )
+    updated_after = _epoch_param(query, "updatedAt")
+    only_updates = truthy(query.get("onlyUpdates"))
+    wants = {
+        k
+        for k in ("hasAttachments", "hasLinks", "hasMentions", "hasReactions")
+        if truthy(query.get(k))
+    }
+
+    def keep(m: JSON) -> bool:
+        if not in_view(store, caller, m) or m["sender"] in blocked:
+            return False
+        if unread and not counts_as_unread(store, caller, m):
+            return False
+        if search and search not in _text(m).lower():
+            return False
+        if tags is not None and not tags.intersection(m.get("tags") or ()):
+            return False
+        if updated_after is not None and int(m.get("updatedAt", 0)) < updated_after:
+            return False
+        if only_updates and "editedAt" not in m and "deletedAt" not in m:
+            return False
+        return all(_has(store, m, want) for want in wants)
+
+    return keep
+
+
+def _has(store: Store, m: JSON, want: str) -> bool:
+    raw = m.get("data")
+    data: JSON = raw if isinstance(raw, dict) else {}
+    if want == "hasAttachments":
+        return bool(data.get("attachments") or data.get("url"))
+    if want == "hasLinks":
+        return "http://" in _text(m) or "https://" in _text(m)
+    if want == "hasMentions":
+        return "<@uid:" in _text(m) or bool(m.get("mentionedUsers"))
+    return bool(store.reactions.get(int(m["id"])))
+
+
+def _epoch_param(query: dict[str, str], key: str) -> Optional[int]:
+    raw = query.get(key)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request({key: [f"The {key} must be an integer."]}) from None

@@ -16,6 +16,7 @@ from typing import Optional
 
 from ._conversations import can_see
 from ._conversations import conversation_id
+from ._conversations import history_filter
 from ._conversations import message_view
 from ._conversations import new_message
 from ._conversations import participants
@@ -138,6 +139,7 @@ class Messages:
         store = self.store
         with store.lock:
             visible = self._conversation_filter(caller, kind, target)
+            wanted = history_filter(store, caller, query)
             per_page = int_param(query, "per_page", 30, 1, 100)
             categories = csv_param(query, "categories")
             types = csv_param(query, "types")
@@ -151,6 +153,7 @@ class Messages:
                 and (types is None or m["type"] in types)
                 and not (hide_deleted and "deletedAt" in m)
                 and not (hide_replies and "parentId" in m)
+                and wanted(m)
             ]
             raw_id = query.get("id")
             affix = query.get("affix", "prepend")
@@ -163,6 +166,12 @@ class Messages:
                     chunk = [m for m in items if int(m["id"]) > pivot][:per_page]
                 else:
                     chunk = [m for m in items if int(m["id"]) < pivot][-per_page:]
+            elif query.get("sentAt"):  # a timestamp instead of an id as the cursor
+                at = int_param(query, "sentAt", 0, 0, 2**62)
+                if affix == "append":
+                    chunk = [m for m in items if int(m["sentAt"]) >= at][:per_page]
+                else:
+                    chunk = [m for m in items if int(m["sentAt"]) < at][-per_page:]
             else:
                 chunk = items[-per_page:]
             meta: JSON = {"current": {"limit": per_page, "count": len(chunk)}}
@@ -180,6 +189,11 @@ class Messages:
             assert target is not None
             conv = conversation_id("user", caller, store.user(target).uid)
             return lambda m: bool(m["receiverType"] == "user" and m["conversationId"] == conv)
+        if kind == "thread":  # the replies to one message
+            assert target is not None
+            parent = store.message(target)
+            require_visible(store, caller, parent)
+            return lambda m: bool(m.get("parentId") == parent["id"])
         if kind == "group":
             assert target is not None
             g = store.group(target)

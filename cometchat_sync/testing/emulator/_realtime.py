@@ -22,6 +22,7 @@ from ._hooks import Hooks
 from ._peer import Conn
 from ._peer import Outbox
 from ._peer import Peer
+from ._receipts import record_socket_receipt
 from ._records import JSON
 from ._records import Store
 from ._records import UserRec
@@ -259,6 +260,7 @@ class Realtime:
             message_sender = None
         else:
             body["timestamp"] = now_s()
+            record_socket_receipt(self.store, peer.uid, frame)  # kept for REST reads
         targets: list[str]
         if message_sender is not None:
             targets = [message_sender.lower()]

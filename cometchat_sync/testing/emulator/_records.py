@@ -27,6 +27,7 @@ __all__ = [
     "ApiError",
     "AppRec",
     "CallRec",
+    "ChatState",
     "GroupRec",
     "JwtRec",
     "MemberRec",
@@ -218,6 +219,25 @@ class CallRec:
     joined_at: Optional[int] = None
 
 
+@dataclass
+class ChatState:
+    """What each user did to their conversations, beside the messages themselves.
+
+    Keys ``(uid, conversationId)``: ``read`` and ``delivered`` are the highest message id the
+    user has read or received there; ``cleared`` the highest id of a conversation the user
+    deleted (older messages stay hidden from them); ``tags`` the user's tags of it.
+    ``receipts`` holds, per message id and recipient uid, ``[deliveredAt, readAt]``;
+    ``blocked`` who each user has blocked.
+    """
+
+    read: dict[tuple[str, str], int] = field(default_factory=dict)
+    delivered: dict[tuple[str, str], int] = field(default_factory=dict)
+    cleared: dict[tuple[str, str], int] = field(default_factory=dict)
+    tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    receipts: dict[int, dict[str, list[Optional[int]]]] = field(default_factory=dict)
+    blocked: dict[str, set[str]] = field(default_factory=dict)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -241,6 +261,7 @@ class Store:
         self.reactions: dict[int, list[ReactionRec]] = {}
         self.groups: dict[str, GroupRec] = {}
         self.calls: dict[str, CallRec] = {}
+        self.chat = ChatState()
         self.message_ids = itertools.count(1)
         self.reaction_ids = itertools.count(1)
         self.peer_ids = itertools.count(1)

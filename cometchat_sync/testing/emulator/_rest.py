@@ -24,8 +24,11 @@ from urllib.parse import parse_qsl
 from urllib.parse import unquote
 
 from ._backend import Backend
+from ._params import truthy
 from ._peer import Outbox
 from ._peer import deliver
+from ._receipts import receipts_json
+from ._receipts import unread_counts
 from ._records import JSON
 from ._records import ApiError
 from ._records import bad_request
@@ -76,6 +79,7 @@ class RestApp:
     def _build_routes(self) -> list[_Route]:
         b = self.backend
         users, messages, groups, calls = b.users, b.messages, b.groups, b.calls
+        convs, lists = b.conversations, b.lists
 
         def one(data: Any, outbox: Optional[Outbox] = None) -> Result:
             return Result(data, outbox=outbox)
@@ -98,7 +102,7 @@ class RestApp:
             ("POST", ("users",), "admin", lambda c: one(users.create_user(c.body))),
             ("PUT", ("users", "{uid}"), "admin",
              lambda c: one(users.update_user(c.params["uid"], c.body))),
-            ("GET", ("users",), "either", lambda c: page(users.list_users(c.query))),
+            ("GET", ("users",), "either", lambda c: page(lists.users(c.uid, c.query))),
             ("GET", ("users", "{uid}"), "either",
              lambda c: one(users.get_user(c.params["uid"]))),
             # session
@@ -111,14 +115,18 @@ class RestApp:
             # messages
             ("POST", ("messages",), "client",
              lambda c: pair(messages.send(c.uid, c.resource, c.body))),
-            ("GET", ("messages",), "client",
-             lambda c: page(messages.history(c.uid, "all", None, c.query))),
+            ("GET", ("messages",), "client", lambda c: self._history(c, "all", None)),
             ("GET", ("users", "{uid}", "messages"), "client",
-             lambda c: page(messages.history(c.uid, "user", c.params["uid"], c.query))),
+             lambda c: self._history(c, "user", c.params["uid"])),
             ("GET", ("groups", "{guid}", "messages"), "client",
-             lambda c: page(messages.history(c.uid, "group", c.params["guid"], c.query))),
-            ("GET", ("messages", "{id}"), "client",
-             lambda c: one(messages.get(c.uid, c.params["id"]))),
+             lambda c: self._history(c, "group", c.params["guid"])),
+            ("GET", ("messages", "{id}", "thread"), "client",
+             lambda c: page(messages.history(c.uid, "thread", c.params["id"], c.query))),
+            ("GET", ("messages", "{id}"), "client", self._message_with_receipts),
+            ("GET", ("messages", "{id}", "reactions"), "client",
+             lambda c: page(lists.reactions(c.uid, c.params["id"], "", c.query))),
+            ("GET", ("messages", "{id}", "reactions", "{reaction}"), "client",
+             lambda c: page(lists.reactions(c.uid, c.params["id"], c.params["reaction"], c.query))),
             ("PUT", ("messages", "{id}"), "client",
              lambda c: pair(messages.edit(c.uid, c.resource, c.params["id"], c.body))),
             ("DELETE", ("messages", "{id}"), "client",
@@ -133,7 +141,7 @@ class RestApp:
                  messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
             # groups
             ("POST", ("groups",), "client", lambda c: one(groups.create(c.uid, c.body))),
-            ("GET", ("groups",), "client", lambda c: page(groups.list_groups(c.uid, c.query))),
+            ("GET", ("groups",), "client", lambda c: page(lists.groups(c.uid, c.query))),
             ("GET", ("groups", "{guid}"), "client",
              lambda c: one(groups.get(c.uid, c.params["guid"]))),
             ("POST", ("groups", "{guid}", "members"), "client",
@@ -141,7 +149,7 @@ class RestApp:
             ("DELETE", ("groups", "{guid}", "members"), "client",
              lambda c: pair(groups.leave(c.uid, c.resource, c.params["guid"]))),
             ("GET", ("groups", "{guid}", "members"), "client",
-             lambda c: page(groups.list_members(c.params["guid"], c.query))),
+             lambda c: page(lists.members(c.uid, c.params["guid"], c.query))),
             ("PUT", ("groups", "{guid}", "members"), "client",
              lambda c: pair(groups.add_members(c.uid, c.resource, c.params["guid"], c.body))),
             ("DELETE", ("groups", "{guid}", "members", "{uid}"), "client",
@@ -150,11 +158,22 @@ class RestApp:
              lambda c: pair(groups.change_scope(
                  c.uid, c.resource, c.params["guid"], c.params["uid"], c.body))),
             ("GET", ("groups", "{guid}", "bannedusers"), "client",
-             lambda c: page(groups.list_banned(c.params["guid"], c.query))),
+             lambda c: page(lists.banned(c.uid, c.params["guid"], c.query))),
             ("POST", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
              lambda c: pair(groups.ban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
             ("DELETE", ("groups", "{guid}", "bannedusers", "{uid}"), "client",
              lambda c: pair(groups.unban(c.uid, c.resource, c.params["guid"], c.params["uid"]))),
+            # conversations, receipts, blocking
+            ("GET", ("conversations",), "client", lambda c: page(convs.list(c.uid, c.query))),
+            *(
+                route
+                for kind, key in (("user", "uid"), ("group", "guid"))
+                for route in self._conversation_routes(kind, key)
+            ),
+            ("GET", ("blockedusers",), "client", lambda c: page(lists.blocked(c.uid, c.query))),
+            ("POST", ("blockedusers",), "client", lambda c: one(lists.block(c.uid, c.body, True))),
+            ("DELETE", ("blockedusers",), "client",
+             lambda c: one(lists.block(c.uid, c.body, False))),
             # calls
             ("POST", ("calls",), "client",
              lambda c: pair(calls.initiate(c.uid, c.resource, c.body))),
@@ -162,6 +181,44 @@ class RestApp:
              lambda c: pair(calls.update(c.uid, c.resource, c.params["sessionid"], c.body))),
         ]  # fmt: skip
         return r
+
+    def _conversation_routes(self, kind: str, key: str) -> list[_Route]:
+        """The calls on one conversation, under ``users/{uid}`` or ``groups/{guid}``."""
+        convs = self.backend.conversations
+        base = ("users" if kind == "user" else "groups", "{" + key + "}", "conversation")
+
+        def target(c: Ctx) -> str:
+            return c.params[key]
+
+        return [
+            ("GET", base, "client", lambda c: Result(convs.get(c.uid, kind, target(c)))),
+            ("PUT", base, "client", lambda c: Result(convs.tag(c.uid, kind, target(c), c.body))),
+            ("DELETE", base, "client", lambda c: Result(convs.delete(c.uid, kind, target(c)))),
+            ("POST", (*base, "read"), "client",
+             lambda c: Result(convs.mark(c.uid, kind, target(c), True))),
+            ("POST", (*base, "delivered"), "client",
+             lambda c: Result(convs.mark(c.uid, kind, target(c), False))),
+            ("DELETE", (*base, "read"), "client",
+             lambda c: Result(convs.mark_unread(c.uid, kind, target(c), c.body))),
+        ]  # fmt: skip
+
+    def _history(self, c: Ctx, kind: str, target: Optional[str]) -> Result:
+        """A page of history, or (``unread=1&count=1``) the unread counts of the caller."""
+        if truthy(c.query.get("count")) and truthy(c.query.get("unread")):
+            store = self.backend.store
+            with store.lock:
+                return Result(unread_counts(store, c.uid, kind, target, c.query))
+        data, meta = self.backend.messages.history(c.uid, kind, target, c.query)
+        return Result(data, meta=meta)
+
+    def _message_with_receipts(self, c: Ctx) -> Result:
+        """``GET messages/{id}``: the message, with its ``receipts`` (what
+        ``getMessageReceipts`` of the official SDKs reads)."""
+        store = self.backend.store
+        with store.lock:
+            data = self.backend.messages.get(c.uid, c.params["id"])
+            data["receipts"] = receipts_json(store, store.message(c.params["id"]), c.uid)
+            return Result(data)
 
     def _logout(self, c: Ctx) -> Result:
         if c.token is not None:
