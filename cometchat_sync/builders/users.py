@@ -38,7 +38,7 @@ class UsersRequestBuilder(RequestBuilder):
     """Builds a :class:`UsersRequest`: ``UsersRequestBuilder(client).set_limit(30).build()``.
 
     Every setter returns the builder; ``build()`` checks the values. Without filters the
-    request lists every user, online users first.
+    request lists every user, in the server's order.
 
     Wire: https://www.cometchat.com/docs/sdk/javascript/retrieve-users.
 
@@ -95,7 +95,7 @@ class UsersRequestBuilder(RequestBuilder):
         return self._set("hide_blocked", hide)
 
     def sort_by(self, field: str) -> UsersRequestBuilder:
-        """Sort by ``"status"`` (the default: online first) or ``"name"``."""
+        """Sort by ``"status"`` (online first) or ``"name"``."""
         return self._set("sort_by", field)
 
     def sort_by_order(self, order: str) -> UsersRequestBuilder:

@@ -364,8 +364,9 @@ class ConversationsAPI(ResourceAPI):
         return Conversation.from_json(as_object(data.get("conversation", data), "conversation"))
 
     def get_message_receipts(self, message_id: int) -> list[MessageReceipt]:
-        """The delivery and read receipts of a message the logged-in user sent: one
-        ``"delivered"`` and, once read, one ``"read"`` receipt per recipient who has them.
+        """The receipts of a message the logged-in user sent: one per recipient who has
+        received it, ``"read"`` once they read it (``delivered_at`` and ``read_at`` set), else
+        ``"delivered"``.
 
         ``GET messages/{id}``, whose answer carries ``receipts.data`` (each with the
         ``recipient`` user and ``deliveredAt``/``readAt``).
@@ -378,8 +379,7 @@ class ConversationsAPI(ResourceAPI):
 
         Returns:
             The receipts, each a :class:`~cometchat_sync.models.MessageReceipt` whose
-            ``sender`` is the recipient it is about and whose ``receipt_type`` is
-            ``"delivered"`` or ``"read"``; empty when there are none.
+            ``sender`` is the recipient it is about; empty when nobody received it yet.
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
@@ -393,32 +393,34 @@ class ConversationsAPI(ResourceAPI):
         items = holder.get("data") if isinstance(holder, dict) else None
         receipts: list[MessageReceipt] = []
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict):
-                receipts.extend(_receipts(item, data, mid))
+            receipt = _receipt(item, data, mid) if isinstance(item, dict) else None
+            if receipt is not None:
+                receipts.append(receipt)
         return receipts
 
 
-def _receipts(item: dict[str, Any], message: dict[str, Any], mid: int) -> list[MessageReceipt]:
+def _receipt(item: dict[str, Any], message: dict[str, Any], mid: int) -> Optional[MessageReceipt]:
+    """One recipient's receipt: ``"read"`` once read (with both times), else ``"delivered"``."""
     recipient = item.get("recipient")
     sender: Optional[User] = parse_user(recipient) if isinstance(recipient, dict) else None
-    out = []
-    for kind, key in (("delivered", "deliveredAt"), ("read", "readAt")):
-        at = item.get(key)
-        if isinstance(at, int) and not isinstance(at, bool) and at > 0:
-            out.append(
-                MessageReceipt(
-                    mid,
-                    kind,
-                    sender=sender,
-                    receiver_id=str(message.get("receiver", "")),
-                    receiver_type=str(message.get("receiverType", "user")),
-                    timestamp=at,
-                    delivered_at=item.get("deliveredAt") if kind == "delivered" else None,
-                    read_at=at if kind == "read" else None,
-                    raw=item,
-                )
-            )
-    return out
+    delivered_at, read_at = _epoch(item.get("deliveredAt")), _epoch(item.get("readAt"))
+    if delivered_at is None and read_at is None:
+        return None
+    return MessageReceipt(
+        mid,
+        "read" if read_at is not None else "delivered",
+        sender=sender,
+        receiver_id=str(message.get("receiver", "")),
+        receiver_type=str(message.get("receiverType", "user")),
+        timestamp=read_at if read_at is not None else delivered_at,
+        delivered_at=delivered_at,
+        read_at=read_at,
+        raw=item,
+    )
+
+
+def _epoch(value: object) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def check_tags(tags: object, name: str = "tags") -> list[str]:

@@ -35,12 +35,12 @@ def login(make_client, emulator) -> Callable[..., CometChatClient]:
 
 @pytest.fixture
 def a(login) -> CometChatClient:
-    return login(A)
+    return login(A)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def b(login) -> CometChatClient:
-    return login(B)
+    return login(B)  # type: ignore[no-any-return]
 
 
 def rest(emulator: Any, uid: str, method: str, path: str, body: Any = None) -> Any:
@@ -174,12 +174,12 @@ BAD: list[tuple[str, Callable[[CometChatClient], Any], str]] = [
     ("id", lambda c: MessagesRequestBuilder(c).set_message_id(-1), "ERR_INVALID_PARAMETER"),
     (
         "parent",
-        lambda c: MessagesRequestBuilder(c).set_parent_message_id("1"),
+        lambda c: MessagesRequestBuilder(c).set_parent_message_id("1"),  # type: ignore[arg-type]
         "ERR_INVALID_PARAMETER",
     ),
     ("timestamp", lambda c: MessagesRequestBuilder(c).set_timestamp(0), "ERR_INVALID_PARAMETER"),
     ("types", lambda c: MessagesRequestBuilder(c).set_types([""]), "ERR_INVALID_PARAMETER"),
-    ("flag", lambda c: MessagesRequestBuilder(c).hide_replies(None), "ERR_INVALID_PARAMETER"),
+    ("flag", lambda c: MessagesRequestBuilder(c).hide_replies(None), "ERR_INVALID_PARAMETER"),  # type: ignore[arg-type]
     ("updates", lambda c: MessagesRequestBuilder(c).updates_only(True), "MISSING_PARAMETERS"),
     ("no message", ReactionsRequestBuilder, "MISSING_PARAMETERS"),
     (

@@ -58,7 +58,8 @@ class Lists:
 
     def users(self, caller: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
         """``GET users``: search (in ``searchIn``), status, roles, tags, uids, friends only,
-        hidden blocked users, sorted by ``sortBy`` (status, then name) and ``sortOrder``."""
+        hidden blocked users; sorted by ``sortBy`` (``status``: online first, then name; or
+        ``name``) and ``sortOrder`` when given, else in the order the users were made."""
         store = self.store
         with store.lock:
             fields = tuple(csv_param(query, "searchIn") or ("name", "uid"))
@@ -80,15 +81,16 @@ class Lists:
                     and not truthy(query.get("friendsOnly"))  # the emulator has no friends
                 ):
                     items.append(item)
-            by_name = query.get("sortBy") == "name"
-            items.sort(
-                key=lambda u: (
-                    (u["name"].lower(), u["uid"])
-                    if by_name
-                    else (u["status"] != "online", u["name"].lower(), u["uid"])
-                ),
-                reverse=query.get("sortOrder") == "desc",
-            )
+            sort_by = query.get("sortBy")
+            if sort_by in ("name", "status"):  # without it: in the order users were made
+                items.sort(
+                    key=lambda u: (
+                        (u["name"].lower(), u["uid"])
+                        if sort_by == "name"
+                        else (u["status"] != "online", u["name"].lower(), u["uid"])
+                    ),
+                    reverse=query.get("sortOrder") == "desc",
+                )
             return paginate(items, query, 100)
 
     def groups(self, caller: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:

@@ -178,6 +178,10 @@ class Messages:
             if chunk:
                 meta["previous"] = {"id": chunk[0]["id"], "affix": "prepend"}
                 meta["next"] = {"id": chunk[-1]["id"], "affix": "append"}
+                # A cursor while more lies that way: the official SDKs stop paging without one.
+                edge = chunk[-1] if affix == "append" else chunk[0]
+                if any(_beyond(m, edge, affix) for m in items):
+                    meta["cursor"] = {"affix": affix, "id": edge["id"], "sentAt": edge["sentAt"]}
             return [message_view(store, m, caller) for m in chunk], meta
 
     def _conversation_filter(
@@ -334,6 +338,13 @@ class Messages:
             store.changed()
             peers = store.peers_of_users(participants(store, msg))
             return message_view(store, msg, caller), [(peers, text)]
+
+
+def _beyond(m: JSON, edge: JSON, affix: str) -> bool:
+    """Whether ``m`` lies past ``edge`` in the paging direction ``affix``."""
+    if affix == "append":
+        return int(m["id"]) > int(edge["id"])
+    return int(m["id"]) < int(edge["id"])
 
 
 def _copy_tags(body: JSON, msg: JSON) -> None:
