@@ -214,9 +214,13 @@ class ListenersAPI:
 
         The dispatcher thread calls ``executor`` once per event with a zero-argument
         callable that calls the listeners; the SDK's own bookkeeping stays on the
-        dispatcher thread. ``executor`` should hand the callable over and return quickly
-        (e.g. ``root.after(0, fn)`` in Tkinter); the order of listener calls is then the
-        executor's. Takes effect for the next event.
+        dispatcher thread. ``executor`` runs on the dispatcher thread, so it must only hand
+        the callable over (put it in a queue that the GUI thread drains) and return; it
+        must not call the GUI toolkit itself. A Tk call from another thread waits for the
+        Tk thread: before ``mainloop()`` runs tkinter raises ``RuntimeError`` (the event
+        is lost), and a ``logout()`` from a button then freezes the window. For Tkinter,
+        :func:`cometchat_sync.integrations.tk.attach` does this. The order of listener
+        calls is then the executor's. Takes effect for the next event.
 
         Args:
             executor: a callable taking one zero-argument callable, or ``None``.

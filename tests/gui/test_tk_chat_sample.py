@@ -1,0 +1,206 @@
+"""``samples/tk_chat.py``, driven in-process under Xvfb: the window opens, shows another
+client's messages, presence, typing and read ticks, its status bar follows a cut and a
+reconnect, hiding the window puts the app in the background, and closing it leaves no
+thread behind."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import tkinter
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from typing import Callable
+
+import pytest
+
+from cometchat_sync import AppState
+from cometchat_sync import CometChatClient
+from cometchat_sync import MessageListener
+from cometchat_sync import TextMessage
+from cometchat_sync import TypingIndicator
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FaultProxy
+
+A, B = "superhero1", "superhero2"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "tk_chat.py"
+Pump = Callable[..., bool]
+MakeClient = Callable[..., CometChatClient]
+PRESENCE = {"subscribe_presence_for_all_users": ()}
+
+
+@pytest.fixture(scope="module")
+def tk_chat() -> Iterator[ModuleType]:
+    """The sample, imported as a module (it runs nothing on import)."""
+    spec = importlib.util.spec_from_file_location("tk_chat_sample", SAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def open_window(
+    tk_chat: ModuleType, root: tkinter.Tk, client: CometChatClient, emulator: Emulator
+) -> Any:
+    """Log ``client`` in as superhero1 and build the sample's window over it."""
+    client.login(A, emulator.auth_key)
+    return tk_chat.ChatWindow(root, client, tk_chat.DEFAULT_USERS)
+
+
+def shown(window: Any) -> list[str]:
+    """The texts of the messages the open conversation shows, top to bottom."""
+    return [str(text.cget("text")) for text, _ in window.shown]
+
+
+def ticks(window: Any) -> list[tuple[str, str]]:
+    """The ticks of the own messages shown, and their colour."""
+    return [(str(t.cget("text")), str(t.cget("foreground"))) for _, t in window.shown if t]
+
+
+def status(window: Any) -> tuple[str, str]:
+    """The status bar as a person sees it: its text and its colour."""
+    return str(window.status.cget("text")), str(window.status.cget("foreground"))
+
+
+def test_the_window_shows_another_users_presence_typing_messages_and_read_ticks(
+    tk_chat: ModuleType,
+    root: tkinter.Tk,
+    pump: Pump,
+    make_client: MakeClient,
+    emulator: Emulator,
+) -> None:
+    window = open_window(tk_chat, root, make_client(**PRESENCE), emulator)
+    assert root.title() == "CometChat — Iron Man"
+    assert pump(root, lambda: status(window) == ("●  Connected", "#2e7d32"))
+    assert pump(root, lambda: window.names[B] == "Captain America")  # loaded off the Tk thread
+    assert window.peer == B and window.online.get(B) is False
+
+    other = make_client(**PRESENCE)
+    heard: list[Any] = []
+    other.add_message_listener(
+        "other",
+        MessageListener(on_text_message_received=heard.append, on_messages_read=heard.append),
+    )
+    other.login(B, emulator.auth_key)
+    assert pump(root, lambda: window.online.get(B) is True)
+    assert str(window.people.item(B, "image")[0]) == str(window.dots[True])
+    assert str(window.subtitle.cget("text")) == "online"
+
+    other.start_typing(TypingIndicator(A))
+    assert pump(root, lambda: window.typing.cget("text") == "Captain America is typing…")
+    other.send_message(TextMessage(A, "Hello from the other side"))
+    assert pump(root, lambda: shown(window) == ["Hello from the other side"])
+    assert window.typing.cget("text") == ""
+    # The open conversation marks what it shows as read.
+    assert pump(root, lambda: any(getattr(h, "receipt_type", "") == "read" for h in heard))
+
+    window.entry.insert(0, "Hi Cap!")
+    window.send()
+    assert window.entry.get() == ""
+    assert pump(root, lambda: shown(window) == ["Hello from the other side", "Hi Cap!"])
+    assert pump(root, lambda: any(getattr(h, "text", "") == "Hi Cap!" for h in heard))
+    assert ticks(window) in ([("✓", "#8696a0")], [("✓✓", "#8696a0")])  # sent or delivered
+    mine = next(h for h in heard if getattr(h, "text", "") == "Hi Cap!")
+    other.mark_as_read(mine)
+    assert pump(root, lambda: ticks(window) == [("✓✓", "#34b7f1")])  # read: blue
+    other.close()
+
+
+def test_history_is_shown_when_a_conversation_opens(
+    tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
+) -> None:
+    emulator.send_message("superhero3", A, "sent while you were away")
+    window = open_window(tk_chat, root, make_client(), emulator)
+    assert window.peer == B and shown(window) == []
+    emulator.send_message("superhero3", A, "and one more")
+    assert pump(root, lambda: window.people.item("superhero3", "text").endswith("(1 new)"))
+    window.people.selection_set("superhero3")  # a click on the contact
+    want = ["sent while you were away", "and one more"]
+    assert pump(root, lambda: shown(window) == want)
+    assert window.peer == "superhero3"
+    assert not window.people.item("superhero3", "text").endswith("new)")
+
+
+def test_the_status_bar_follows_a_cut_and_a_reconnect(
+    tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
+) -> None:
+    with FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
+        emulator.advertise_ws(proxy.host, proxy.port)
+        window = open_window(tk_chat, root, make_client(), emulator)
+        assert pump(root, lambda: status(window) == ("●  Connected", "#2e7d32"))
+        proxy.refuse()  # the network goes away...
+        proxy.cut()  # ...and takes the live link with it
+        assert pump(root, lambda: status(window)[0] in ("●  Disconnected", "●  Connecting"))
+        assert status(window)[1] in ("#c62828", "#ef6c00")
+        assert pump(root, lambda: "disconnected" in window.status_history[1:])
+        proxy.pass_through()
+        assert pump(root, lambda: status(window) == ("●  Connected", "#2e7d32"))
+        after_cut = window.status_history[window.status_history.index("disconnected") :]
+        assert after_cut[-2:] == ["connecting", "connected"]
+        window.quit()
+
+
+def test_hiding_the_window_puts_the_app_in_the_background(
+    tk_chat: ModuleType,
+    root: tkinter.Tk,
+    pump: Pump,
+    make_client: MakeClient,
+    emulator: Emulator,
+    display: Any,
+) -> None:
+    client = make_client()
+    window = open_window(tk_chat, root, client, emulator)
+    assert pump(root, lambda: root.winfo_ismapped() and status(window)[0] == "●  Connected")
+    hide = root.iconify if display.has_window_manager else root.withdraw
+    hide()
+    assert pump(root, lambda: client.app_state is AppState.BACKGROUND)
+    assert pump(root, lambda: status(window)[0] == "●  Disconnected")  # auto mode
+    root.deiconify()
+    assert pump(root, lambda: client.app_state is AppState.FOREGROUND)
+    assert pump(root, lambda: status(window)[0] == "●  Connected")
+
+
+def test_closing_the_window_closes_the_client_and_leaves_no_thread(
+    tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
+) -> None:
+    client = make_client()
+    window = open_window(tk_chat, root, client, emulator)
+    assert pump(root, lambda: status(window)[0] == "●  Connected")
+    before = {t for t in threading.enumerate() if t.name.startswith("tk-chat-io")}
+    assert before  # the worker that loaded the contacts
+    root.tk.eval(root.protocol("WM_DELETE_WINDOW"))  # the window manager's close button
+    with pytest.raises(tkinter.TclError):
+        root.winfo_exists()
+    assert not window.bridge.attached
+    assert client.threads() == []
+    assert client.get_connection_status() == "disconnected"
+    for thread in before:
+        thread.join(5)
+        assert not thread.is_alive()
+
+
+def test_the_echo_bot_answers_and_reads(
+    tk_chat: ModuleType,
+    root: tkinter.Tk,
+    pump: Pump,
+    make_client: MakeClient,
+    emulator: Emulator,
+    settings_for: Callable[..., Any],
+) -> None:
+    window = open_window(tk_chat, root, make_client(**PRESENCE), emulator)
+    bot = tk_chat.EchoBot(emulator.app_id, settings_for(emulator).build(), emulator.auth_key, B)
+    try:
+        assert pump(root, lambda: window.online.get(B) is True)
+        window.entry.insert(0, "Are you there?")
+        window.send()
+        assert pump(root, lambda: window.typing.cget("text") == "Captain America is typing…")
+        assert pump(root, lambda: "You said “Are you there?”. Tell me more!" in shown(window))
+        assert pump(root, lambda: ticks(window) == [("✓✓", "#34b7f1")])  # the bot read it
+    finally:
+        bot.close()
+    assert bot.client.threads() == []
