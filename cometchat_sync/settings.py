@@ -27,6 +27,7 @@ from typing import Union
 from urllib.parse import urlsplit
 
 from . import _validate as check
+from ._proxy_url import parse_proxy_url
 from .errors import CometChatException
 from .errors import ErrorCode
 
@@ -131,6 +132,19 @@ class AppSettings:
     reconnect_backoff_cap: float = 30.0
     probe_interval: float = 1.0
     max_frame_size: int = 1024 * 1024
+    #: The HTTP proxy of ``set_proxy`` (it may carry a password: kept out of the repr).
+    proxy: Optional[str] = field(default=None, repr=False)
+
+    @property
+    def proxies(self) -> dict[str, str]:
+        """The proxy of ``set_proxy`` as requests' ``proxies`` mapping, for every scheme
+        (``{"http": url, "https": url}``); ``{}`` without one: then REST and the socket both
+        follow ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` as requests reads them. The URL
+        may hold a password: never log it."""
+        if self.proxy is None:
+            return {}
+        url = parse_proxy_url(self.proxy).url()
+        return {"http": url, "https": url}
 
     @property
     def insecure_transport(self) -> bool:
@@ -259,6 +273,13 @@ class AppSettingsBuilder:
         """Largest inbound socket frame accepted, in bytes. Default 1 MiB."""
         return self._set(max_frame_size=size)
 
+    def set_proxy(self, url: str) -> AppSettingsBuilder:
+        """Send REST calls and the socket through the HTTP proxy ``url``
+        (``"http://[user:password@]host[:port]"``; the socket is tunnelled with ``CONNECT``),
+        for every host. Without it both follow ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``.
+        The credentials never appear in a repr, a log line or an error."""
+        return self._set(proxy=url)
+
     # -- build -----------------------------------------------------------------------------
 
     def build(self) -> AppSettings:
@@ -326,6 +347,11 @@ class AppSettingsBuilder:
                 "FileSessionStore, or an object with "
                 f"{', '.join(f'{name}()' for name in _STORE_METHODS)}).",
             )
+        if s.proxy is not None:
+            try:
+                parse_proxy_url(s.proxy)
+            except ValueError as exc:
+                raise CometChatException(ErrorCode.INVALID_PARAMETER, str(exc)) from None
         if s.ca_bundle is not None and not os.path.isfile(s.ca_bundle):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, f"The CA bundle {s.ca_bundle!r} is not a file."

@@ -1,104 +1,215 @@
-"""The dialler: resolve, connect, TLS and the HTTP upgrade of one WebSocket, all within one
-time budget, each step cancellable from another thread through a :class:`Dial`.
+"""The dialler: the steps of opening one WebSocket, all within one time budget, each ended at
+once by ``Dial.cancel()`` (``disconnect()``, ``logout()``, ``close()``).
 
-:class:`WebSocketTransport` is built on websocket-client's low-level ``WebSocket`` class (not
-``WebSocketApp``, whose reconnect is an uninterruptible sleep) over a socket dialled here, so
-that a ``Dial.cancel()`` wakes a TCP connect in progress at once.
+1. **resolve** the host (or the proxy's) in a short-lived thread
+   (:mod:`~cometchat_sync.connection.resolver`): ``getaddrinfo`` cannot be interrupted;
+2. **connect** TCP, non-blocking, waiting on the socket and the dial's wake-up descriptor;
+3. **tunnel** through the HTTP proxy, if one applies (:mod:`~cometchat_sync.connection.proxy`);
+4. **TLS** handshake (``wss://``), non-blocking, verified against the CA bundle or the system;
+5. **upgrade** (:mod:`~cometchat_sync.connection.upgrade`): the request, then the answer
+   read within the deadline (a total deadline, not one per ``recv``) and checked strictly.
+
+Every wait goes through ``poll`` (never ``select.select``, which fails on descriptors numbered
+1024 and above). Any exception inside the dial, expected or not, closes its socket and
+surfaces as a :class:`~cometchat_sync.connection.transport.DialError` (an unexpected one as
+``ERR_WEBSOCKET_ERROR`` naming its type, with its traceback logged once at DEBUG). The
+reader sends the ``auth`` frame on the link this returns; ``Dial.cancel()`` shuts that link
+down, so the wait for the auth answer ends at once too.
 """
 
 from __future__ import annotations
 
-import select
+import logging
 import socket
 import ssl
 import time
 from typing import Optional
+from typing import Union
+from urllib.parse import urlsplit
 
 import websocket
 
 from .._neterrors import CONNECT_IN_PROGRESS
 from .._neterrors import is_refused
 from .._neterrors import is_unreachable
+from .._proxy_url import ProxyURL
+from .._proxy_url import parse_proxy_url
 from ..errors import ErrorCode
 from ..settings import AppSettings
+from .dial_io import StepTimeout
+from .dial_io import read_http_answer
+from .dial_io import send_all
+from .dial_io import wait_ready
 from .frames import WebSocketLink
+from .proxy import ProxyRefused
+from .proxy import proxy_for
+from .proxy import tunnel
+from .resolver import ResolveTimeout
+from .resolver import resolve
 from .transport import Dial
 from .transport import DialCancelled
 from .transport import DialError
 from .transport import Link
 from .transport import shutdown_socket
+from .upgrade import UpgradeRefused
+from .upgrade import check_upgrade_answer
+from .upgrade import upgrade_request
 
 __all__ = ["WebSocketTransport"]
 
+log = logging.getLogger(__name__)
+
+_Sock = Union[socket.socket, ssl.SSLSocket]
+
+#: The steps after the TCP connect, as error messages name them.
+_STEP_NAMES = {
+    "tunnel": "The proxy tunnel",
+    "tls": "The TLS handshake",
+    "upgrade": "The WebSocket upgrade",
+}
+
 
 class WebSocketTransport:
-    """The real transport: websocket-client over a socket this module dials itself."""
+    """The real transport: a socket dialled here, step by step, and our own frame reader.
+
+    Args:
+        ssl_context: the TLS context of ``wss://`` (default: the system's trust store).
+        max_frame_size: the inbound frame cap, in bytes.
+        write_timeout: the most one write may block, in seconds.
+        proxy: the proxy of ``AppSettingsBuilder.set_proxy``; None: the environment's
+            (``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``), as for REST.
+    """
 
     def __init__(
-        self, *, ssl_context: Optional[ssl.SSLContext] = None, max_frame_size: int = 1 << 20
+        self,
+        *,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        max_frame_size: int = 1 << 20,
+        write_timeout: float = 20.0,
+        proxy: Optional[ProxyURL] = None,
     ) -> None:
         self._ssl_context = ssl_context
         self._max_frame_size = max_frame_size
+        self._write_timeout = write_timeout
+        self._proxy = proxy
 
     @classmethod
     def for_settings(cls, settings: AppSettings) -> WebSocketTransport:
         """The transport ``settings`` ask for: TLS verified against the CA bundle if one is
-        set (else the system's), the inbound frame cap."""
+        set (else the system's), the inbound frame cap, the proxy."""
         context = None
         if settings.ca_bundle or not settings.insecure_transport:
             context = ssl.create_default_context(cafile=settings.ca_bundle)
-        return cls(ssl_context=context, max_frame_size=settings.max_frame_size)
+        # A write that cannot progress for a keepalive period plus the pong timeout is on a
+        # link the keepalive would declare dead anyway.
+        write_timeout = settings.ping_interval + settings.pong_timeout
+        proxy = parse_proxy_url(settings.proxy) if settings.proxy else None
+        return cls(
+            ssl_context=context,
+            max_frame_size=settings.max_frame_size,
+            write_timeout=write_timeout,
+            proxy=proxy,
+        )
 
     def open(self, url: str, *, timeout: float, dial: Dial) -> Link:
+        """Open and upgrade a socket to ``url`` within ``timeout`` seconds.
+
+        Raises:
+            DialError: a step failed or ran out of time (its code and text say which).
+            DialCancelled: ``dial.cancel()`` was called.
+        """
         deadline = time.monotonic() + timeout
-        secure, host, port = _split_ws_url(url)
-        raw = _tcp_connect(host, port, deadline, dial)
-        sock: socket.socket = raw
+        attempt = _Attempt(url, deadline, dial, timeout)
         try:
-            if secure:
-                context = self._ssl_context or ssl.create_default_context()
-                sock = context.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False)
-                dial.attach(lambda: shutdown_socket(sock))
-                sock.settimeout(_remaining(deadline))
-                try:
-                    sock.do_handshake()
-                except ssl.SSLCertVerificationError as exc:
-                    raise _handshake_failed(
-                        f"TLS certificate of {host} not trusted ({exc.verify_message})."
-                    ) from exc
-            ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
-            sock.settimeout(_remaining(deadline))
-            try:
-                ws.connect(  # type: ignore[no-untyped-call]
-                    url, socket=sock, timeout=_remaining(deadline), suppress_origin=True
-                )
-            except websocket.WebSocketBadStatusException as exc:
-                # Its text carries the response headers: keep only the status.
-                raise _handshake_failed(
-                    f"The WebSocket upgrade was refused with HTTP {exc.status_code}."
-                ) from None
-            sock.settimeout(None)
-            link = WebSocketLink(ws, sock, self._max_frame_size)
-            dial.attach(link.shutdown)
-            return link
-        except DialError:
-            shutdown_socket(sock)
-            sock.close()
+            return self._open(attempt)
+        except (DialCancelled, DialError):
+            attempt.close()
             raise
         except BaseException as exc:
-            shutdown_socket(sock)
-            sock.close()
+            attempt.close()
             if dial.cancelled:
                 raise DialCancelled() from None
-            if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):
-                raise _handshake_failed(
-                    f"The WebSocket handshake with {host} did not finish within {timeout} s."
-                ) from None
-            if isinstance(exc, (OSError, websocket.WebSocketException, ValueError)):
-                raise _handshake_failed(
-                    f"The WebSocket handshake with {host} failed ({type(exc).__name__})."
-                ) from None
-            raise
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit: not ours to turn into an error
+            raise attempt.failure(exc) from None
+
+    def _open(self, at: _Attempt) -> Link:
+        parts = urlsplit(at.url)
+        secure, host = parts.scheme == "wss", parts.hostname or ""
+        port = parts.port or (443 if secure else 80)
+        at.step, at.peer = "proxy", host
+        proxy = proxy_for(at.url, self._proxy)
+        if proxy is not None:
+            at.peer = f"the proxy {proxy.address}"
+            at.sock = _tcp_connect(proxy.host, proxy.port, at.deadline, at.dial, at)
+            at.step = "tunnel"
+            tunnel(at.sock, proxy, (host, port), deadline=at.deadline, dial=at.dial)
+            at.peer = host
+        else:
+            at.sock = _tcp_connect(host, port, at.deadline, at.dial, at)
+        if secure:
+            at.step = "tls"
+            context = self._ssl_context or ssl.create_default_context()
+            tls = context.wrap_socket(at.sock, server_hostname=host, do_handshake_on_connect=False)
+            at.sock = tls
+            at.dial.attach(lambda: shutdown_socket(tls))
+            _tls_handshake(tls, at)
+        at.step = "upgrade"
+        request, key = upgrade_request(at.url)
+        send_all(at.sock, request, at.deadline, at.dial)
+        check_upgrade_answer(read_http_answer(at.sock, at.deadline, at.dial), key, host)
+        at.sock.setblocking(True)
+        ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
+        ws.sock, ws.connected = at.sock, True
+        link = WebSocketLink(ws, at.sock, self._max_frame_size, write_timeout=self._write_timeout)
+        at.sock = None  # the link owns it now
+        at.dial.attach(link.shutdown)
+        return link
+
+
+class _Attempt:
+    """One ``open()``: its deadline, its socket so far, and the step under way."""
+
+    def __init__(self, url: str, deadline: float, dial: Dial, timeout: float) -> None:
+        self.url = url
+        self.deadline = deadline
+        self.dial = dial
+        self.timeout = timeout
+        self.sock: Optional[_Sock] = None
+        self.step = "resolve"
+        self.peer = ""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            shutdown_socket(self.sock)
+            self.sock.close()
+            self.sock = None
+
+    def failure(self, exc: Exception) -> DialError:
+        """The DialError that ``exc``, raised during the current step, stands for."""
+        peer, step = self.peer, self.step
+        if isinstance(exc, StepTimeout):
+            what = _STEP_NAMES.get(step, "The WebSocket upgrade")
+            return _handshake_failed(
+                f"{what} with {peer} did not finish within {self.timeout:g} s."
+            )
+        if isinstance(exc, (UpgradeRefused, ProxyRefused)):
+            return _handshake_failed(str(exc))
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return _handshake_failed(
+                f"TLS certificate of {peer} not trusted ({exc.verify_message})."
+            )
+        if isinstance(exc, ValueError) and step == "proxy":
+            return _handshake_failed(f"The proxy cannot be used: {exc}")
+        if isinstance(exc, (OSError, ValueError)) and step in _STEP_NAMES:
+            detail = type(exc).__name__
+            if isinstance(exc, ssl.SSLError) and exc.reason:
+                detail += f": {exc.reason}"
+            return _handshake_failed(f"{_STEP_NAMES[step]} with {peer} failed ({detail}).")
+        log.debug("the dial failed unexpectedly during step %s", step, exc_info=True)
+        return _handshake_failed(
+            f"Opening the socket failed unexpectedly during the {step} step ({type(exc).__name__})."
+        )
 
 
 def _handshake_failed(message: str) -> DialError:
@@ -107,38 +218,42 @@ def _handshake_failed(message: str) -> DialError:
 
 
 def _connect_failed(code: str, message: str) -> DialError:
-    """The TCP connect failed: the next tries are paced by the cheap probe."""
+    """The host could not be reached: the next tries are paced by the cheap probe."""
     return DialError(code, message, unreachable=True)
 
 
-def _split_ws_url(url: str) -> tuple[bool, str, int]:
-    scheme, _, rest = url.partition("://")
-    secure = scheme == "wss"
-    hostport = rest.split("/", 1)[0]
-    if hostport.startswith("["):
-        host, _, tail = hostport[1:].partition("]")
-        port_text = tail.lstrip(":")
-    else:
-        host, _, port_text = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
-    port = int(port_text) if port_text else (443 if secure else 80)
-    return secure, host, port
+def _tls_handshake(sock: ssl.SSLSocket, at: _Attempt) -> None:
+    while True:
+        try:
+            sock.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            wait_ready(sock, write=False, deadline=at.deadline, dial=at.dial)
+        except ssl.SSLWantWriteError:
+            wait_ready(sock, write=True, deadline=at.deadline, dial=at.dial)
 
 
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise socket.timeout("deadline passed")
-    return left
-
-
-def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.socket:
-    """Connect to ``host:port`` before ``deadline``; ``dial.cancel()`` aborts it at once."""
+def _tcp_connect(
+    host: str, port: int, deadline: float, dial: Dial, at: Optional[_Attempt] = None
+) -> socket.socket:
+    """Resolve ``host`` and connect to ``host:port`` (non-blocking) before ``deadline``;
+    ``at``, if given, learns which step is under way."""
+    budget = deadline - time.monotonic()
+    if at is not None:
+        at.step = "resolve"
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = resolve(host, port, deadline, dial)
     except socket.gaierror as exc:
         raise _connect_failed(
             ErrorCode.NO_INTERNET, f"The name {host} could not be resolved; check the network."
         ) from exc
+    except ResolveTimeout:
+        raise _connect_failed(
+            ErrorCode.NO_INTERNET,
+            f"The name {host} was not resolved within {budget:.3g} s; check the network.",
+        ) from None
+    if at is not None:
+        at.step = "connect"
     last: Optional[DialError] = None
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)
@@ -149,47 +264,39 @@ def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.so
             if err != 0 and err not in CONNECT_IN_PROGRESS:
                 raise OSError(err, "connect failed")
             if err != 0:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise socket.timeout()
-                _readable, writable, _ = select.select([dial.wake_fileno()], [sock], [sock], left)
-                if dial.cancelled:
-                    raise DialCancelled()
-                if not writable:
-                    raise socket.timeout()
+                wait_ready(sock, write=True, deadline=deadline, dial=dial)
                 err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
                     raise OSError(err, "connect failed")
-            sock.setblocking(True)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             return sock
-        except DialCancelled:
+        except BaseException as exc:
             sock.close()
-            raise
-        except socket.timeout:
-            sock.close()
-            last = _connect_failed(
-                ErrorCode.NO_INTERNET,
-                f"{host}:{port} did not answer the TCP connect in time; check the network.",
-            )
-        except OSError as exc:
-            sock.close()
-            if is_refused(exc.errno):
-                last = _connect_failed(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"{host}:{port} refused the connection (the server may be down).",
-                )
-            elif is_unreachable(exc.errno):
-                last = _connect_failed(
-                    ErrorCode.NO_INTERNET, f"There is no route to {host}:{port}; check the network."
-                )
-            else:
-                last = _connect_failed(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"Connecting to {host}:{port} failed (errno {exc.errno}).",
-                )
+            if not isinstance(exc, (StepTimeout, OSError)):
+                raise
+            last = _tcp_failure(exc, host, port)
         if dial.cancelled:
             raise DialCancelled()
-    assert last is not None
+    assert last is not None, "getaddrinfo returned no address"
     raise last
+
+
+def _tcp_failure(exc: Union[StepTimeout, OSError], host: str, port: int) -> DialError:
+    if isinstance(exc, (StepTimeout, socket.timeout)):
+        return _connect_failed(
+            ErrorCode.NO_INTERNET,
+            f"{host}:{port} did not answer the TCP connect in time; check the network.",
+        )
+    if is_refused(exc.errno):
+        return _connect_failed(
+            ErrorCode.WEBSOCKET_ERROR,
+            f"{host}:{port} refused the connection (the server may be down).",
+        )
+    if is_unreachable(exc.errno):
+        return _connect_failed(
+            ErrorCode.NO_INTERNET, f"There is no route to {host}:{port}; check the network."
+        )
+    return _connect_failed(
+        ErrorCode.WEBSOCKET_ERROR, f"Connecting to {host}:{port} failed (errno {exc.errno})."
+    )

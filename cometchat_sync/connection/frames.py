@@ -98,6 +98,8 @@ class FrameReader:
             self._fill(header)  # may move the unread bytes to the front: re-read the position
             pos = self._pos
             length = int.from_bytes(self._buf[pos + 2 : pos + header], "big")
+            if length >> 63:
+                raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "64-bit length with its top bit set")
         if opcode >= _OP_CLOSE and (length > 125 or not fin):
             raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
         if length > self._max_size:
@@ -243,7 +245,11 @@ class WebSocketLink:
                 # be skipped when a newer ping follows; CometChat's keepalive is text frames).
                 self._try_write(encode_frame(_OP_PONG, payload))
             elif op == _OP_CLOSE:
-                code, reason = _parse_close(payload)
+                try:
+                    code, reason = _parse_close(payload)
+                except _ProtocolError as exc:
+                    self._fail(exc.code, exc.reason)
+                # Echo the code (RFC 6455 section 5.5.1); a close without one gets 1000.
                 self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
                 raise LinkClosed(code, reason)
             elif op != _OP_PONG:
@@ -284,7 +290,7 @@ class WebSocketLink:
             return
         try:
             # Only if the frame can leave without blocking: a dead path must not stall us.
-            payload = struct.pack("!H", code) + reason.encode("utf-8")[:120]
+            payload = _close_payload(code, reason)
             self._try_write(encode_frame(_OP_CLOSE, payload))
         except LinkClosed:
             pass
@@ -301,8 +307,38 @@ def _writable_now(sock: socket.socket) -> bool:
     return bool(poller.poll(0))
 
 
+def is_sendable_close_code(code: int) -> bool:
+    """True for the codes a close frame may carry (RFC 6455 section 7.4): 1000-1003,
+    1007-1014 and 3000-4999. Never 1005, 1006 or 1015 (reserved for reporting, never sent),
+    nor 1004, 1016-2999 or anything outside 1000-4999.
+    https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number"""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def _close_payload(code: int, reason: str) -> bytes:
+    """The body of our close frame: ``code`` and ``reason`` cut to 123 bytes on a character
+    boundary (a control frame holds 125). A code that may not be sent gives an empty body,
+    which the peer reads as "no status" (1005)."""
+    if not is_sendable_close_code(code):
+        return b""
+    text = reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
+    return struct.pack("!H", code) + text
+
+
 def _parse_close(data: bytes) -> tuple[int, str]:
-    if len(data) < 2:
+    """The code and reason of a received close frame (1005 when it has none).
+
+    Raises _ProtocolError: a 1-byte body or a code a peer may not send (1002), a reason that
+    is not UTF-8 (1007)."""
+    if not data:
         return CLOSE_NO_STATUS, ""
+    if len(data) == 1:
+        raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte body")
     code = struct.unpack("!H", data[:2])[0]
-    return code, data[2:].decode("utf-8", "replace")[:120]
+    if not is_sendable_close_code(code):
+        raise _ProtocolError(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
+    try:
+        reason = data[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _ProtocolError(CLOSE_INVALID_DATA, "close reason is not UTF-8") from None
+    return code, reason

@@ -89,6 +89,7 @@ class RestClient:
         timeout: float,
         connect_timeout: float,
         ca_bundle: Optional[str] = None,
+        proxies: Optional[Mapping[str, str]] = None,
     ) -> None:
         self._app_id = app_id
         self._resource = resource
@@ -96,6 +97,8 @@ class RestClient:
         self._session = requests.Session()
         # Passed on every request: a session-level value would lose to REQUESTS_CA_BUNDLE.
         self._verify: Any = ca_bundle or True
+        # AppSettings.proxies (set_proxy), per request too: it must win over HTTPS_PROXY.
+        self._proxies = dict(proxies or {})
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -143,6 +146,7 @@ class RestClient:
                 params=params,
                 timeout=self._timeout,
                 verify=self._verify,
+                proxies=self._proxies,
             )
             content = response.content
         except requests.exceptions.ReadTimeout as exc:

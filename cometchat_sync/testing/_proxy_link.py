@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
-import select
 import socket
 import struct
 import threading
@@ -25,6 +24,12 @@ from collections.abc import Callable
 from typing import Optional
 
 from .._neterrors import CONNECT_IN_PROGRESS
+from .._poll import wait_io
+from ._proxy_http import MAX_HEAD
+from ._proxy_http import Route
+from ._proxy_http import bad_gateway
+from ._proxy_http import close_after_answer
+from ._proxy_http import route_request
 
 __all__ = [
     "BLACKHOLE",
@@ -64,7 +69,7 @@ RST = "rst"
 
 
 def wake_pair() -> tuple[socket.socket, socket.socket]:
-    """A non-blocking socket pair: writing a byte to the second wakes a ``select`` on the first."""
+    """A non-blocking socket pair: writing a byte to the second wakes a wait on the first."""
     read, write = socket.socketpair()
     read.setblocking(False)
     write.setblocking(False)
@@ -115,11 +120,14 @@ class Pair:
         number: the connection's number, for the thread names.
         client: the accepted socket, non-blocking.
         held: accepted while blackholed, so not connected upstream yet.
-        target: ``(family, address)`` of the server.
+        target: ``(family, address)`` of the server; None for an HTTP proxy's pair, which
+            learns it from the client's first request.
         mode: returns the proxy's current ``(mode, delay)``.
         on_read: called with ``(up, n)`` for every chunk read.
         on_closed: called once, when both sockets are closed.
         thread_prefix: the start of the pump threads' names.
+        credentials: for an HTTP proxy's pair, the ``(user, password)`` it requires, if any.
+        on_route: for an HTTP proxy's pair, called with each routed request's summary.
 
     The pump threads are made here and run by :meth:`start`.
     """
@@ -130,11 +138,13 @@ class Pair:
         client: socket.socket,
         *,
         held: bool,
-        target: tuple[int, tuple[str, int]],
+        target: Optional[tuple[int, tuple[str, int]]],
         mode: Callable[[], tuple[str, float]],
         on_read: Callable[[bool, int], None],
         on_closed: Callable[[Pair], None],
         thread_prefix: str,
+        credentials: Optional[tuple[str, str]] = None,
+        on_route: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.number = number
         self.client = client
@@ -142,6 +152,8 @@ class Pair:
         #: Accepted while blackholed: not connected upstream yet.
         self.held = held
         self.target = target
+        self.credentials = credentials
+        self.on_route = on_route
         self.mode = mode
         self.on_read = on_read
         self.on_closed = on_closed
@@ -155,13 +167,14 @@ class Pair:
         self.done = threading.Event()
         self.pumps_alive = 2
         self.closed = False
+        self.directions = (_Direction(self, True), _Direction(self, False))
         self.threads = [
             threading.Thread(
-                target=_Direction(self, up).run,
-                name=f"{thread_prefix}-{'up' if up else 'down'}-{number}",
+                target=direction.run,
+                name=f"{thread_prefix}-{'up' if direction.up else 'down'}-{number}",
                 daemon=True,
             )
-            for up in (True, False)
+            for direction in self.directions
         ]
 
     def start(self) -> None:
@@ -199,8 +212,13 @@ class Pair:
         self.on_closed(self)
         self.done.set()
 
+    def target_is_routed(self) -> bool:
+        """True for an HTTP proxy's pair (its target came from the client's request)."""
+        return self.on_route is not None
+
     def dial(self) -> bool:
         """Connect upstream without blocking past a tick. False if the pair ended."""
+        assert self.target is not None  # an HTTP proxy's pair is routed first
         family, addr = self.target
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
@@ -218,13 +236,19 @@ class Pair:
                 code = errno.ETIMEDOUT
                 break
             try:
-                _, writable, failed = select.select([self.wake_r], [sock], [sock], TICK)
+                _, writable = wait_io([self.wake_r], [sock], TICK)
             except (OSError, ValueError):
                 return False
-            if writable or failed:
+            if writable:
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code != 0:
-            self.end(RST)  # the server is unreachable: the client sees a reset
+            if self.target_is_routed():
+                # An HTTP proxy answers 502 when the server named by the request is down.
+                with contextlib.suppress(OSError):
+                    self.client.send(bad_gateway())
+                self.end(FIN)
+            else:
+                self.end(RST)  # the server is unreachable: the client sees a reset
             return False
         no_delay(sock)
         self.ready = True
@@ -236,7 +260,7 @@ class _Direction:
     """One pump: moves bytes one way (client to server when ``up``, else server to client)
     and holds the chunks not yet forwarded (with their due times) and the EOF."""
 
-    __slots__ = ("eof", "held", "held_bytes", "pair", "reset", "up")
+    __slots__ = ("eof", "head", "held", "held_bytes", "pair", "reset", "rewrite", "up")
 
     def __init__(self, pair: Pair, up: bool) -> None:
         self.pair = pair
@@ -245,6 +269,9 @@ class _Direction:
         self.held_bytes = 0
         self.eof = False
         self.reset = False
+        #: Down pump of a plain HTTP request: the answer's head gets ``Connection: close``.
+        self.rewrite = False
+        self.head = b""
 
     def run(self) -> None:
         """The pump thread's body."""
@@ -265,12 +292,66 @@ class _Direction:
             self.eof = self.reset = True
             return True
         if not data:
-            self.eof = True
-            return True
-        mode, delay = self.pair.mode()  # read now: it may have changed during select()
+            data, self.head, self.eof = self.head, b"", True  # an unfinished head goes as is
+            if not data:
+                return True
+        elif self.rewrite:
+            data = self._rewrite_head(data)
+            if not data:
+                return True  # the head is not whole yet
+        mode, delay = self.pair.mode()  # read now: it may have changed during the wait
         self.held.append((time.monotonic() + (delay if mode == DELAY else 0.0), data))
         self.held_bytes += len(data)
         self.pair.on_read(self.up, len(data))
+        return True
+
+    def _rewrite_head(self, data: bytes) -> bytes:
+        """Hold the answer's head until it is whole, then give it with ``Connection: close``
+        (so the client never reuses a connection the proxy ends); b"" while it is not."""
+        self.head += data
+        if b"\r\n\r\n" not in self.head and len(self.head) <= MAX_HEAD:
+            return b""
+        self.rewrite = False
+        out, self.head = close_after_answer(self.head), b""
+        return out
+
+    def _route(self) -> bool:
+        """An HTTP proxy's up pump: read the client's request head, then route it (the
+        target, the bytes for each side) or answer it with an error and end the pair.
+        False until the head is all there, and when the request was refused."""
+        pair = self.pair
+        data = b"".join(chunk for _, chunk in self.held)
+        if b"\r\n\r\n" not in data:
+            if self.eof or len(data) > MAX_HEAD:
+                pair.end(FIN)
+                return False
+            try:
+                readable, _ = wait_io([pair.wake_r, pair.client], [], TICK)
+            except (OSError, ValueError):
+                pair.end(FIN)
+                return False
+            if pair.client in readable:
+                self._read_once(pair.client)
+            return False
+        outcome = route_request(data, pair.credentials)
+        target = _resolve(outcome) if isinstance(outcome, Route) else None
+        if not isinstance(outcome, Route) or target is None:
+            with contextlib.suppress(OSError):
+                pair.client.send(outcome if isinstance(outcome, bytes) else bad_gateway())
+            pair.end(FIN)
+            return False
+        if pair.on_route is not None:
+            pair.on_route(outcome.summary)
+        self.held.clear()
+        self.held_bytes = len(outcome.to_server)
+        if outcome.to_server:
+            self.held.append((0.0, outcome.to_server))
+        down = pair.directions[1]
+        down.rewrite = not outcome.to_client  # a plain HTTP request (not a tunnel)
+        if outcome.to_client:  # the down pump sends it first, once the server is reached
+            down.held.append((0.0, outcome.to_client))
+            down.held_bytes += len(outcome.to_client)
+        pair.target = target
         return True
 
     def _loop(self) -> None:
@@ -296,6 +377,8 @@ class _Direction:
                             # hears of it, as with a SYN that was never answered.
                             pair.end(FIN)
                             return
+                    if pair.target is None and not self._route():
+                        continue  # the request is not all there yet (or it was refused)
                     if not pair.dial():
                         return
                     continue
@@ -315,8 +398,8 @@ class _Direction:
             if not self.eof and self.held_bytes < _MAX_HELD:
                 reads.append(src)
             try:
-                readable, writable, _ = select.select(
-                    reads, [dst] if wants_write and dst is not None else [], [], timeout
+                readable, writable = wait_io(
+                    reads, [dst] if wants_write and dst is not None else [], timeout
                 )
             except (OSError, ValueError):
                 return
@@ -345,3 +428,12 @@ class _Direction:
                 with contextlib.suppress(OSError):
                     dst.shutdown(socket.SHUT_WR)
                 return  # this direction is finished; the other one ends the pair
+
+
+def _resolve(route: Route) -> Optional[tuple[int, tuple[str, int]]]:
+    """``(family, address)`` of the route's server; None when the name does not resolve."""
+    try:
+        info = socket.getaddrinfo(*route.target, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError):
+        return None
+    return int(info[0]), (str(info[4][0]), int(info[4][1]))

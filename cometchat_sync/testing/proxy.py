@@ -39,12 +39,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-import select
 import socket
 import threading
 import time
+from typing import Any
+from typing import Callable
 from typing import Optional
+from urllib.parse import quote
 
+from .._poll import wait_io
 from ._proxy_link import BLACKHOLE
 from ._proxy_link import DELAY
 from ._proxy_link import FIN
@@ -63,7 +66,7 @@ from ._service import LocalService
 # injects faults with blackhole semantics, where bytes are held and delivered later when the
 # path comes back; toxiproxy, the usual tool, is a separate Go server to install and run.
 
-__all__ = ["FaultProxy"]
+__all__ = ["ConnectProxy", "FaultProxy"]
 
 _JOIN_TIMEOUT = 1.0
 
@@ -84,7 +87,7 @@ class FaultProxy(LocalService):
     def __init__(
         self, target_host: str, target_port: int, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        self._target = (target_host, int(target_port))
+        self._target: Optional[tuple[str, int]] = (target_host, int(target_port))
         self._bind = (host, int(port))
         self._address: Optional[tuple[str, int]] = None
         self._target_addr: Optional[tuple[int, tuple[str, int]]] = None
@@ -110,8 +113,9 @@ class FaultProxy(LocalService):
             if self._started:
                 raise RuntimeError("FaultProxy.start() called twice")
             self._started = True
-        info = socket.getaddrinfo(*self._target, type=socket.SOCK_STREAM)[0]
-        self._target_addr = (int(info[0]), (str(info[4][0]), int(info[4][1])))
+        if self._target is not None:
+            info = socket.getaddrinfo(*self._target, type=socket.SOCK_STREAM)[0]
+            self._target_addr = (int(info[0]), (str(info[4][0]), int(info[4][1])))
         family = socket.AF_INET6 if ":" in self._bind[0] else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -264,8 +268,9 @@ class FaultProxy(LocalService):
 
     def __repr__(self) -> str:
         where = f"{self._address[0]}:{self._address[1]}" if self._address else "not started"
+        target = f"{self._target[0]}:{self._target[1]}" if self._target else "CONNECT"
         return (
-            f"FaultProxy({where} -> {self._target[0]}:{self._target[1]}, mode={self.mode!r}, "
+            f"{type(self).__name__}({where} -> {target}, mode={self.mode!r}, "
             f"live={self.live_connections})"
         )
 
@@ -279,7 +284,7 @@ class FaultProxy(LocalService):
         try:
             while not self._stopping:
                 try:
-                    readable, _, _ = select.select([listener, wake], [], [], TICK)
+                    readable, _ = wait_io([listener, wake], [], TICK)
                 except (OSError, ValueError):
                     return
                 if listener not in readable or self._stopping:
@@ -308,7 +313,6 @@ class FaultProxy(LocalService):
             return
         client.setblocking(False)
         no_delay(client)
-        assert self._target_addr is not None  # set by start() before this thread runs
         port = self._address[1] if self._address else 0
         pair = Pair(
             number,
@@ -319,12 +323,17 @@ class FaultProxy(LocalService):
             on_read=self._count,
             on_closed=self._pair_closed,
             thread_prefix=f"faultproxy-{port}",
+            **self._pair_options(),
         )
         with self._cond:
             self._pairs.add(pair)
             self._accepted += 1
             self._cond.notify_all()
         pair.start()
+
+    def _pair_options(self) -> dict[str, Any]:
+        """Extra arguments of each connection's :class:`Pair` (the HTTP proxy's rules)."""
+        return {}
 
     def _current_mode(self) -> tuple[str, float]:
         """The mode and delay, read without the lock (one attribute: it is read whole)."""
@@ -341,3 +350,64 @@ class FaultProxy(LocalService):
                 self._bytes_up += n
             else:
                 self._bytes_down += n
+
+
+class ConnectProxy(FaultProxy):
+    """An HTTP forward proxy on loopback (``CONNECT`` tunnels, and plain ``http://`` requests
+    in absolute form), with every fault mode of :class:`FaultProxy`.
+
+    Point the SDK at it with ``AppSettingsBuilder().set_proxy(proxy.url)`` or the
+    ``HTTPS_PROXY``/``HTTP_PROXY`` variables; it tunnels to whatever host and port each
+    request names. In :meth:`~FaultProxy.blackhole` mode it accepts and never answers (a proxy
+    that hangs); :meth:`~FaultProxy.refuse` resets new connections.
+
+    Args:
+        host: the address to listen on.
+        port: the port to listen on; 0 (the default) picks a free one.
+        credentials: ``(user, password)``: requests without the matching
+            ``Proxy-Authorization: Basic`` header are answered ``407``.
+
+    :attr:`requests` lists what it routed (``"CONNECT 127.0.0.1:8080"``,
+    ``"GET http://127.0.0.1:8000/v3.0/me"``); :meth:`wait_for_requests` waits for them.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        credentials: Optional[tuple[str, str]] = None,
+    ) -> None:
+        super().__init__("", 0, host, port)
+        self._target = None
+        self._credentials = credentials
+        self._requests: list[str] = []
+
+    @property
+    def url(self) -> str:
+        """``http://[user:password@]host:port``, for ``set_proxy`` or ``HTTPS_PROXY``."""
+        auth = ""
+        if self._credentials is not None:
+            user, password = (quote(part, safe="") for part in self._credentials)
+            auth = f"{user}:{password}@"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{auth}{host}:{self.port}"
+
+    @property
+    def requests(self) -> list[str]:
+        """The requests routed so far, oldest first (refused ones are not listed)."""
+        with self._cond:
+            return list(self._requests)
+
+    def wait_for_requests(self, predicate: Callable[[list[str]], bool], timeout: float) -> bool:
+        """Wait until ``predicate(requests)`` is true; ``False`` on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self._requests), timeout)
+
+    def _pair_options(self) -> dict[str, Any]:
+        return {"credentials": self._credentials, "on_route": self._routed}
+
+    def _routed(self, summary: str) -> None:
+        with self._cond:
+            self._requests.append(summary)
+            self._cond.notify_all()

@@ -1,17 +1,31 @@
-"""Tests of cometchat_sync.testing.proxy.FaultProxy against a tiny loopback echo server."""
+"""Tests of the test kit's proxies (``FaultProxy``, ``ConnectProxy``) against a tiny loopback
+echo server, and of the SDK through an HTTP proxy: one rule for REST and the socket (the
+environment's ``HTTP(S)_PROXY``/``NO_PROXY``, or ``set_proxy``), ``CONNECT`` tunnels, 407, a
+proxy that hangs, and a proxy password that never shows."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import logging
+import os
 import socket
 import threading
 import time
 
 import pytest
 
+from cometchat_sync._proxy_url import parse_proxy_url
+from cometchat_sync.connection.dialler import WebSocketTransport
+from cometchat_sync.connection.transport import Dial
+from cometchat_sync.connection.transport import DialCancelled
+from cometchat_sync.connection.transport import DialError
+from cometchat_sync.testing import MessageRecorder
+from cometchat_sync.testing.proxy import ConnectProxy
 from cometchat_sync.testing.proxy import FaultProxy
 
 RECV_TIMEOUT = 2.0
+WAIT = 5.0
 
 
 class EchoServer:
@@ -331,3 +345,215 @@ def test_client_close_ends_pair(proxy):
             assert roundtrip(sock) == b"ping"
     assert proxy.wait_for_live_connections(0, 2)
     assert proxy.connections_accepted == 5
+
+
+# -- ConnectProxy: an HTTP forward proxy -------------------------------------------------------
+
+
+@pytest.fixture
+def http_proxy():
+    with ConnectProxy() as p:
+        yield p
+
+
+def proxy_request(proxy: ConnectProxy, head: str) -> socket.socket:
+    sock = connect(proxy)
+    sock.sendall(head.encode())
+    return sock
+
+
+def answer_head(sock: socket.socket) -> bytes:
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def test_connect_tunnels_to_the_named_host(http_proxy, echo):
+    target = f"127.0.0.1:{echo.port}"
+    with proxy_request(http_proxy, f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n") as sock:
+        assert answer_head(sock).startswith(b"HTTP/1.1 200 ")
+        assert roundtrip(sock, b"through the tunnel") == b"through the tunnel"
+    assert http_proxy.requests == [f"CONNECT {target}"]
+    assert echo.accepted == 1
+
+
+def test_a_plain_request_is_forwarded_in_origin_form_with_connection_close(http_proxy, echo):
+    head = (
+        f"GET http://127.0.0.1:{echo.port}/v3.0/me?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Proxy-Connection: keep-alive\r\n\r\n"
+    )
+    with proxy_request(http_proxy, head) as sock:
+        echoed = answer_head(sock)  # the echo server sends back what it got
+    assert echoed.startswith(b"GET /v3.0/me?x=1 HTTP/1.1\r\n")
+    assert b"Connection: close\r\n" in echoed and b"Proxy-Connection" not in echoed
+
+
+def test_credentials_are_required_when_set(echo):
+    target = f"127.0.0.1:{echo.port}"
+    with ConnectProxy(credentials=("user", "p@ss")) as proxy:
+        assert proxy.url == f"http://user:p%40ss@127.0.0.1:{proxy.port}"
+        assert "p@ss" not in repr(proxy)
+        with proxy_request(proxy, f"CONNECT {target} HTTP/1.1\r\n\r\n") as sock:
+            head = answer_head(sock)
+            assert head.startswith(b"HTTP/1.1 407 ")
+            assert b'Proxy-Authenticate: Basic realm="FaultProxy"' in head
+        token = base64.b64encode(b"user:p@ss").decode()
+        request = f"CONNECT {target} HTTP/1.1\r\nProxy-Authorization: Basic {token}\r\n\r\n"
+        with proxy_request(proxy, request) as sock:
+            assert answer_head(sock).startswith(b"HTTP/1.1 200 ")
+            assert roundtrip(sock) == b"ping"
+        assert proxy.requests == [f"CONNECT {target}"]
+
+
+def test_an_unreachable_target_is_a_502(http_proxy):
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        dead = spare.getsockname()[1]
+    with proxy_request(http_proxy, f"CONNECT 127.0.0.1:{dead} HTTP/1.1\r\n\r\n") as sock:
+        assert answer_head(sock).startswith(b"HTTP/1.1 502 ")
+
+
+def test_a_blackholed_proxy_never_answers_connect(http_proxy, echo):
+    http_proxy.blackhole()
+    with proxy_request(http_proxy, f"CONNECT 127.0.0.1:{echo.port} HTTP/1.1\r\n\r\n") as sock:
+        sock.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            sock.recv(1)
+    assert echo.accepted == 0
+
+
+# -- the SDK through a proxy: REST and the socket, one rule -----------------------------------
+
+UID = "superhero1"
+PEER = "superhero2"
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch):
+    """No proxy variable from the machine running the tests."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def ws_tunnel(emulator) -> str:
+    return f"CONNECT 127.0.0.1:{emulator.ws_port}"
+
+
+def rest_calls(proxy: ConnectProxy, emulator) -> list[str]:
+    return [r for r in proxy.requests if r.split(" ")[1].startswith(emulator.client_host)]
+
+
+def chat_through(make_client, emulator, **overrides) -> list[str]:
+    """Log in (auto mode), receive a message over the socket, log out; returns the texts."""
+    client = make_client(**overrides)
+    messages = MessageRecorder()
+    client.add_message_listener("m", messages)
+    client.login(UID, emulator.auth_key)
+    client.wait_until_connected(WAIT)
+    emulator.send_message(PEER, UID, "via the proxy")
+    assert messages.log.wait_for_count("on_text_message_received", 1, WAIT)
+    client.logout()
+    return messages.texts()
+
+
+def test_the_environment_proxy_carries_rest_and_the_socket(
+    no_proxy_env, emulator, make_client, http_proxy
+):
+    no_proxy_env.setenv("HTTP_PROXY", http_proxy.url)  # plain emulator: http:// and ws://
+    assert chat_through(make_client, emulator) == ["via the proxy"]
+    assert ws_tunnel(emulator) in http_proxy.requests
+    assert rest_calls(http_proxy, emulator)  # login went through it too
+
+
+def test_set_proxy_with_credentials_carries_rest_and_the_socket(
+    no_proxy_env, emulator, make_client
+):
+    with ConnectProxy(credentials=("chat", "s3cret!")) as proxy:
+        assert chat_through(make_client, emulator, set_proxy=proxy.url) == ["via the proxy"]
+        assert ws_tunnel(emulator) in proxy.requests
+        assert rest_calls(proxy, emulator)
+
+
+def test_set_proxy_wins_over_the_environment(no_proxy_env, emulator, make_client, http_proxy):
+    with ConnectProxy() as other:
+        no_proxy_env.setenv("HTTP_PROXY", other.url)
+        assert chat_through(make_client, emulator, set_proxy=http_proxy.url)
+        assert ws_tunnel(emulator) in http_proxy.requests
+        assert other.requests == []
+
+
+def test_no_proxy_bypasses_the_environment_proxy(no_proxy_env, emulator, make_client, http_proxy):
+    no_proxy_env.setenv("HTTP_PROXY", http_proxy.url)
+    no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
+    assert chat_through(make_client, emulator) == ["via the proxy"]
+    assert http_proxy.requests == [] and http_proxy.connections_accepted == 0
+
+
+def open_via(proxy_url: str, url: str, dial: Dial, timeout: float = WAIT):
+    transport = WebSocketTransport(proxy=parse_proxy_url(proxy_url))
+    return transport.open(url, timeout=timeout, dial=dial)
+
+
+@pytest.mark.parametrize("given", [None, ("chat", "wrong")])
+def test_a_407_is_a_clear_error_that_shows_no_credentials(emulator, given):
+    with ConnectProxy(credentials=("chat", "right")) as proxy:
+        url = proxy.url.replace("chat:right@", "" if given is None else "chat:wrong@")
+        dial = Dial()
+        with pytest.raises(DialError) as info:
+            open_via(url, emulator.ws_url, dial)
+        dial.release()
+    error = info.value
+    assert error.code == "ERR_WEBSOCKET_ERROR" and not error.unreachable
+    assert "407" in error.message and "credentials" in error.message
+    assert "wrong" not in error.message and "right" not in error.message
+
+
+def test_a_proxy_that_hangs_is_bounded_and_cancellable(emulator, http_proxy):
+    http_proxy.blackhole()
+    dial = Dial()
+    started = time.monotonic()
+    with pytest.raises(DialError) as info:
+        open_via(http_proxy.url, emulator.ws_url, dial, timeout=0.5)
+    assert time.monotonic() - started < 1.0
+    assert "proxy tunnel" in info.value.message and "0.5 s" in info.value.message
+    dial.release()
+
+    dial = Dial()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            open_via(http_proxy.url, emulator.ws_url, dial, timeout=30)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert http_proxy.wait_for_connections(2, WAIT)
+    dial.cancel()
+    thread.join(1.0)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], DialCancelled)
+    dial.release()
+
+
+def test_the_proxy_password_never_reaches_a_repr_or_a_log(
+    no_proxy_env, emulator, make_client, caplog, capfd
+):
+    caplog.set_level(logging.DEBUG)
+    with ConnectProxy(credentials=("chat", "pa55word")) as proxy:
+        client = make_client(set_proxy=proxy.url)
+        assert "pa55word" not in repr(client.settings)
+        client.login(UID, emulator.auth_key)
+        client.wait_until_connected(WAIT)
+        client.logout()
+    token = base64.b64encode(b"chat:pa55word").decode()
+    out, err = capfd.readouterr()
+    for text in (caplog.text, out, err):
+        assert "pa55word" not in text and token not in text

@@ -1,0 +1,83 @@
+"""The socket's proxy: which one (the same rule as the REST calls) and the ``CONNECT`` tunnel.
+
+The rule: the proxy given to ``AppSettingsBuilder.set_proxy`` if any, for every host; else the
+environment, read by requests' own helpers so that REST and the socket always agree:
+``HTTPS_PROXY`` for ``wss://`` (``HTTP_PROXY`` for ``ws://``), ``ALL_PROXY`` as a fallback,
+and ``NO_PROXY`` to bypass it (on macOS and Windows also the system's proxy settings).
+https://requests.readthedocs.io/en/latest/user/advanced/#proxies
+
+The tunnel is an HTTP ``CONNECT`` (RFC 9110 section 9.3.6) with ``Proxy-Authorization:
+Basic`` when the proxy URL carries credentials. websocket-client has the same exchange
+(``websocket._http._tunnel``); we write these few lines ourselves because its version is
+private API, reads the answer with a per-``recv`` timeout (a proxy that drips its answer
+would outlive the attempt's budget), cannot be woken by ``Dial.cancel()``, and with
+``websocket.enableTrace`` on prints the request, the Proxy-Authorization header included.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import urlsplit
+
+import requests.utils
+
+from .._proxy_url import ProxyURL
+from .._proxy_url import parse_proxy_url
+from .dial_io import Sock
+from .dial_io import read_http_answer
+from .dial_io import send_all
+from .transport import Dial
+
+__all__ = ["ProxyRefused", "proxy_for", "tunnel"]
+
+
+class ProxyRefused(Exception):
+    """The proxy did not open the tunnel; the text says why (never with credentials)."""
+
+
+def proxy_for(url: str, explicit: Optional[ProxyURL]) -> Optional[ProxyURL]:
+    """The proxy to reach the WebSocket ``url`` through, or None to go direct.
+
+    Raises:
+        ValueError: the environment names a proxy this SDK cannot tunnel through (not
+            ``http://``); the text names its scheme only.
+    """
+    if explicit is not None:
+        return explicit
+    parts = urlsplit(url)
+    # requests keys proxies by the HTTP scheme: wss is https, ws is http.
+    http_url = ("https" if parts.scheme == "wss" else "http") + "://" + parts.netloc + "/"
+    proxies = requests.utils.get_environ_proxies(http_url)
+    chosen = requests.utils.select_proxy(http_url, proxies)
+    return parse_proxy_url(chosen) if chosen else None
+
+
+def tunnel(
+    sock: Sock, proxy: ProxyURL, target: tuple[str, int], *, deadline: float, dial: Dial
+) -> None:
+    """Ask the proxy on ``sock`` for a tunnel to ``target`` (host, port); return once open.
+
+    Raises:
+        ProxyRefused: the proxy answered anything but 2xx (407: credentials missing or
+            refused).
+        ConnectionError, ValueError: the proxy closed the connection or did not answer HTTP.
+        DialCancelled, StepTimeout: cancelled, or no full answer before ``deadline``.
+    """
+    host, port = target
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    lines = [f"CONNECT {where} HTTP/1.1", f"Host: {where}"]
+    authorization = proxy.authorization()
+    if authorization is not None:
+        lines.append(f"Proxy-Authorization: {authorization}")
+    send_all(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), deadline, dial)
+    answer = read_http_answer(sock, deadline, dial)
+    if answer.status == 407:
+        what = "refused the credentials given" if authorization else "wants credentials"
+        raise ProxyRefused(
+            f"The proxy {proxy.address} {what} (HTTP 407); give them as "
+            "http://user:password@host:port."
+        )
+    if not 200 <= answer.status < 300:
+        raise ProxyRefused(
+            f"The proxy {proxy.address} refused the tunnel to {where} (HTTP {answer.status})."
+        )
