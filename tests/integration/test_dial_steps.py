@@ -21,6 +21,7 @@ from typing import Any
 from typing import Callable
 
 import pytest
+import websocket
 
 from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
@@ -31,6 +32,7 @@ from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialCancelled
 from cometchat_sync.connection.transport import DialError
+from cometchat_sync.testing import ConnectionRecorder
 from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import MessageRecorder
 from cometchat_sync.testing.proxy import FaultProxy
@@ -364,3 +366,44 @@ def test_an_unexpected_exception_in_the_dial_is_a_dial_error_and_closes_the_sock
     assert handed and handed[0].fileno() == -1  # its socket is closed
     tracebacks = [r for r in caplog.records if r.exc_info and r.levelno == logging.DEBUG]
     assert len(tracebacks) == 1
+
+
+# -- secrets and websocket-client's trace ------------------------------------------------------
+
+
+@pytest.fixture
+def websocket_trace() -> Iterator[None]:
+    """``websocket.enableTrace(True)``, as users turn it on to debug; undone after."""
+    logger = logging.getLogger("websocket")
+    handlers, level = list(logger.handlers), logger.level
+    websocket.enableTrace(True)
+    try:
+        yield
+    finally:
+        websocket.enableTrace(False)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+
+
+def test_websocket_trace_never_shows_a_secret(
+    emulator, make_client, websocket_trace, caplog, capfd
+):
+    caplog.set_level(logging.DEBUG)  # every library's loggers, the SDK's wire trace included
+    client = make_client()
+    connection = ConnectionRecorder()
+    client.add_connection_listener("c", connection)
+    client.login(A, emulator.auth_key)
+    client.wait_until_connected(WAIT)
+    session = client.settings.session_store.load()
+    assert session is not None
+    secrets = [emulator.auth_key, session.auth_token, session.jwt]
+    client.send_message(TextMessage(B, "hello"))
+    assert emulator.close_sockets(A, 1011) == 1  # reconnect: a second auth frame
+    assert connection.wait_for_status("connected", WAIT, count=2)
+    client.logout()
+    websocket._logging.trace("probe: the trace is on and captured")
+    out, err = capfd.readouterr()
+    printed = out + err + caplog.text
+    assert "probe: the trace is on and captured" in printed
+    for secret in secrets:
+        assert secret not in printed
