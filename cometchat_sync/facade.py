@@ -322,8 +322,8 @@ class CometChat:
 
     @staticmethod
     @_delegates_to(CometChatClient.get_group_members)
-    def get_group_members(guid: str, limit: int = 100) -> list[GroupMember]:
-        return _client().get_group_members(guid, limit)
+    def get_group_members(guid: str, limit: int = 100, page: int = 1) -> list[GroupMember]:
+        return _client().get_group_members(guid, limit, page)
 
     @staticmethod
     @_delegates_to(CometChatClient.add_members_to_group)
@@ -333,8 +333,11 @@ class CometChat:
         *,
         moderators: Optional[list[str]] = None,
         admins: Optional[list[str]] = None,
-    ) -> None:
-        _client().add_members_to_group(guid, participants, moderators=moderators, admins=admins)
+        users_to_ban: Optional[list[str]] = None,
+    ) -> dict[str, str]:
+        return _client().add_members_to_group(
+            guid, participants, moderators=moderators, admins=admins, users_to_ban=users_to_ban
+        )
 
     @staticmethod
     @_delegates_to(CometChatClient.kick_group_member)

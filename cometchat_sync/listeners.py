@@ -180,6 +180,27 @@ class MessageListener(_Listener):
     def on_message_reaction_removed(self, reaction: ReactionEvent) -> None:
         """Someone removed a reaction from a message."""
 
+    def on_unhandled_event(self, frame: dict[str, Any]) -> None:
+        """A real-time event the official SDKs deliver but this SDK does not model yet.
+
+        ``frame`` is the event's whole JSON frame (a dict, as the server sent it: its
+        ``type``, ``sender``, ``receiver``, ``receiverType`` and ``body``). It comes for:
+
+        * ``message`` frames whose ``body.category`` is not ``message``, ``custom``,
+          ``action`` or ``call`` — ``interactive``
+          (https://www.cometchat.com/docs/sdk/javascript/interactive-messages), ``agentic``
+          (AI assistant and tool results) and ``card``; these are messages, so they are
+          delivered once and caught up after a reconnect like the others;
+        * the frame types ``interaction_completed`` (an interactive message's goal was met),
+          ``on_moderation_status_changed`` (a message was moderated; also for the user's own
+          messages), ``streamed_message`` (AI assistant stream events),
+          ``notification_feed_item``, and the pin and save events of messages and
+          conversations (``message_pin_save`` and its kin).
+
+        Without an override they are dropped, as before. Read only what you need: the
+        shapes are the service's and may grow.
+        """
+
 
 class UserListener(_Listener):
     """Presence of other users.

@@ -14,8 +14,17 @@ https://www.cometchat.com/docs/sdk/javascript/all-real-time-listeners):
   the message family; ``edited``/``deleted`` actions to ``on_message_edited``/``deleted`` with
   the edited/deleted message; group-member actions to the group family; calls to the call
   family by call status.
+* A ``custom`` message of type ``text`` is a text message (the official SDKs route by type
+  first). Calls route by status and by whether this user started the call (the call's
+  initiator): ``unanswered`` is the caller's ``on_outgoing_call_rejected`` and the callee's
+  ``on_incoming_call_cancelled``; in a group call, ``ongoing``/``rejected``/``busy`` reach only
+  the initiator.
 * ``typing_indicator``, ``receipts``, ``transient_message`` and ``reaction`` go to the message
   family; ``presence`` to the user family.
+* What the official SDKs deliver but this SDK does not model yet — the frame types of
+  :data:`UNMODELLED_TYPES` (interactions, moderation, AI streams, the notification feed, pins
+  and saves) and ``message`` frames of other categories (``interactive``, ``agentic``,
+  ``card``, ...) — goes, as it came, to ``MessageListener.on_unhandled_event``.
 * Anything else — unknown frame types, unknown actions, wrong shapes — gives ``[]`` and one
   DEBUG record on the ``cometchat_sync.events.router`` logger naming only the frame type and the
   reason, never the payload. :func:`route` never raises on any input.
@@ -53,7 +62,7 @@ from ..models.messages import MediaMessage
 from ..models.messages import TextMessage
 from ..models.user import User
 
-__all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "Event", "route"]
+__all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "UNMODELLED_TYPES", "Event", "route"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +125,8 @@ _CALL_METHODS: dict[str, ListenerMethod] = {
     "unanswered": CallListener.on_incoming_call_cancelled,
     "ended": CallListener.on_call_ended_message_received,
 }
+# Answers to a call: in a group call only its initiator hears them.
+_ANSWER_STATUSES = frozenset({"ongoing", "rejected", "busy"})
 
 _BY_ON_FOR_METHODS: dict[str, ListenerMethod] = {
     "kicked": GroupListener.on_group_member_kicked,
@@ -180,13 +191,17 @@ def _route_call(msg: Call, own_uid: Optional[str]) -> list[Event]:
     method = _CALL_METHODS.get(msg.status)
     if method is None:
         return _drop("message", "unknown call status")
-    if (
-        msg.status == "initiated"
-        and own_uid
-        and msg.receiver_type == "group"
-        and msg.sender_uid == own_uid
-    ):
+    initiator = msg.initiator_uid
+    mine: Optional[bool] = None  # unknown without our uid or the call's initiator
+    if own_uid and initiator:
+        mine = initiator == own_uid
+    if msg.status == "initiated" and mine and msg.receiver_type == "group":
         return _drop("message", "own group call")
+    if msg.status in _ANSWER_STATUSES and mine is False and msg.receiver_type == "group":
+        return _drop("message", "answer to a group call this user did not start")
+    if msg.status == "unanswered" and mine:
+        # Nobody answered the caller: their outgoing call failed, as a rejection does.
+        method = CallListener.on_outgoing_call_rejected
     return _event(method, (msg,), msg)
 
 
@@ -194,6 +209,10 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
     body = as_mapping(frame.get("body"))
     if body is None:
         return _drop("message", "body is not an object")
+    if body.get("category") == "custom" and body.get("type") == "text":
+        # The official SDKs route by type before category: a text it is.
+        text = TextMessage.from_json(body)
+        return _event(MessageListener.on_text_message_received, (text,), text)
     msg = BaseMessage.from_json(body)
     if isinstance(msg, TextMessage):
         return _event(MessageListener.on_text_message_received, (msg,), msg)
@@ -205,6 +224,8 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
         return _route_action(msg)
     if isinstance(msg, Call):
         return _route_call(msg, own_uid)
+    if msg.category:  # interactive, agentic, card, ...: not modelled, still delivered
+        return _event(MessageListener.on_unhandled_event, (dict(frame),), msg)
     return _drop("message", "no listener for this message category")
 
 
@@ -294,7 +315,34 @@ def _route_reaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Ev
     return _by_action(frame, "reaction", _REACTION_METHODS, ReactionEvent.from_frame)
 
 
+def _route_unmodelled(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    return _event(MessageListener.on_unhandled_event, (dict(frame),))
+
+
+#: Frame types the official SDKs hand to a listener that this SDK does not model yet; they
+#: reach ``MessageListener.on_unhandled_event`` as they came.
+UNMODELLED_TYPES = frozenset(
+    {
+        "interaction_completed",
+        "on_moderation_status_changed",
+        "streamed_message",
+        "notification_feed_item",
+        # pins and saves of messages and conversations
+        "message_pin_save",
+        "message_pin",
+        "message_save",
+        "message_pinned",
+        "message_unpinned",
+        "message_saved",
+        "message_unsaved",
+        "conversation_pin",
+        "conversation_pinned",
+        "conversation_unpinned",
+    }
+)
+
 _HANDLERS = {
+    **dict.fromkeys(UNMODELLED_TYPES, _route_unmodelled),
     "message": _route_message,
     "typing_indicator": _route_typing,
     "receipts": _route_receipt,

@@ -94,14 +94,25 @@ class Action(BaseMessage):
 class Call(BaseMessage):
     """A call message (category ``call``, type ``audio``/``video``).
 
+    Every step of a call (initiated, accepted, rejected, ...) is one such message; the
+    message's sender and ``data.entities.by`` are whoever made that step, while the call
+    itself (``data.entities.on.entity``) names who started it and whom it is for in its own
+    ``data.entities.sender``/``receiver``, which is where the official SDKs read the
+    initiator and the receiver from (https://www.cometchat.com/docs/calls/v4/javascript/ringing,
+    ``getCallInitiator()``/``getCallReceiver()``).
+
     Attributes:
         session_id: the call session (``data.entities.on.entity.sessionid``).
         status: ``initiated``, ``ongoing``, ``unanswered``, ``rejected``, ``busy``,
             ``cancelled`` or ``ended`` (the call entity's ``status``, else ``data.action``).
         action: ``data.action``.
         initiated_at, joined_at: epoch seconds, from the call entity.
-        call_initiator: ``data.entities.by`` as a :class:`User`, if present.
-        call_receiver: ``data.entities.for`` as a :class:`User` or :class:`Group`, if present.
+        call_initiator: the user who started the call, a :class:`User` (the call entity's
+            ``data.entities.sender``; for an ``initiated`` step without one, whoever made
+            it), or ``None`` when the message does not say.
+        call_receiver: whom the call is for, a :class:`User` or :class:`Group` (the call
+            entity's ``data.entities.receiver``; for an ``initiated`` step without one,
+            ``data.entities.for``), or ``None``.
     """
 
     __slots__ = (
@@ -129,14 +140,28 @@ class Call(BaseMessage):
         self.status = as_str(call.get("status")) or self.action
         self.initiated_at = as_opt_int(call.get("initiatedAt"))
         self.joined_at = as_opt_int(call.get("joinedAt"))
-        by, by_type = _entity(entities, "by")
-        for_, for_type = _entity(entities, "for")
-        self.call_initiator = _user_or_none(_entity_object(by, by_type or "user", _MAX_DEPTH))
-        receiver = _entity_object(for_, for_type, _MAX_DEPTH)
+        call_data = as_mapping(call.get("data")) or _EMPTY
+        parties = as_mapping(call_data.get("entities")) or _EMPTY
+        initiator, initiator_type = _entity(parties, "sender")
+        receiver, receiver_type = _entity(parties, "receiver")
+        if initiator is None and self.status == "initiated":
+            # The step that started the call was made by its initiator.
+            initiator, initiator_type = _entity(entities, "by")
+        if receiver is None and self.status == "initiated":
+            receiver, receiver_type = _entity(entities, "for")
+        self.call_initiator = _user_or_none(
+            _entity_object(initiator, initiator_type or "user", _MAX_DEPTH)
+        )
+        found = _entity_object(receiver, receiver_type, _MAX_DEPTH)
         self.call_receiver: Union[User, Group, None] = (
-            receiver if isinstance(receiver, (User, Group)) else None
+            found if isinstance(found, (User, Group)) else None
         )
         return data
+
+    @property
+    def initiator_uid(self) -> Optional[str]:
+        """The uid of :attr:`call_initiator`, or ``None`` when the message does not say."""
+        return self.call_initiator.uid if self.call_initiator is not None else None
 
     def _repr_extra(self) -> str:
         return f", type={self.type!r}, session_id={self.session_id!r}, status={self.status!r}"

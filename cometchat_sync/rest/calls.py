@@ -36,7 +36,8 @@ class CallsAPI(ResourceAPI):
     ) -> Call:
         """Start a call to a user or a group (it rings on the other side).
 
-        ``POST calls`` with ``receiver``, ``receiverType`` and ``type``. The receiver's
+        ``POST calls`` with ``receiver``, ``receiverType``, ``type``, ``category`` (``"call"``)
+        and ``status`` (``"initiated"``), as the official SDKs send it. The receiver's
         call listeners hear ``on_incoming_call_received``; this client's own echo of the
         call is not delivered back. Keep the returned ``session_id`` to cancel
         (:meth:`reject_call` with ``"cancelled"``) or end the call.
@@ -65,6 +66,8 @@ class CallsAPI(ResourceAPI):
             "receiver": check.identifier(receiver_id, "receiver id"),
             "receiverType": check.receiver_type(receiver_type),
             "type": call_type,
+            "category": "call",
+            "status": "initiated",
         }
         call = as_call(self._client_call("POST", "calls", body=body))
         self._note_sent(call)

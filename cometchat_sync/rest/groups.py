@@ -14,6 +14,7 @@ from typing import Optional
 from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import ErrorCode
+from ..models import Action
 from ..models import Group
 from ..models import GroupMember
 from .base import ResourceAPI
@@ -100,6 +101,10 @@ class GroupsAPI(ResourceAPI):
         cannot be joined: an admin or moderator adds their members. The group's members
         hear ``on_group_member_joined`` on their group listeners.
 
+        The service answers with the ``joined`` action message, whose
+        ``data.entities.for.entity`` is the group (where the official SDKs read it); an answer
+        that is the group itself is read as such.
+
         Wire: https://www.cometchat.com/docs/sdk/javascript/join-group.
 
         Args:
@@ -121,8 +126,15 @@ class GroupsAPI(ResourceAPI):
         body: dict[str, Any] = {"type": group_type}
         if password is not None:
             body["password"] = password
-        data = self._client_call("POST", _path(guid, "members"), body=body).data
-        return Group.from_json(as_object(data, "group"))
+        data = as_object(self._client_call("POST", _path(guid, "members"), body=body).data, "group")
+        if data.get("category") != "action":
+            return Group.from_json(data)
+        group = Action.from_json(data).actioned_for
+        if not isinstance(group, Group) or not group.guid:
+            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no group.")
+        group.has_joined = True  # the answer is the proof
+        group.scope = group.scope or "participant"
+        return group
 
     def leave_group(self, guid: str) -> None:
         """Leave a group the logged-in user has joined.
@@ -143,30 +155,36 @@ class GroupsAPI(ResourceAPI):
         """
         self._client_call("DELETE", _path(guid, "members"))
 
-    def get_group_members(self, guid: str, limit: int = 100) -> list[GroupMember]:
-        """Fetch the first page of a group's members, with their scopes.
+    def get_group_members(self, guid: str, limit: int = 100, page: int = 1) -> list[GroupMember]:
+        """Fetch one page of a group's members, with their scopes.
 
-        ``GET groups/{guid}/members`` with ``per_page``. An answer that is not a list
-        reads as no members.
+        ``GET groups/{guid}/members`` with ``per_page`` and ``page`` (as the official SDKs'
+        member requests page). An answer that is not a list reads as no members; a page past
+        the last one is empty.
 
-        Wire: https://www.cometchat.com/docs/rest-api/group-members/list.
+        Wire: https://www.cometchat.com/docs/rest-api/group-members/list and
+        https://www.cometchat.com/docs/sdk/javascript/retrieve-group-members.
 
         Args:
             guid: the group's id, a non-empty string without spaces or ``/?#%``.
-            limit: the most members to return, an int from 1 to 100 (default 100).
+            limit: the page size, an int from 1 to 100 (default 100).
+            page: which page, an int from 1 (default 1): ``page=2`` holds members
+                ``limit + 1`` to ``2 * limit``.
 
         Returns:
             Up to ``limit`` members, each a :class:`~cometchat_sync.models.GroupMember`
-            (a user plus ``scope`` and ``joined_at``).
+            (a user plus ``scope`` and ``joined_at``); fewer (or none) on the last page.
 
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``;
-                ``ERR_INVALID_PARAMETER`` for a malformed one or a ``limit`` outside 1 to
-                100; the server's code when it refuses (an unknown group, or one this user
-                may not see); and the errors of every REST call (see
-                :class:`~cometchat_sync.rest.base.ResourceAPI`).
+                ``ERR_INVALID_PARAMETER`` for a malformed one, a ``limit`` outside 1 to
+                100 or a ``page`` that is not an int of at least 1; the server's code when
+                it refuses (an unknown group, or one this user may not see); and the errors
+                of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        params = {"per_page": check.limit(limit)}
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+            raise CometChatException(ErrorCode.INVALID_PARAMETER, "page is an int from 1.")
+        params = {"per_page": check.limit(limit), "page": page}
         data = self._client_call("GET", _path(guid, "members"), params=params).data
         items = data if isinstance(data, list) else []
         return [GroupMember.from_json(item) for item in items if isinstance(item, dict)]
@@ -178,40 +196,52 @@ class GroupsAPI(ResourceAPI):
         *,
         moderators: Optional[list[str]] = None,
         admins: Optional[list[str]] = None,
-    ) -> None:
-        """Add users to a group, each with the scope of the list that names them.
+        users_to_ban: Optional[list[str]] = None,
+    ) -> dict[str, str]:
+        """Add users to a group, each with the scope of the list that names them, and ban
+        others; return what became of each user.
 
-        ``PUT groups/{guid}/members`` with ``participants``, ``moderators`` and
-        ``admins``. Only an admin or moderator of the group may add members; the server
-        takes at most 25 users per call in all, and a user named in two lists gets the
-        higher scope. The group's members hear ``on_member_added_to_group``.
+        ``PUT groups/{guid}/members`` with ``participants``, ``moderators``, ``admins`` and
+        ``usersToBan``. Only an admin or moderator of the group may add members (an admin to
+        add admins or moderators); the server takes at most 25 users per call in all, and a
+        user named in two lists gets the higher scope. The group's members hear
+        ``on_member_added_to_group`` (``on_group_member_banned`` for a ban).
 
         The server judges each user separately and does not fail the call because one
-        user could not be added (for example one already a member); this method does not
-        return those per-user outcomes: check with :meth:`get_group_members` if needed.
+        user could not be added (for example one already a member): it answers, under each
+        list, per uid, either success or the error that refused that user.
 
-        Wire: https://www.cometchat.com/docs/sdk/javascript/group-add-members and
+        Wire: https://www.cometchat.com/docs/sdk/javascript/group-add-members (the per-user
+        result map: https://www.cometchat.com/docs/sdk/android/group-add-members) and
         https://www.cometchat.com/docs/rest-api/group-members.
 
         Args:
             guid: the group's id, a non-empty string without spaces or ``/?#%``.
-            participants: uids (strings) to add with scope ``participant``.
+            participants: uids (a list of strings) to add with scope ``participant``.
             moderators: uids to add with scope ``moderator``.
             admins: uids to add with scope ``admin``.
+            users_to_ban: uids to ban from the group (see :meth:`ban_group_member`).
+
+        Returns:
+            A dict: each uid of the answer (lower-cased by the server) -> ``"success"``, or
+            the server's message saying why that user was not added (or banned).
 
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` for an empty ``guid``,
-                ``ERR_INVALID_PARAMETER`` for a malformed one; the server's code when it
-                refuses the whole call (an unknown group, a caller without the right scope,
-                too many users); and the errors of every REST call (see
-                :class:`~cometchat_sync.rest.base.ResourceAPI`).
+                ``ERR_INVALID_PARAMETER`` for a malformed one or a list that is not a list
+                of strings (a bare string is refused: it is not split into characters); the
+                server's code when it refuses the whole call (an unknown group, a caller
+                without the right scope, too many users); and the errors of every REST call
+                (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         body = {
-            "participants": list(participants or []),
-            "moderators": list(moderators or []),
-            "admins": list(admins or []),
+            "participants": _uid_list(participants, "participants"),
+            "moderators": _uid_list(moderators, "moderators"),
+            "admins": _uid_list(admins, "admins"),
+            "usersToBan": _uid_list(users_to_ban, "users_to_ban"),
         }
-        self._client_call("PUT", _path(guid, "members"), body=body)
+        data = self._client_call("PUT", _path(guid, "members"), body=body).data
+        return _per_uid_results(data)
 
     def kick_group_member(self, guid: str, uid: str) -> None:
         """Remove a member from a group; a kicked user may join again.
@@ -309,6 +339,49 @@ class GroupsAPI(ResourceAPI):
             _path(guid, "members", uid),
             body={"scope": scope},
         )
+
+
+def _uid_list(value: object, name: str) -> list[str]:
+    """``value`` as a list of uid strings (``None`` is none); refuses anything else, a bare
+    string included (``list("ab")`` would be two uids)."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER, f"{name} must be a list of uids, not a single value."
+        )
+    if not all(isinstance(uid, str) and uid for uid in value):
+        raise CometChatException(ErrorCode.INVALID_PARAMETER, f"{name} must hold uid strings.")
+    return list(value)
+
+
+def _per_uid_results(data: Any) -> dict[str, str]:
+    """uid -> ``"success"`` or the error message, from the per-list answer of
+    ``PUT groups/{guid}/members`` (``{"participants": {uid: {"success": true, ...}}}``,
+    or, from older servers, a bare ``"success"`` per uid)."""
+    results: dict[str, str] = {}
+    lists = data if isinstance(data, dict) else {}
+    for entries in lists.values():
+        if not isinstance(entries, dict):
+            continue
+        for uid, entry in entries.items():
+            if isinstance(entry, str):
+                results[uid] = entry
+            elif isinstance(entry, dict):
+                results[uid] = "success" if entry.get("success") is True else _why(entry)
+    return results
+
+
+def _why(entry: dict[str, Any]) -> str:
+    """The message of a failed per-uid entry (its ``error``'s message, else its code)."""
+    error = entry.get("error")
+    if isinstance(error, dict):
+        for key in ("message", "code"):
+            if isinstance(error.get(key), str) and error[key]:
+                return str(error[key])
+    if isinstance(error, str) and error:
+        return error
+    return "failed"
 
 
 def _path(guid: str, part: str = "", uid: Optional[str] = None) -> str:

@@ -14,10 +14,12 @@ from urllib.parse import quote
 from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import ErrorCode
+from ..models import Action
 from ..models import BaseMessage
 from .base import ResourceAPI
 from .base import as_message
 from .endpoints import conversation_path
+from .transport import RestResponse
 
 __all__ = ["MessagesAPI"]
 
@@ -71,11 +73,15 @@ class MessagesAPI(ResourceAPI):
     def edit_message(self, message: BaseMessage) -> BaseMessage:
         """Replace the text or data of a message this user sent; return the edited message.
 
-        ``PUT messages/{id}`` with the message's send body. The returned message has
-        ``edited_at`` and ``edited_by`` set. The ``edited`` event this edit causes is not
-        delivered back to this client's message listeners.
+        ``PUT messages/{id}`` with the message's send body. The service answers with the
+        ``edited`` action message, whose ``data.entities.on.entity`` (the action's
+        ``actionOn``) is the edited message: that message is returned, with ``edited_at`` and
+        ``edited_by`` set (an answer that is the message itself is read as such). The
+        ``edited`` event this edit causes is not delivered back to this client's message
+        listeners.
 
-        Wire: https://www.cometchat.com/docs/rest-api/messages/update-message.
+        Wire: https://www.cometchat.com/docs/rest-api/messages/update-message and
+        https://www.cometchat.com/docs/sdk/javascript/edit-message.
 
         Args:
             message: the new version, a :class:`~cometchat_sync.models.TextMessage`,
@@ -100,14 +106,16 @@ class MessagesAPI(ResourceAPI):
             )
         mid = check.message_id(message.id)
         self._note_own_action(mid, "edited")
-        return as_message(self._client_call("PUT", f"messages/{mid}", body=message.to_send_json()))
+        return _acted_on(self._client_call("PUT", f"messages/{mid}", body=message.to_send_json()))
 
     def delete_message(self, message_id: int) -> BaseMessage:
         """Delete a message; return it with ``deleted_at`` and ``deleted_by`` set.
 
         ``DELETE messages/{id}``. The sender may delete their own messages; group admins
-        and moderators any message of the group. The ``deleted`` event this causes is not
-        delivered back to this client's message listeners.
+        and moderators any message of the group. As for :meth:`edit_message`, the service
+        answers with the ``deleted`` action message and the deleted message (its ``on``
+        entity) is returned. The ``deleted`` event this causes is not delivered back to this
+        client's message listeners.
 
         Wire: https://www.cometchat.com/docs/rest-api/messages/delete-message and
         https://www.cometchat.com/docs/sdk/javascript/delete-message.
@@ -126,7 +134,7 @@ class MessagesAPI(ResourceAPI):
         """
         mid = check.message_id(message_id)
         self._note_own_action(mid, "deleted")
-        return as_message(self._client_call("DELETE", f"messages/{mid}"))
+        return _acted_on(self._client_call("DELETE", f"messages/{mid}"))
 
     def get_message(self, message_id: int) -> BaseMessage:
         """Fetch one message by id.
@@ -164,8 +172,9 @@ class MessagesAPI(ResourceAPI):
     ) -> list[BaseMessage]:
         """Fetch a page of a conversation's history, oldest first.
 
-        ``GET users/{uid}/messages`` or ``GET groups/{guid}/messages`` with ``per_page``
-        and, for paging, ``id`` plus ``affix`` (``prepend`` before, ``append`` after).
+        ``GET users/{uid}/messages`` or ``GET groups/{guid}/messages`` with ``per_page``,
+        ``affix`` (``prepend``: before, ``append``: after; always sent, as the official SDKs
+        send it, the latest page included) and, for paging, ``id``.
         Without ``before_id``/``after_id`` it returns the latest ``limit`` messages; with
         ``before_id`` the ``limit`` messages just before that id; with ``after_id`` the
         first ``limit`` messages after it (``after_id=0``: from the start). Pass the first
@@ -201,9 +210,9 @@ class MessagesAPI(ResourceAPI):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "Give before_id or after_id, not both."
             )
-        params: dict[str, Any] = {"per_page": check.limit(limit)}
+        params: dict[str, Any] = {"per_page": check.limit(limit), "affix": "prepend"}
         if before_id is not None:
-            params.update(id=check.message_id(before_id), affix="prepend")
+            params.update(id=check.message_id(before_id))
         elif after_id is not None:
             params.update(id=check.message_id(after_id, allow_zero=True), affix="append")
         return self._fetch_page(path, params)
@@ -261,6 +270,17 @@ class MessagesAPI(ResourceAPI):
         self._client_call(
             "DELETE", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
         )
+
+
+def _acted_on(response: RestResponse) -> BaseMessage:
+    """The message an edit or delete answer is about: the ``on`` entity of an ``edited`` /
+    ``deleted`` action message, or the answer itself when it is that message."""
+    message = as_message(response)
+    if not isinstance(message, Action):
+        return message
+    if message.message is None:
+        raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no message.")
+    return message.message
 
 
 def _reaction(value: object) -> str:

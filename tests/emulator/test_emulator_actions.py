@@ -30,13 +30,16 @@ def test_edit_and_delete_fan_out_actions(kit, emu):
         403,
         "ERR_MESSAGE_NOT_A_SENDER",
     )
-    edited = kit.ok(
+    answer = kit.ok(
         "PUT",
         f"messages/{msg['id']}",
         uid="superhero1",
         resource="A",
         body={"data": {"text": "v2", "metadata": {"m": 1}}},
     )
+    # the answer is the edited action; the edited message is its "on" entity
+    assert (answer["category"], answer["data"]["action"]) == ("action", "edited")
+    edited = answer["data"]["entities"]["on"]["entity"]
     assert edited["data"]["text"] == "v2" and edited["data"]["metadata"] == {"m": 1}
     assert edited["editedBy"] == "superhero1" and edited["editedAt"] >= msg["sentAt"]
     for ws in (a, b):
@@ -58,7 +61,9 @@ def test_edit_and_delete_fan_out_actions(kit, emu):
         assert ents["on"]["entity"]["data"]["text"] == "v2"
         assert ents["for"]["entityType"] == "user" and ents["for"]["entity"]["uid"] == "superhero2"
 
-    deleted = kit.ok("DELETE", f"messages/{msg['id']}", uid="superhero1", resource="A")
+    answer = kit.ok("DELETE", f"messages/{msg['id']}", uid="superhero1", resource="A")
+    assert (answer["category"], answer["data"]["action"]) == ("action", "deleted")
+    deleted = answer["data"]["entities"]["on"]["entity"]
     assert deleted["deletedBy"] == "superhero1" and "deletedAt" in deleted
     for ws in (a, b):
         act = ws.recv()["body"]
@@ -116,10 +121,17 @@ def test_group_membership_actions_fan_out(kit, emu):
         403,
         "ERR_WRONG_GROUP_PASS",
     )
-    joined = kit.ok(
+    answer = kit.ok(
         "POST", "groups/avengers/members", uid="superhero2", resource="S2", body={"password": "pw"}
     )
-    assert (joined["hasJoined"], joined["scope"]) == (True, "participant")
+    # the answer is the joined action; the group (as the joiner sees it) is its "for" entity
+    assert (answer["category"], answer["data"]["action"]) == ("action", "joined")
+    joined = answer["data"]["entities"]["for"]["entity"]
+    assert (joined["guid"], joined["hasJoined"], joined["scope"]) == (
+        "avengers",
+        True,
+        "participant",
+    )
     for ws in (owner, s2):
         body = action(ws, "joined", "superhero2")
         assert body["data"]["entities"]["by"]["entity"]["uid"] == "superhero2"
@@ -136,7 +148,11 @@ def test_group_membership_actions_fan_out(kit, emu):
         uid="superhero1",
         body={"participants": ["superhero3", "ghost"], "moderators": ["superhero4"]},
     )
+    assert set(added) == {"admins", "moderators", "participants", "usersToBan"}
+    assert added["admins"] == added["usersToBan"] == {}
     assert added["participants"]["superhero3"]["success"] is True
+    assert added["participants"]["superhero3"]["data"]["data"]["action"] == "added"
+    assert added["participants"]["ghost"]["success"] is False
     assert added["participants"]["ghost"]["error"]["code"] == "ERR_UID_NOT_FOUND"
     assert added["moderators"]["superhero4"]["success"] is True
     # added in order admins, moderators, participants; each addition goes to the members of
@@ -303,7 +319,12 @@ def test_calls_fan_out(kit, emu):
     on = call["data"]["entities"]["on"]
     assert on["entityType"] == "call"
     sessionid = on["entity"]["sessionid"]
-    assert on["entity"]["status"] == "initiated" and on["entity"]["data"] == {}
+    assert on["entity"]["status"] == "initiated"
+    parties = on["entity"]["data"]["entities"]  # the call names its caller and callee
+    assert (parties["sender"]["entity"]["uid"], parties["receiver"]["entity"]["uid"]) == (
+        "superhero1",
+        "superhero2",
+    )
     assert isinstance(on["entity"]["initiatedAt"], int)
     for ws in (a, b):
         f = ws.recv()
@@ -314,6 +335,10 @@ def test_calls_fan_out(kit, emu):
     )
     assert accepted["data"]["action"] == "ongoing"
     assert accepted["data"]["entities"]["on"]["entity"]["status"] == "ongoing"
+    # accepted by the callee; the call still names its caller
+    assert accepted["data"]["entities"]["by"]["entity"]["uid"] == "superhero2"
+    step_parties = accepted["data"]["entities"]["on"]["entity"]["data"]["entities"]
+    assert step_parties["sender"]["entity"]["uid"] == "superhero1"
     assert accepted["conversationId"] == call["conversationId"]
     for ws in (a, b):
         assert ws.recv()["body"]["data"]["action"] == "ongoing"

@@ -132,7 +132,13 @@ def call_json(status="initiated", receiver_type="user"):
                         "status": status,
                         "initiatedAt": "1700000400",
                         "joinedAt": 1700000410,
-                        "data": {"metadata": {}},
+                        "data": {
+                            "metadata": {},
+                            "entities": {  # who started the call, and whom it is for
+                                "sender": {"entity": dict(IRON), "entityType": "user"},
+                                "receiver": {"entity": dict(CAP), "entityType": "user"},
+                            },
+                        },
                     },
                     "entityType": "call",
                 },
@@ -445,6 +451,12 @@ def test_call_from_wire():
     assert "status='ongoing'" in repr(c)
     bare = Call.from_json({"category": "call", "data": {"action": "ended"}})
     assert bare.status == "ended" and bare.session_id is None
+    # the step's "by" is whoever made it (here the callee), never the initiator
+    answered = call_json("ongoing")
+    answered["data"]["entities"]["by"] = {"entity": dict(CAP), "entityType": "user"}
+    assert Call.from_json(answered).initiator_uid == "superhero1"
+    del answered["data"]["entities"]["on"]["entity"]["data"]["entities"]
+    assert Call.from_json(answered).call_initiator is None
 
 
 # -- sendable messages ---------------------------------------------------------------------

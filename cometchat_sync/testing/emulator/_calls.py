@@ -4,7 +4,9 @@
 status (ongoing, rejected, cancelled, ended, busy, unanswered; a final status cannot change).
 Every step is stored as a message of category ``call`` with ``data.action`` = the status and
 the call as ``data.entities.on``, fanned out to the conversation and the initiator (observed
-traffic of the official SDKs).
+traffic of the official SDKs). ``data.entities.by`` and the message's sender are whoever made
+the step; the call entity's own ``data.entities.sender``/``receiver`` are always the initiator
+and the callee (user or group), which is where the official SDKs read them.
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ class Calls:
             "receiver": call.receiver,
             "receiverType": call.receiver_type,
             "initiatedAt": call.initiated_at,
-            "data": {},
+            # Who started the call and whom it is for, whoever made this step (the official
+            # SDKs read the call's initiator and receiver from here).
+            "data": {
+                "entities": {
+                    "sender": user_entity(store, call.initiator),
+                    "receiver": receiver_entity(store, call.receiver, call.receiver_type),
+                }
+            },
         }
         if call.joined_at is not None:
             on_entity["joinedAt"] = call.joined_at

@@ -49,7 +49,9 @@ _GROUP_STRINGS = ("guid", "name", "type", "password", "description", "icon")
 _SCOPES = ("admin", "moderator", "participant")
 _SCOPE_RANK = {"participant": 0, "moderator": 1, "admin": 2}
 _OWNER_RANK = 3
-_ADD_LISTS = (("admins", "admin"), ("moderators", "moderator"), ("participants", "participant"))
+_ADD_SCOPES = {"admins": "admin", "moderators": "moderator", "participants": "participant"}
+# The lists of ``PUT groups/{guid}/members``, in the order a uid named twice is taken from.
+_ANSWER_KEYS = (*_ADD_SCOPES, "usersToBan")
 
 
 def _rank(g: GroupRec, uid: str) -> int:
@@ -98,8 +100,9 @@ class Groups:
         device_id: Optional[str],
         extras: Optional[JSON] = None,
         affected: tuple[str, ...] = (),
-    ) -> Outbox:
-        """Post the ``groupMember`` action ``action`` of ``by`` on ``on`` to the group."""
+    ) -> tuple[JSON, Outbox]:
+        """Post the ``groupMember`` action ``action`` of ``by`` on ``on`` to the group;
+        returns the action message (a copy, its group seen by ``by``) and its fan-out."""
         data: JSON = {
             "action": action,
             "entities": {
@@ -113,7 +116,10 @@ class Groups:
         act = new_message(
             self.store, by, g.guid, "group", category="action", type_="groupMember", data=data
         )
-        return post(self.store, act, device_id, extra_uids=affected)
+        outbox = post(self.store, act, device_id, extra_uids=affected)
+        answer = copy.deepcopy(act)
+        answer["data"]["entities"]["for"]["entity"] = group_json(g, by)
+        return answer, outbox
 
     # ----------------------------------------------------------------- groups
 
@@ -200,10 +206,10 @@ class Groups:
                         f"The password for the group with GUID {g.guid} is incorrect.",
                     )
             g.members[caller] = MemberRec("participant", now_s())
-            outbox = self._member_action(
+            # The answer is the ``joined`` action; the group is its ``for`` entity.
+            return self._member_action(
                 g, by=caller, on=caller, action="joined", device_id=device_id
             )
-            return group_json(g, caller), outbox
 
     def leave(self, caller: str, device_id: Optional[str], guid: str) -> tuple[JSON, Outbox]:
         """``DELETE groups/{guid}/members``."""
@@ -211,7 +217,7 @@ class Groups:
             g = self.store.group(guid)
             _require_member(g, caller)
             del g.members[caller]
-            outbox = self._member_action(
+            _, outbox = self._member_action(
                 g, by=caller, on=caller, action="left", device_id=device_id, affected=(caller,)
             )
             return _done(f"{caller} left the group {g.guid}."), outbox
@@ -240,10 +246,14 @@ class Groups:
     def add_members(
         self, caller: str, device_id: Optional[str], guid: str, body: JSON
     ) -> tuple[JSON, Outbox]:
-        """``PUT groups/{guid}/members``: ``admins``, ``moderators``, ``participants`` lists,
-        answered per uid (a uid named twice counts once, in the first list naming it)."""
+        """``PUT groups/{guid}/members``: ``admins``, ``moderators``, ``participants`` and
+        ``usersToBan`` lists, answered per uid under each of the four keys (every key present,
+        maybe empty): ``{"success": true, "data": <the action message>}`` or ``{"success":
+        false, "error": {...}}``. A uid named twice counts once, in the first list naming it
+        (admins, moderators, participants, then usersToBan), as
+        https://www.cometchat.com/docs/rest-api/group-members describes."""
         errors: Errors = {}
-        lists = {key: opt_str_list(body, key, errors) or [] for key, _ in _ADD_LISTS}
+        lists = {key: opt_str_list(body, key, errors) or [] for key in _ANSWER_KEYS}
         if errors:
             raise bad_request(errors)
         if not any(lists.values()):
@@ -251,38 +261,49 @@ class Groups:
         with self.store.lock:
             g = self.store.group(guid)
             _require_scope(g, caller, "moderator", "add members")
-            result: JSON = {}
+            result: JSON = {key: {} for key in _ANSWER_KEYS}
             outbox: Outbox = []
             done: set[str] = set()
-            for key, scope in _ADD_LISTS:
+            for key in _ANSWER_KEYS:
                 for raw in lists[key]:
                     uid = raw.lower()
                     if uid in done:
                         continue
                     done.add(uid)
-                    error = self._add_error(g, caller, raw, scope)
-                    if error is None:
-                        g.banned.pop(uid, None)
-                        g.members[uid] = MemberRec(scope, now_s())
-                        outbox += self._member_action(
-                            g, by=caller, on=uid, action="added", device_id=device_id
-                        )
-                        entry = _done(f"{uid} added as {scope}.")
-                    else:
-                        entry = {"success": False, "error": error.to_json()["error"]}
-                    result.setdefault(key, {})[uid] = entry
+                    try:
+                        act, fan_out = self._add_one(g, caller, device_id, raw, key)
+                    except ApiError as error:
+                        result[key][uid] = {"success": False, "error": error.to_json()["error"]}
+                        continue
+                    outbox += fan_out
+                    result[key][uid] = {"success": True, "data": act}
             return result, outbox
 
-    def _add_error(self, g: GroupRec, caller: str, raw: str, scope: str) -> Optional[ApiError]:
-        """Why ``raw`` cannot be added with ``scope`` by ``caller``; ``None`` if it can."""
+    def _add_one(
+        self, g: GroupRec, caller: str, device_id: Optional[str], raw: str, key: str
+    ) -> tuple[JSON, Outbox]:
+        """Add ``raw`` with the scope of the list ``key`` (or ban it, for ``usersToBan``);
+        raises the :class:`ApiError` that refuses it."""
         uid = raw.lower()
         if uid not in self.store.users:
-            return uid_not_found(raw)
+            raise uid_not_found(raw)
+        if key == "usersToBan":
+            if uid in g.banned:
+                raise bad_request({"uid": [f"The user {uid} is already banned."]})
+            _require_outranks(g, caller, uid, "ban")
+            g.members.pop(uid, None)
+            g.banned[uid] = now_s()
+            return self._member_action(
+                g, by=caller, on=uid, action="banned", device_id=device_id, affected=(uid,)
+            )
+        scope = _ADD_SCOPES[key]
         if uid in g.members:
-            return membership_error(400, "ERR_ALREADY_JOINED", uid, g.guid, "has already joined")
+            raise membership_error(400, "ERR_ALREADY_JOINED", uid, g.guid, "has already joined")
         if scope != "participant" and _rank(g, caller) < _SCOPE_RANK["admin"]:
-            return no_access(f"add {scope}s to the group {g.guid}")
-        return None
+            raise no_access(f"add {scope}s to the group {g.guid}")
+        g.banned.pop(uid, None)
+        g.members[uid] = MemberRec(scope, now_s())
+        return self._member_action(g, by=caller, on=uid, action="added", device_id=device_id)
 
     def _moderate(
         self,
@@ -299,7 +320,7 @@ class Groups:
             g = self.store.group(guid)
             target = self.store.user(uid).uid
             apply(g, target)
-            outbox = self._member_action(
+            _, outbox = self._member_action(
                 g, by=caller, on=target, action=action, device_id=device_id, affected=(target,)
             )
             return _done(f"{target} {action} from {g.guid}."), outbox
@@ -365,7 +386,7 @@ class Groups:
                 )
             old = member.scope
             member.scope = scope
-            outbox = self._member_action(
+            _, outbox = self._member_action(
                 g,
                 by=caller,
                 on=target,

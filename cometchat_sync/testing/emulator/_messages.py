@@ -2,8 +2,10 @@
 
 Every call takes the store lock and returns JSON-ready data, and, when something changed, an
 outbox for :func:`~._peer.deliver`. Edits and deletes change the message in place and post an
-``action`` message (``edited``/``deleted``) to the conversation and the original sender; a
-reaction sends a ``reaction`` frame to the conversation and nothing when it changes nothing.
+``action`` message (``edited``/``deleted``) to the conversation and the original sender; that
+action, whose ``data.entities.on`` is the changed message, is also their answer (the official
+SDKs read the message from there); a reaction sends a ``reaction`` frame to the conversation
+and nothing when it changes nothing.
 REST shapes follow https://www.cometchat.com/docs/rest-api/messages; the frames follow the
 observed traffic of the official SDKs.
 """
@@ -215,8 +217,11 @@ class Messages:
             require_visible(self.store, caller, msg)
             return message_view(self.store, msg, caller)
 
-    def _post_action(self, caller: str, device_id: Optional[str], msg: JSON, action: str) -> Outbox:
-        """Create, store and fan out the ``edited``/``deleted`` action for ``msg``."""
+    def _post_action(
+        self, caller: str, device_id: Optional[str], msg: JSON, action: str
+    ) -> tuple[JSON, Outbox]:
+        """Create, store and fan out the ``edited``/``deleted`` action for ``msg``; returns
+        the action as ``caller`` sees it (the answer of the edit or delete) and its fan-out."""
         store = self.store
         data: JSON = {
             "action": action,
@@ -236,7 +241,10 @@ class Messages:
             data=data,
         )
         act["conversationId"] = msg["conversationId"]
-        return post(store, act, device_id, extra_uids=(msg["sender"],))
+        outbox = post(store, act, device_id, extra_uids=(msg["sender"],))
+        answer = copy.deepcopy(act)
+        answer["data"]["entities"]["on"]["entity"] = message_view(store, msg, caller)
+        return answer, outbox
 
     def edit(
         self, caller: str, device_id: Optional[str], mid: str, body: JSON
@@ -270,8 +278,8 @@ class Messages:
                 msg["data"]["customData"] = copy.deepcopy(custom)
             _copy_tags(body, msg)
             _stamp(msg, "edited", caller)
-            outbox = self._post_action(caller, device_id, msg, "edited")
-            return message_view(self.store, msg, caller), outbox
+            # The answer is the ``edited`` action; the edited message is its ``on`` entity.
+            return self._post_action(caller, device_id, msg, "edited")
 
     def delete(self, caller: str, device_id: Optional[str], mid: str) -> tuple[JSON, Outbox]:
         """``DELETE messages/{id}``: the sender, or a group's owner or moderators and admins."""
@@ -289,8 +297,7 @@ class Messages:
             if "deletedAt" in msg:
                 raise bad_request({"id": [f"The message {mid} has already been deleted."]})
             _stamp(msg, "deleted", caller)
-            outbox = self._post_action(caller, device_id, msg, "deleted")
-            return message_view(store, msg, caller), outbox
+            return self._post_action(caller, device_id, msg, "deleted")
 
     def react(
         self, caller: str, device_id: Optional[str], mid: str, reaction: str, add: bool

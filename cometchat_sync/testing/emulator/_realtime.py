@@ -6,7 +6,12 @@ and, for the user's first socket, sends ``online`` presence to every socket whos
 covers the user (``offline`` when the last one goes). After auth, pings get pongs (unless
 :class:`~._hooks.Hooks` ``drop_pongs``) and ``typing_indicator``, ``receipts`` and
 ``transient_message`` frames are relayed to their target and to the sender's other sockets.
-Every frame received is recorded per user for ``Emulator.frames_from``. The frame shapes follow
+Receipts are stored (:mod:`._receipts`); once every member of a group but the sender of a
+message has delivered (read) it, the receipt that completes it gives the sender's sockets one
+``receipts`` frame with action ``deliveredToAll`` (``readByAll``), as the official SDKs'
+listeners expect
+(https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts). Every frame received
+is recorded per user for ``Emulator.frames_from``. The frame shapes follow
 the observed traffic of the official SDKs.
 """
 
@@ -37,6 +42,8 @@ PONG_FRAME = json.dumps({"action": "pong"})
 
 _RELAYED_TYPES = ("typing_indicator", "receipts", "transient_message")
 _FRAMES_KEPT = 10_000  # per user, for frames_from()
+# The group-wide receipt actions, by slot of a stored receipt ([deliveredAt, readAt]).
+_TO_ALL = ("deliveredToAll", "readByAll")
 
 
 @dataclass
@@ -60,6 +67,9 @@ class Realtime:
     def __init__(self, store: Store, hooks: Hooks) -> None:
         self.store = store
         self.hooks = hooks
+        # (group message id, deliveredToAll/readByAll) sent so far: each goes out once
+        # (under the store lock; kept across restarts, like the messages).
+        self.announced: set[tuple[int, str]] = set()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -283,4 +293,55 @@ class Realtime:
             body=body,
             message_sender=message_sender,
         )
-        return [(self.store.peers_of_users([*targets, peer.uid], exclude=peer), text)]
+        outbox: Outbox = [(self.store.peers_of_users([*targets, peer.uid], exclude=peer), text)]
+        if kind == "receipts" and receiver_type == "group":
+            outbox += self._group_receipt(peer.uid, receiver, body)
+        return outbox
+
+    def _group_receipt(self, uid: str, guid: str, body: JSON) -> Outbox:
+        """After ``uid``'s receipt of a message of the group ``guid`` (already stored in
+        ``store.chat.receipts``): the ``deliveredToAll`` and ``readByAll`` frames it
+        completes, once each, for the message's sender."""
+        store = self.store
+        g = store.groups.get(guid)
+        try:
+            msg = store.msg_by_id.get(int(body.get("messageId", "")))
+        except (TypeError, ValueError):
+            return []
+        if (
+            body.get("action") not in ("delivered", "read")
+            or g is None
+            or msg is None
+            or msg["receiverType"] != "group"
+            or msg["receiver"] != guid
+            or uid == msg["sender"]
+            or uid not in g.members
+        ):
+            return []
+        mid = int(msg["id"])
+        times = store.chat.receipts.get(mid, {})
+        others = [member for member in g.members if member != msg["sender"]]
+        outbox: Outbox = []
+        for slot, to_all in enumerate(_TO_ALL):
+            if (mid, to_all) in self.announced or not all(
+                times.get(member, [None, None])[slot] is not None for member in others
+            ):
+                continue
+            self.announced.add((mid, to_all))
+            text = envelope(
+                store.app.app_id,
+                "receipts",
+                sender=uid,
+                receiver=guid,
+                receiver_type="group",
+                device_id=None,
+                body={
+                    "action": to_all,
+                    "messageId": msg["id"],
+                    "user": user_json(store, store.users[uid]),  # whose receipt completed it
+                    "timestamp": now_s(),
+                },
+                message_sender=msg["sender"],
+            )
+            outbox.append((store.peers_of_users([msg["sender"]]), text))
+        return outbox

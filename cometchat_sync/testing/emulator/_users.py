@@ -121,10 +121,11 @@ class Users:
         return jwt
 
     def me(self, token: str) -> JSON:
-        """The login answer: user + authToken + a fresh jwt + settings."""
+        """The login answer: user + authToken + a fresh jwt + settings. The user is reported
+        ``online``, socket or not: logging in is being online (as the official SDKs store it)."""
         with self.store.lock:
             rec = self.store.tokens[token]
-            out = user_json(self.store, self.store.users[rec.uid])
+            out = user_json(self.store, self.store.users[rec.uid], status="online")
             out["authToken"] = token
             out["jwt"] = self._issue_jwt(token, rec.uid)
             out["settings"] = self.settings()
