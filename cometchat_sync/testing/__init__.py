@@ -11,11 +11,13 @@ from .listeners import GroupRecorder
 from .listeners import LoginRecorder
 from .listeners import MessageRecorder
 from .listeners import UserRecorder
+from .proxy import ConnectProxy
 from .proxy import FaultProxy
 from .wiring import emulator_settings
 
 __all__ = [
     "CallRecorder",
+    "ConnectProxy",
     "ConnectionRecorder",
     "Emulator",
     "EventLog",
