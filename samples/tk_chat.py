@@ -48,6 +48,7 @@ from cometchat_sync import TextMessage
 from cometchat_sync import TypingIndicator
 from cometchat_sync import User
 from cometchat_sync import UserListener
+from cometchat_sync import UsersRequestBuilder
 from cometchat_sync.integrations.tk import TkBridge
 from cometchat_sync.integrations.tk import attach
 
@@ -97,17 +98,19 @@ class ChatWindow:
     Closing the window destroys it, and the bridge then closes the client.
     """
 
-    def __init__(self, root: tk.Tk, client: CometChatClient, contacts: Sequence[str]) -> None:
+    def __init__(
+        self, root: tk.Tk, client: CometChatClient, contacts: Optional[Sequence[str]] = None
+    ) -> None:
         me = client.get_logged_in_user()
         if me is None:
             raise ValueError("log the client in first")
         self.root, self.client, self.me = root, client, me
-        self.contacts = [uid for uid in contacts if uid != me.uid]
+        self.contacts: list[str] = []  # in the order of the list on the left
         self.peer: Optional[str] = None
-        self.names: dict[str, str] = {uid: uid for uid in self.contacts}
+        self.names: dict[str, str] = {}
         self.online: dict[str, bool] = {}
-        self.lines: dict[str, list[Line]] = {uid: [] for uid in self.contacts}
-        self.unread: dict[str, int] = {uid: 0 for uid in self.contacts}
+        self.lines: dict[str, list[Line]] = {}
+        self.unread: dict[str, int] = {}
         self.status_history: list[str] = []
         self._typing_since = 0.0
         self._typing_to: Optional[str] = None
@@ -138,10 +141,15 @@ class ChatWindow:
             ),
         )
         self._show_status(str(client.get_connection_status().value))
-        for uid in self.contacts:
-            self._in_background(functools.partial(client.get_user, uid), self._on_user)
-        if self.contacts:
-            self.open(self.contacts[0])
+        if contacts is None:  # everyone on the server (one page)
+            users = UsersRequestBuilder(client).set_limit(50).build()
+            self._in_background(users.fetch_next, self._on_users)
+        else:
+            for uid in contacts:
+                self._add_contact(uid)
+            if self.contacts:
+                self.open(self.contacts[0])
+        self._in_background(client.get_unread_message_count_for_all_users, self._on_unread)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -166,8 +174,6 @@ class ChatWindow:
         self.people = ttk.Treeview(side, show="tree", selectmode="browse", height=12)
         self.people.column("#0", width=200)
         self.people.pack(fill="y", expand=True)
-        for uid in self.contacts:
-            self.people.insert("", "end", iid=uid, text=f"  {uid}", image=self.dots[False])
         self.people.bind("<<TreeviewSelect>>", self._on_pick)
 
         main = ttk.Frame(root, padding=(14, 10, 14, 6))
@@ -258,7 +264,8 @@ class ChatWindow:
 
     def _on_message(self, message: TextMessage) -> None:
         uid = message.sender_uid
-        if message.receiver_type == "user" and uid in self.lines:
+        if message.receiver_type == "user":
+            self._add_contact(uid)  # someone new writes: they join the list
             self._add(uid, message)
             if uid == self.peer:
                 self.typing.configure(text="")
@@ -291,6 +298,30 @@ class ChatWindow:
             self._render_title()
 
     # -- results of the worker (Tk thread) -----------------------------------------------------
+
+    def _add_contact(self, uid: str, fetch: bool = True) -> None:
+        if uid == self.me.uid or uid in self.lines:
+            return
+        self.contacts.append(uid)
+        self.names[uid] = uid
+        self.lines[uid], self.unread[uid] = [], 0
+        self.people.insert("", "end", iid=uid, text=f"  {uid}", image=self.dots[False])
+        if fetch:
+            self._in_background(functools.partial(self.client.get_user, uid), self._on_user)
+
+    def _on_users(self, users: list[User]) -> None:
+        for user in users:
+            self._add_contact(user.uid, fetch=False)
+            if user.uid in self.lines:
+                self._on_user(user)
+        if self.peer is None and self.contacts:
+            self.open(self.contacts[0])
+
+    def _on_unread(self, counts: dict[str, int]) -> None:
+        for uid, count in counts.items():
+            if uid in self.lines and uid != self.peer:
+                self.unread[uid] = count
+                self._render_contact(uid)
 
     def _on_user(self, user: User) -> None:
         self.names[user.uid] = user.name or user.uid
@@ -524,15 +555,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--uid", help="log in as this user (default: ask)")
     parser.add_argument("--no-bot", action="store_true", help="no user that answers")
-    parser.add_argument(
-        "--users", default=",".join(DEFAULT_USERS), help="contacts, comma-separated"
-    )
+    parser.add_argument("--users", help="contacts, comma-separated uids (default: everyone)")
     args = parser.parse_args(argv)
-    users = [u.strip().lower() for u in args.users.split(",") if u.strip()]
+    users = [u.strip().lower() for u in (args.users or "").split(",") if u.strip()] or None
     with service() as (app_id, builder, auth_key, emulated):
         settings = builder.subscribe_presence_for_all_users().build()
         root = tk.Tk()
-        uid = args.uid or ask_uid(root, users)
+        uid = args.uid or ask_uid(root, users or DEFAULT_USERS)
         if uid is None:
             root.destroy()
             return
@@ -540,8 +569,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         client.login(uid, auth_key)
         window = ChatWindow(root, client, users)
         bot = None
-        if emulated and not args.no_bot and window.contacts:
-            bot = EchoBot(app_id, settings, auth_key, window.contacts[0])
+        if emulated and not args.no_bot:  # the emulator's users are the default ones
+            other = next(u for u in (users or DEFAULT_USERS) if u != window.me.uid)
+            bot = EchoBot(app_id, settings, auth_key, other)
         try:
             root.mainloop()
         finally:

@@ -11,6 +11,7 @@ import threading
 import tkinter
 from collections.abc import Iterator
 from pathlib import Path
+from tkinter import ttk
 from types import ModuleType
 from typing import Any
 from typing import Callable
@@ -55,6 +56,11 @@ def open_window(
 def shown(window: Any) -> list[str]:
     """The texts of the messages the open conversation shows, top to bottom."""
     return [str(text.cget("text")) for text, _ in window.shown]
+
+
+def contact(window: Any, uid: str) -> str:
+    """How the list on the left shows ``uid`` (name and unread badge); "" if it is not there."""
+    return str(window.people.item(uid, "text")) if window.people.exists(uid) else ""
 
 
 def ticks(window: Any) -> list[tuple[str, str]]:
@@ -111,19 +117,26 @@ def test_the_window_shows_another_users_presence_typing_messages_and_read_ticks(
     other.close()
 
 
-def test_history_is_shown_when_a_conversation_opens(
+def test_contacts_unread_counts_and_history_come_from_the_server(
     tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
 ) -> None:
     emulator.send_message("superhero3", A, "sent while you were away")
-    window = open_window(tk_chat, root, make_client(), emulator)
+    client = make_client()
+    client.login(A, emulator.auth_key)
+    window = tk_chat.ChatWindow(root, client)  # no contacts given: everyone on the server
+    others = ["superhero2", "superhero3", "superhero4", "superhero5"]
+    assert pump(root, lambda: window.people.get_children() == tuple(others))
     assert window.peer == B and shown(window) == []
+    assert pump(root, lambda: contact(window, "superhero3") == "  Spiderman   (1 new)")
     emulator.send_message("superhero3", A, "and one more")
-    assert pump(root, lambda: window.people.item("superhero3", "text").endswith("(1 new)"))
+    assert pump(root, lambda: contact(window, "superhero3") == "  Spiderman   (2 new)")
     window.people.selection_set("superhero3")  # a click on the contact
     want = ["sent while you were away", "and one more"]
     assert pump(root, lambda: shown(window) == want)
-    assert window.peer == "superhero3"
-    assert not window.people.item("superhero3", "text").endswith("new)")
+    assert contact(window, "superhero3") == "  Spiderman"
+    emulator.create_user("newbie", "New Hero")
+    emulator.send_message("newbie", A, "hello?")  # someone not in the list yet
+    assert pump(root, lambda: contact(window, "newbie") == "  New Hero   (1 new)")
 
 
 def test_the_status_bar_follows_a_cut_and_a_reconnect(
@@ -204,3 +217,29 @@ def test_the_echo_bot_answers_and_reads(
     finally:
         bot.close()
     assert bot.client.threads() == []
+
+
+def widgets(parent: tkinter.Misc) -> list[tkinter.Misc]:
+    """Every widget below ``parent``."""
+    found: list[tkinter.Misc] = []
+    for child in parent.winfo_children():
+        found += [child, *widgets(child)]
+    return found
+
+
+@pytest.mark.parametrize("choice", ["superhero2", None])
+def test_the_sign_in_dialog_returns_the_chosen_user_or_none(
+    tk_chat: ModuleType, root: tkinter.Tk, choice: Any
+) -> None:
+    def answer() -> None:  # what a person does in the dialog
+        dialog = next(w for w in widgets(root) if isinstance(w, tkinter.Toplevel))
+        if choice is None:
+            dialog.destroy()  # closed without signing in
+            return
+        box = next(w for w in widgets(dialog) if isinstance(w, ttk.Combobox))
+        box.set(choice)
+        next(w for w in widgets(dialog) if isinstance(w, ttk.Button)).invoke()
+
+    root.after(50, answer)
+    assert tk_chat.ask_uid(root, tk_chat.DEFAULT_USERS) == choice
+    assert root.wm_state() == "normal"  # the main window is shown again
