@@ -114,6 +114,11 @@ def csv(values: list[str]) -> str:
 class RequestBuilder:
     """The part every builder shares: the client and the page size.
 
+    Setters only record their value (the shape each takes is in its docstring) and return
+    the builder: they do no I/O and never raise, so a builder may be made on any thread,
+    listeners included. ``build()`` checks every value. The request it returns makes one REST
+    call per page; from a listener that call holds the dispatcher thread meanwhile.
+
     Args:
         client: the :class:`~cometchat_sync.client.CometChatClient` the request works for;
             ``None`` for the default client of the :class:`~cometchat_sync.facade.CometChat`

@@ -230,6 +230,14 @@ class MessagesRequestBuilder(RequestBuilder):
         """Only messages of these categories (``message``, ``custom``, ``action``, ``call``)."""
         return self._set("categories", categories)
 
+    def set_category(self, category: str) -> MessagesRequestBuilder:
+        """Only messages of this category (sent as a one-item ``categories``)."""
+        return self._set("categories", [category])
+
+    def set_type(self, type_: str) -> MessagesRequestBuilder:
+        """Only messages of this type (sent as a one-item ``types``)."""
+        return self._set("types", [type_])
+
     def set_types(self, types: list[str]) -> MessagesRequestBuilder:
         """Only messages of these types (``text``, ``image``, ...)."""
         return self._set("types", types)

@@ -115,6 +115,8 @@ def test_every_conversation_at_once_and_the_filters(a, b, login, emulator):
         "hello bob",
     ]
     assert texts(MessagesRequestBuilder(b).set_tags(["urgent"]).build()) == ["hello bob"]
+    singular = MessagesRequestBuilder(b).set_category("custom").set_type("poll").build()
+    assert [m.id for m in singular] == [custom.id]
     assert texts(MessagesRequestBuilder(b).has_links(True).build()) == ["see https://example.com"]
     reacted = list(MessagesRequestBuilder(b).has_reactions(True).build())
     assert [m.id for m in reacted] == [custom.id]
