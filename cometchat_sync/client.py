@@ -135,6 +135,7 @@ class CometChatClient(
             timeout=s.request_timeout,
             connect_timeout=s.connect_timeout,
             ca_bundle=s.ca_bundle,
+            max_response_size=s.max_response_size,
             proxies=s.proxies,
         )
         self._lock = threading.RLock()

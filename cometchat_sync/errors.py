@@ -51,6 +51,9 @@ class ErrorCode:
     RECEIPTS_TEMPORARILY_BLOCKED = "RECEIPTS_TEMPORARILY_BLOCKED"
     # HTTP 429 without a CometChat error body; ``details["retry_after"]`` holds Retry-After.
     TOO_MANY_REQUESTS = "ERR_TOO_MANY_REQUESTS"
+    # A REST answer's body is larger than the settings' max response size
+    # (``details["limit"]`` holds it, in bytes).
+    RESPONSE_TOO_LARGE = "ERR_RESPONSE_TOO_LARGE"
 
     # Server codes the SDK itself reacts to.
     AUTH_TOKEN_NOT_FOUND = "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"

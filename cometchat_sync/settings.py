@@ -132,6 +132,7 @@ class AppSettings:
     reconnect_backoff_cap: float = 30.0
     probe_interval: float = 1.0
     max_frame_size: int = 1024 * 1024
+    max_response_size: int = 4 * 1024 * 1024
     #: The HTTP proxy of ``set_proxy`` (it may carry a password: kept out of the repr).
     proxy: Optional[str] = field(default=None, repr=False)
 
@@ -273,6 +274,11 @@ class AppSettingsBuilder:
         """Largest inbound socket frame accepted, in bytes. Default 1 MiB."""
         return self._set(max_frame_size=size)
 
+    def set_max_response_size(self, size: int) -> AppSettingsBuilder:
+        """Largest REST answer body read, in bytes (at least 1024). Default 4 MiB. A larger
+        answer is ``ERR_RESPONSE_TOO_LARGE``, found without reading it all."""
+        return self._set(max_response_size=size)
+
     def set_proxy(self, url: str) -> AppSettingsBuilder:
         """Send REST calls and the socket through the HTTP proxy ``url``
         (``"http://[user:password@]host[:port]"``; the socket is tunnelled with ``CONNECT``),
@@ -333,6 +339,15 @@ class AppSettingsBuilder:
         ):
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "The max frame size must be an int of at least 1024."
+            )
+        if (
+            isinstance(s.max_response_size, bool)
+            or not isinstance(s.max_response_size, int)
+            or s.max_response_size < 1024
+        ):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                "The max response size must be an int of at least 1024.",
             )
         if s.session_dir is not None and not s.session_dir:
             raise CometChatException(

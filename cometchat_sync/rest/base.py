@@ -50,12 +50,15 @@ class ResourceAPI:
             sent); ``AUTH_ERR_AUTH_TOKEN_NOT_FOUND`` when the server no longer knows the auth
             token (the user is then logged out locally and login listeners hear
             ``on_logout_success``); ``ERR_NO_INTERNET`` when the server cannot be reached;
-            ``FAILED_TO_FETCH`` for any other failed request (an untrusted certificate, an
+            ``ERR_RESPONSE_TOO_LARGE`` when the answer is larger than the max response size
+            of the settings (4 MiB by default); ``FAILED_TO_FETCH`` for any other failed
+            request (an untrusted certificate, a redirect, which is never followed, an
             answer that is not a CometChat envelope, ...) and, for a method that returns a
             message, a user, a group or a call, an answer that holds none.
         NotLoggedInError: ``ERR_NOT_LOGGED_IN`` when no user is logged in (nothing is sent).
-        CometChatTimeoutError: ``ERR_TIMEOUT`` when the server does not answer within the
-            request timeout of the settings (30 s by default).
+        CometChatTimeoutError: ``ERR_TIMEOUT`` when the whole call (connect, send, headers
+            and body) takes longer than the request timeout of the settings (30 s by
+            default).
     """
 
     _rest: RestClient

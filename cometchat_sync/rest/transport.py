@@ -25,8 +25,9 @@ from .._version import __version__
 from ..errors import CometChatException
 from ..errors import CometChatTimeoutError
 from ..errors import ErrorCode
+from . import deadline
 
-__all__ = ["RestClient", "RestResponse", "classify_network_error"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RestClient", "RestResponse", "classify_network_error"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,21 @@ class RestResponse:
         self.meta = meta
 
 
+DEFAULT_MAX_RESPONSE_SIZE = 4 * 1024 * 1024
+"""The largest answer body read by default, in bytes (a page of 100 messages is far less)."""
+
+_CHUNK = 64 * 1024
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
 class RestClient:
-    """Thread-safe REST caller. One per client; ``close()`` releases the pooled connections."""
+    """Thread-safe REST caller. One per client; ``close()`` releases the pooled connections.
+
+    Every call ends within ``timeout`` seconds in all (connect, send, headers and body: see
+    :mod:`.deadline`), reads at most ``max_response_size`` bytes of body, and never follows
+    a redirect (the credentials travel in headers that ``requests`` would repeat to another
+    host). No exception it raises holds, or chains to, the request or its headers.
+    """
 
     def __init__(
         self,
@@ -89,12 +103,15 @@ class RestClient:
         timeout: float,
         connect_timeout: float,
         ca_bundle: Optional[str] = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         proxies: Optional[Mapping[str, str]] = None,
     ) -> None:
         self._app_id = app_id
         self._resource = resource
+        self._total = timeout
         self._timeout = (min(connect_timeout, timeout), timeout)
-        self._session = requests.Session()
+        self._max_size = max_response_size
+        self._session = _new_session()
         # Passed on every request: a session-level value would lose to REQUESTS_CA_BUNDLE.
         self._verify: Any = ca_bundle or True
         # AppSettings.proxies (set_proxy), per request too: it must win over HTTPS_PROXY.
@@ -108,7 +125,7 @@ class RestClient:
     def after_fork_in_child(self) -> None:
         """Drop pooled connections (after ``fork()``: never reuse the parent's sockets)."""
         with self._lock:
-            self._session = requests.Session()
+            self._session = _new_session()
         # The parent's pooled sockets are simply forgotten; closing them here could send
         # TLS close-notify on the parent's connections.
 
@@ -122,7 +139,11 @@ class RestClient:
         body: Optional[Mapping[str, Any]] = None,
         params: Optional[Mapping[str, Any]] = None,
     ) -> RestResponse:
-        """Make one call and return its envelope, or raise ``CometChatException``."""
+        """Make one call and return its envelope, or raise ``CometChatException``:
+        ``ERR_TIMEOUT`` (:class:`CometChatTimeoutError`) when the whole call outlasts the
+        timeout, ``ERR_RESPONSE_TOO_LARGE`` for a body over the size cap, ``FAILED_TO_FETCH``
+        for a redirect, ``ERR_NO_INTERNET`` or ``FAILED_TO_FETCH`` for network failures, the
+        server's code for its error envelopes."""
         headers = {
             "appId": self._app_id,
             "resource": self._resource,
@@ -137,40 +158,107 @@ class RestClient:
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         log.debug("%s /%s", method, path)
-        try:
-            response = self._session.request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                params=params,
-                timeout=self._timeout,
-                verify=self._verify,
-                proxies=self._proxies,
-            )
-            content = response.content
-        except requests.exceptions.ReadTimeout as exc:
-            raise CometChatTimeoutError(
-                f"The server did not answer {method} /{path} within {self._timeout[1]} s."
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            if _is_tls_error(exc):
-                raise CometChatException(
-                    ErrorCode.FAILED_TO_FETCH,
-                    "The TLS handshake failed: the server's certificate is not trusted "
-                    "(see AppSettingsBuilder.set_ca_bundle).",
-                ) from exc
-            if classify_network_error(exc):
-                raise CometChatException(
-                    ErrorCode.NO_INTERNET,
-                    f"The CometChat server could not be reached ({type(exc).__name__}).",
-                ) from exc
-            raise CometChatException(
-                ErrorCode.FAILED_TO_FETCH,
-                f"The request {method} /{path} failed ({type(exc).__name__}).",
-            ) from exc
+        failure: Optional[CometChatException] = None
+        with deadline.within(self._total):
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    params=params,
+                    timeout=self._timeout,
+                    verify=self._verify,
+                    proxies=self._proxies,
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.RequestException as exc:
+                # Described, never chained: the requests exception holds the request and its
+                # headers (the auth token, the API key).
+                failure = self._describe(exc, method, path)
+            if failure is None:
+                try:
+                    content, failure = self._read_body(response, method, path)
+                finally:
+                    response.close()
+        if failure is not None:
+            raise failure
         secrets = tuple(secret for secret in (auth_token, api_key) if secret)
         return _parse_envelope(response, content, method, path, secrets)
+
+    def _read_body(
+        self, response: requests.Response, method: str, path: str
+    ) -> tuple[bytes, Optional[CometChatException]]:
+        """The answer's body, read in chunks up to the size cap; or the error to raise."""
+        status = response.status_code
+        if status in _REDIRECTS:
+            return b"", CometChatException(
+                ErrorCode.FAILED_TO_FETCH,
+                f"The server answered {method} /{path} with a redirect (HTTP {status}); the "
+                "SDK follows none, so that credentials never reach another host. Check the "
+                "host settings.",
+                {"status": status},
+            )
+        too_large = CometChatException(
+            ErrorCode.RESPONSE_TOO_LARGE,
+            f"The answer to {method} /{path} is larger than {self._max_size} bytes "
+            "(AppSettingsBuilder.set_max_response_size).",
+            {"status": status, "limit": self._max_size},
+        )
+        declared = response.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > self._max_size:
+            return b"", too_large
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                body += chunk
+                if len(body) > self._max_size:
+                    return b"", too_large
+        except requests.exceptions.RequestException as exc:
+            return b"", self._describe(exc, method, path)
+        return bytes(body), None
+
+    def _describe(
+        self, exc: requests.exceptions.RequestException, method: str, path: str
+    ) -> CometChatException:
+        """The SDK error for a failed request: a sentence and a code, nothing of ``exc``."""
+        if not isinstance(exc, requests.exceptions.ConnectTimeout) and _is_timeout(exc):
+            return CometChatTimeoutError(
+                f"The server did not answer {method} /{path} within {self._total:g} s."
+            )
+        if _is_tls_error(exc):
+            return CometChatException(
+                ErrorCode.FAILED_TO_FETCH,
+                "The TLS handshake failed: the server's certificate is not trusted "
+                "(see AppSettingsBuilder.set_ca_bundle).",
+            )
+        if classify_network_error(exc):
+            return CometChatException(
+                ErrorCode.NO_INTERNET,
+                f"The CometChat server could not be reached ({type(exc).__name__}).",
+            )
+        return CometChatException(
+            ErrorCode.FAILED_TO_FETCH,
+            f"The request {method} /{path} failed ({type(exc).__name__}).",
+        )
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = deadline.DeadlineAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a read or deadline timeout."""
+    return isinstance(exc, requests.exceptions.ReadTimeout) or any(
+        isinstance(current, (TimeoutError, socket.timeout))
+        or type(current).__name__ == "ReadTimeoutError"
+        for current in _chain(exc)
+    )
 
 
 def _parse_envelope(
