@@ -15,11 +15,13 @@ import time
 
 import pytest
 
+from cometchat_sync import CometChatClient
 from cometchat_sync._proxy_url import parse_proxy_url
 from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialCancelled
 from cometchat_sync.connection.transport import DialError
+from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import MessageRecorder
 from cometchat_sync.testing.proxy import ConnectProxy
 from cometchat_sync.testing.proxy import FaultProxy
@@ -557,3 +559,28 @@ def test_the_proxy_password_never_reaches_a_repr_or_a_log(
     out, err = capfd.readouterr()
     for text in (caplog.text, out, err):
         assert "pa55word" not in text and token not in text
+
+
+def test_https_proxy_tunnels_tls_end_to_end(no_proxy_env, tmp_path, settings_for, http_proxy):
+    """A TLS emulator behind ``HTTPS_PROXY``: REST (https) and the socket (wss) are both
+    ``CONNECT`` tunnels, and the certificate is checked for the emulator's name, not the
+    proxy's."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    certfile, keyfile, cafile = (str(tmp_path / n) for n in ("cert.pem", "key.pem", "ca.pem"))
+    cert.cert_chain_pems[0].write_to_path(certfile)
+    for pem in cert.cert_chain_pems[1:]:
+        pem.write_to_path(certfile, append=True)
+    cert.private_key_pem.write_to_path(keyfile)
+    ca.cert_pem.write_to_path(cafile)
+    no_proxy_env.setenv("HTTPS_PROXY", http_proxy.url)
+    with Emulator(certfile=certfile, keyfile=keyfile) as emu:
+        settings = settings_for(emu).set_ca_bundle(cafile).build()
+        with CometChatClient(emu.app_id, settings) as client:
+            client.login(UID, emu.auth_key)
+            client.wait_until_connected(WAIT)
+            assert emu.socket_count(UID) == 1
+            client.logout()
+        assert f"CONNECT 127.0.0.1:{emu.ws_port}" in http_proxy.requests
+        assert f"CONNECT 127.0.0.1:{emu.port}" in http_proxy.requests
