@@ -210,7 +210,8 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
     if body is None:
         return _drop("message", "body is not an object")
     if body.get("category") == "custom" and body.get("type") == "text":
-        # The official SDKs route by type before category: a text it is.
+        # The official SDKs route by type before category: to the text listener (they pass
+        # the custom message; a TextMessage, whose category stays "custom", keeps ``text``).
         text = TextMessage.from_json(body)
         return _event(MessageListener.on_text_message_received, (text,), text)
     msg = BaseMessage.from_json(body)
