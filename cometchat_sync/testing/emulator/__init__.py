@@ -18,7 +18,12 @@ from typing import Callable
 from typing import Optional
 from typing import Union
 
-from websockets.sync.server import Server
+from .._extra import missing_emulator_extra
+
+try:
+    from websockets.sync.server import Server
+except ImportError as exc:  # the optional extra is not installed
+    raise missing_emulator_extra(exc) from exc
 
 from .._service import LocalService
 from ._backend import Backend
