@@ -268,10 +268,12 @@ class CallListener(_Listener):
         """Someone is calling you (status ``initiated``)."""
 
     def on_outgoing_call_accepted(self, call: Call) -> None:
-        """Your call was accepted (status ``ongoing``)."""
+        """Your call was accepted (status ``ongoing``); in a group call only the member who
+        started it hears this."""
 
     def on_outgoing_call_rejected(self, call: Call) -> None:
-        """Your call was rejected, or the callee was busy."""
+        """Your call was rejected, the callee was busy, or nobody answered (``unanswered``);
+        in a group call only the member who started it hears a rejection."""
 
     def on_incoming_call_cancelled(self, call: Call) -> None:
         """A call to you was cancelled by the caller, or went unanswered."""
