@@ -167,9 +167,11 @@ def upgrade_answer(request: bytes) -> bytes:
 
 
 class Dripper:
-    """Answers the upgrade with a valid 101, one byte every 50 ms (about 7 s in all)."""
+    """Answers the upgrade with a valid 101, one byte every 50 ms (about 7 s in all); with
+    ``drip=False``, at once, and then says nothing more (no answer to the ``auth`` frame)."""
 
-    def __init__(self) -> None:
+    def __init__(self, drip: bool = True) -> None:
+        self.drip = drip
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.stop = threading.Event()
@@ -183,7 +185,12 @@ class Dripper:
                 request = b""
                 while b"\r\n\r\n" not in request:
                     request += conn.recv(4096)
-                for byte in upgrade_answer(request):
+                answer = upgrade_answer(request)
+                if not self.drip:
+                    conn.sendall(answer)
+                    self.stop.wait(30)
+                    return
+                for byte in answer:
                     if self.stop.wait(0.05):
                         return
                     conn.sendall(bytes([byte]))
@@ -200,7 +207,8 @@ class Hangs:
     """``start(step)`` starts something that hangs at ``step`` and returns the (host, port)
     to dial: ``resolve`` (the resolver never answers), ``connect`` (a full backlog), ``tls``
     (a server that never answers the ClientHello), ``upgrade`` (a 101 dripped byte by
-    byte). :meth:`close` releases and closes everything."""
+    byte), ``auth`` (upgraded, then no answer to the ``auth`` frame). :meth:`close` releases
+    and closes everything."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.resolver = HangingResolver(monkeypatch)
@@ -218,7 +226,7 @@ class Hangs:
             silent.blackhole()
             self.things.append(silent.stop)
             return silent.host, silent.port
-        dripper = Dripper()
+        dripper = Dripper(drip=step == "upgrade")  # "auth": upgraded, then silent
         self.things.append(dripper.close)
         return "127.0.0.1", dripper.port
 
@@ -292,7 +300,7 @@ def test_dial_cancel_ends_each_step_at_once(hang, step):
     assert len(outcome) == 1 and isinstance(outcome[0], DialCancelled)
 
 
-@pytest.mark.parametrize("step", ["resolve", "connect", "upgrade"])
+@pytest.mark.parametrize("step", ["resolve", "connect", "upgrade", "auth"])
 def test_disconnect_and_close_end_a_hanging_step_and_leave_no_thread(
     emulator, make_client, hang, step
 ):
