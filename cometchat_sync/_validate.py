@@ -6,14 +6,18 @@ Every public call checks its arguments here before any network I/O, so a bad arg
 ``ERR_INVALID_PARAMETER`` (wrong type or shape), never a server round trip or a ``TypeError``.
 Identifiers follow CometChat's rule for UIDs and GUIDs: letters, digits, ``-`` and ``_``
 (https://www.cometchat.com/docs/rest-api/users/create); this module rejects only what could
-never be one (empty, white space, URL delimiters) and the REST layer still percent-encodes
-every path segment (:func:`path_segment`).
+never be one (empty, white space, URL delimiters, ``.`` and ``..``).
+
+:func:`path_segment` is the one way a value enters a URL path (ids, uids, guids, message ids,
+reactions): checked by its rule, never a dot segment, percent-encoded, so that no value can
+change which endpoint a call reaches.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+from typing import Callable
 from typing import Optional
 from urllib.parse import quote
 
@@ -28,7 +32,9 @@ __all__ = [
     "limit",
     "login_args",
     "message_id",
+    "message_id_segment",
     "path_segment",
+    "reaction",
     "receiver",
     "receiver_type",
     "seconds",
@@ -39,6 +45,10 @@ MAX_PAGE = 100
 """The largest ``per_page`` the REST API accepts."""
 
 _URL_DELIMITERS = frozenset("/?#%")
+# A path segment of only these means "this folder" or "the parent": it would change the path.
+_DOT_SEGMENTS = (".", "..")
+MAX_REACTION = 64
+"""The longest reaction, in characters."""
 
 
 def seconds(value: object, name: str) -> float:
@@ -75,17 +85,42 @@ def identifier(value: object, what: str) -> str:
         )
     if not value.strip():
         raise CometChatException(ErrorCode.MISSING_PARAMETERS, f"The {what} cannot be empty.")
-    if any(c.isspace() or c in _URL_DELIMITERS for c in value):
+    if any(c.isspace() or c in _URL_DELIMITERS for c in value) or value in _DOT_SEGMENTS:
         raise CometChatException(
             ErrorCode.INVALID_PARAMETER,
-            f"The {what} may hold letters, digits, '-' and '_' only (no spaces or '/?#%').",
+            f"The {what} may hold letters, digits, '-' and '_' only (no spaces, '/?#%', "
+            "'.' or '..').",
         )
     return value
 
 
-def path_segment(value: object, what: str) -> str:
-    """:func:`identifier`, percent-encoded for a URL path."""
-    return quote(identifier(value, what), safe="")
+def path_segment(
+    value: object, what: str, rule: Optional[Callable[[object], object]] = None
+) -> str:
+    """``value`` as one URL path segment: checked by ``rule`` (default :func:`identifier`;
+    :func:`message_id` or :func:`reaction` for those), refused when it is ``.`` or ``..``,
+    and percent-encoded (every character but letters, digits and ``-._~``), so that ``/``,
+    ``?``, ``#`` and ``%`` stay inside the segment. ``what`` names the value in errors."""
+    text = str(identifier(value, what) if rule is None else rule(value))
+    if text in _DOT_SEGMENTS:
+        raise CometChatException(ErrorCode.INVALID_PARAMETER, f"The {what} cannot be '.' or '..'.")
+    return quote(text, safe="")
+
+
+def message_id_segment(value: object) -> str:
+    """A message id (:func:`message_id`) as a path segment (:func:`path_segment`)."""
+    return path_segment(value, "message id", message_id)
+
+
+def reaction(value: object) -> str:
+    """Return ``value`` if it is a reaction: an emoji or short name, a non-empty string of at
+    most :data:`MAX_REACTION` characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_REACTION:
+        raise CometChatException(
+            ErrorCode.INVALID_PARAMETER,
+            f"A reaction is a non-empty string of at most {MAX_REACTION} characters.",
+        )
+    return value
 
 
 def message_id(value: object, *, allow_zero: bool = False) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 from typing import Optional
-from urllib.parse import quote
 
 from .. import _validate as check
 from ..errors import CometChatException
@@ -145,12 +144,8 @@ class ReactionsRequestBuilder(RequestBuilder):
         """
         if self._message_id is None:
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "Set the message id.")
-        path = f"messages/{check.message_id(self._message_id)}/reactions"
+        path = f"messages/{check.message_id_segment(self._message_id)}/reactions"
         if self._reaction is not None:
-            reaction = self._reaction
-            if not isinstance(reaction, str) or not reaction.strip() or len(reaction) > 64:
-                raise CometChatException(
-                    ErrorCode.INVALID_PARAMETER, "A reaction is a short non-empty string."
-                )
-            path += "/" + quote(reaction, safe="")
+            emoji = check.path_segment(self._reaction, "reaction", check.reaction)
+            path += "/" + emoji
         return ReactionsRequest(self._client, path, self._checked_limit())

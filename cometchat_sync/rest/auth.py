@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from .. import _validate as check
 from .._version import API_VERSION
 from .._version import __version__
 from ..errors import CometChatException
@@ -50,7 +51,10 @@ def log_in(
                 ErrorCode.MISSING_PARAMETERS, "login() needs a uid and an auth key."
             )
         created = rest.call(
-            "POST", endpoints.admin_base() + f"users/{uid}/auth_tokens", api_key=auth_key, body=body
+            "POST",
+            endpoints.admin_base() + f"users/{check.path_segment(uid, 'uid')}/auth_tokens",
+            api_key=auth_key,
+            body=body,
         )
         data = created.data if isinstance(created.data, dict) else {}
         token = data.get("authToken")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 from typing import Optional
-from urllib.parse import quote
 
 from .. import _validate as check
 from ..errors import CometChatException
@@ -65,7 +64,9 @@ class MessagesAPI(ResourceAPI):
                 "send_message() takes a TextMessage, MediaMessage or CustomMessage.",
             )
         # A reply is posted to its parent's thread.
-        path = "messages" if not message.parent_id else f"messages/{message.parent_id}/thread"
+        path = "messages"
+        if message.parent_id:
+            path = f"messages/{check.message_id_segment(message.parent_id)}/thread"
         sent = as_message(self._client_call("POST", path, body=message.to_send_json()))
         self._note_sent(sent)
         return sent
@@ -243,9 +244,9 @@ class MessagesAPI(ResourceAPI):
                 the errors of every REST call (see
                 :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        self._client_call(
-            "POST", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
-        )
+        mid = check.message_id_segment(message_id)
+        emoji = check.path_segment(reaction, "reaction", check.reaction)
+        self._client_call("POST", f"messages/{mid}/reactions/{emoji}")
 
     def remove_reaction(self, message_id: int, reaction: str) -> None:
         """Remove a reaction the logged-in user added to a message.
@@ -267,9 +268,9 @@ class MessagesAPI(ResourceAPI):
                 it refuses (an unknown message, or one this user cannot see); and the
                 errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        self._client_call(
-            "DELETE", f"messages/{check.message_id(message_id)}/reactions/{_reaction(reaction)}"
-        )
+        mid = check.message_id_segment(message_id)
+        emoji = check.path_segment(reaction, "reaction", check.reaction)
+        self._client_call("DELETE", f"messages/{mid}/reactions/{emoji}")
 
 
 def _acted_on(response: RestResponse) -> BaseMessage:
@@ -281,9 +282,3 @@ def _acted_on(response: RestResponse) -> BaseMessage:
     if message.message is None:
         raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no message.")
     return message.message
-
-
-def _reaction(value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 64:
-        raise CometChatException(ErrorCode.INVALID_PARAMETER, "A reaction is a short string.")
-    return quote(value, safe="")
