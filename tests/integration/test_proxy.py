@@ -18,6 +18,7 @@ import pytest
 from cometchat_sync import CometChatClient
 from cometchat_sync._proxy_url import parse_proxy_url
 from cometchat_sync.connection.dialler import WebSocketTransport
+from cometchat_sync.connection.proxy import proxy_for
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialCancelled
 from cometchat_sync.connection.transport import DialError
@@ -584,3 +585,36 @@ def test_https_proxy_tunnels_tls_end_to_end(no_proxy_env, tmp_path, settings_for
             client.logout()
         assert f"CONNECT 127.0.0.1:{emu.ws_port}" in http_proxy.requests
         assert f"CONNECT 127.0.0.1:{emu.port}" in http_proxy.requests
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "expected"),
+    [
+        ({"HTTPS_PROXY": "http://p:1"}, "wss://chat.test:443", "p:1"),
+        ({"HTTPS_PROXY": "http://p:1"}, "ws://chat.test:80", None),  # ws:// is http://
+        ({"HTTP_PROXY": "http://p:2"}, "ws://chat.test:80", "p:2"),
+        ({"ALL_PROXY": "http://p:3"}, "wss://chat.test", "p:3"),
+        ({"https_proxy": "p:4"}, "wss://chat.test", "p:4"),  # no scheme: http://
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com"}, "wss://a.example.com", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"}, "wss://chat.test", "p:1"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "wss://chat.test", None),
+        ({}, "wss://chat.test", None),
+    ],
+)
+def test_the_socket_reads_the_environment_as_requests_does(no_proxy_env, env, url, expected):
+    for name, value in env.items():
+        no_proxy_env.setenv(name, value)
+    chosen = proxy_for(url, None)
+    assert (chosen.address if chosen else None) == expected
+
+
+def test_set_proxy_wins_for_every_host_and_an_unusable_environment_proxy_is_named(no_proxy_env):
+    explicit = parse_proxy_url("http://u:p@explicit:8080")
+    no_proxy_env.setenv("HTTPS_PROXY", "http://env:1")
+    no_proxy_env.setenv("NO_PROXY", "*")
+    assert proxy_for("wss://chat.test", explicit) == explicit
+    no_proxy_env.setenv("NO_PROXY", "")
+    no_proxy_env.setenv("HTTPS_PROXY", "socks5://u:secret@env:1080")
+    with pytest.raises(ValueError, match="socks5") as info:
+        proxy_for("wss://chat.test", None)
+    assert "secret" not in str(info.value)
