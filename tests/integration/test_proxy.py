@@ -15,7 +15,9 @@ import time
 
 import pytest
 
+from cometchat_sync import AppSettingsBuilder
 from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
 from cometchat_sync._proxy_url import parse_proxy_url
 from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.proxy import proxy_for
@@ -618,3 +620,24 @@ def test_set_proxy_wins_for_every_host_and_an_unusable_environment_proxy_is_name
     with pytest.raises(ValueError, match="socks5") as info:
         proxy_for("wss://chat.test", None)
     assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["socks5://u:secret@h:1080", "https://u:secret@h:3128", "http://u:secret@h:99999", "", "  "],
+)
+def test_set_proxy_refuses_what_it_cannot_use_without_repeating_it(bad):
+    with pytest.raises(CometChatException) as info:
+        AppSettingsBuilder().set_proxy(bad).build()
+    assert info.value.code == "ERR_INVALID_PARAMETER"
+    assert "secret" not in str(info.value)
+
+
+def test_set_proxy_gives_rest_its_mapping_and_keeps_the_password_out_of_the_repr():
+    settings = AppSettingsBuilder().set_proxy("http://chat:p%40ss@proxy.test:3128").build()
+    url = "http://chat:p%40ss@proxy.test:3128"
+    assert settings.proxies == {"http": url, "https": url}
+    assert "p%40ss" not in repr(settings) and "p@ss" not in repr(settings)
+    assert parse_proxy_url(settings.proxy or "").password == "p@ss"
+    assert "p@ss" not in repr(parse_proxy_url(settings.proxy or ""))
+    assert AppSettingsBuilder().build().proxies == {}
