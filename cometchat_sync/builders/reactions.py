@@ -103,7 +103,8 @@ class ReactionsRequestBuilder(RequestBuilder):
     """Builds a :class:`ReactionsRequest`:
     ``ReactionsRequestBuilder(client).set_message_id(42).set_limit(10).build()``.
 
-    Every setter returns the builder; ``build()`` checks the values.
+    Every setter returns the builder; ``build()`` checks the values. A page holds 10
+    reactions by default, at most 20, as in the official SDKs.
 
     Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
 
@@ -115,6 +116,7 @@ class ReactionsRequestBuilder(RequestBuilder):
     """
 
     DEFAULT_LIMIT = 10
+    MAX_LIMIT = 20  # the official SDKs' cap for reaction lists
 
     def __init__(self, client: Optional[ResourceAPI] = None) -> None:
         super().__init__(client)
@@ -140,7 +142,7 @@ class ReactionsRequestBuilder(RequestBuilder):
         Raises:
             CometChatException: ``MISSING_PARAMETERS`` with no message id;
                 ``ERR_INVALID_PARAMETER`` for a message id that is not a positive int, a
-                limit outside 1 to 100, or a reaction that is not a short non-empty string.
+                limit outside 1 to 20, or a reaction that is not a short non-empty string.
         """
         if self._message_id is None:
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "Set the message id.")

@@ -185,6 +185,11 @@ BAD: list[tuple[str, Callable[[CometChatClient], Any], str]] = [
     ("updates", lambda c: MessagesRequestBuilder(c).updates_only(True), "MISSING_PARAMETERS"),
     ("no message", ReactionsRequestBuilder, "MISSING_PARAMETERS"),
     (
+        "reactions limit",
+        lambda c: ReactionsRequestBuilder(c).set_message_id(1).set_limit(21),
+        "ERR_INVALID_PARAMETER",
+    ),
+    (
         "reaction",
         lambda c: ReactionsRequestBuilder(c).set_message_id(1).set_reaction(""),
         "ERR_INVALID_PARAMETER",

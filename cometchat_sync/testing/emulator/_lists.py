@@ -199,13 +199,13 @@ class Lists:
     def reactions(
         self, caller: str, mid: str, reaction: str, query: dict[str, str]
     ) -> tuple[list[JSON], JSON]:
-        """``GET messages/{id}/reactions[/{reaction}]``: oldest first, ``limit`` (1 to 100),
+        """``GET messages/{id}/reactions[/{reaction}]``: oldest first, ``limit`` (1 to 20),
         ``affix`` ``append`` (after ``id``) or ``prepend`` (before it)."""
         store = self.store
         with store.lock:
             msg = store.message(mid)
             require_visible(store, caller, msg)
-            limit = int_param(query, "limit", 10, 1, 100)
+            limit = int_param(query, "limit", 10, 1, 20)
             recs = [
                 r
                 for r in store.reactions.get(int(msg["id"]), [])
