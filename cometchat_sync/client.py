@@ -1,8 +1,9 @@
 """``CometChatClient``: one app, one logged-in user, one real-time link.
 
-A client is cheap to create and starts no thread until it has something to do: logging in
-(auto mode), ``connect()`` (manual mode), or finding a stored session in auto mode, which
-connects at once as the official SDKs do on ``init``.
+A client is cheap to create: the constructor does no I/O and starts nothing, so a client
+built at import time (in a pre-fork server's master, say) holds no socket and no thread. Its
+first use in a process (any call but the pure getters) reads the stored session and, in
+auto mode with a stored session, opens the link, as the official SDKs do on ``init``.
 
 Thread safety: every public method may be called from any thread. ``disconnect()``,
 ``logout()``, ``close()`` and ``set_app_state()`` are also safe from inside a listener. The
@@ -25,6 +26,8 @@ from typing import Optional
 
 from . import _fork
 from . import _validate as check
+from ._run_forever import Ends
+from ._run_forever import RunForeverAPI
 from .connection.api import ConnectionAPI
 from .connection.auth_frame import build_auth_frame
 from .connection.dialler import WebSocketTransport
@@ -74,12 +77,15 @@ class CometChatClient(
     CallsAPI,
     ConversationsAPI,
     LiveEventsAPI,
+    RunForeverAPI,
 ):
     """One CometChat app, one logged-in user, one real-time link: the SDK's real object.
 
-    Creating a client does no network I/O and starts no thread, except that in auto mode
-    a session stored by an earlier run is logged in again and its link opened at once, as
-    the official SDKs do on ``init``. Every public method may be called from any thread;
+    Creating a client does no I/O and starts no thread. Its first use in a process (adding
+    a listener, ``login``, ``connect``, a REST call, :meth:`run_forever`, ...) reads the
+    session stored by an earlier run and, in auto mode, opens the link for it, as the
+    official SDKs do on ``init``; a forked child starts afresh on its own first use. Every
+    public method may be called from any thread;
     what each one does when called from inside a listener (on the dispatcher thread) is
     in its docstring or, for a family of calls, in its mixin's class docstring
     (:class:`~cometchat_sync.rest.base.ResourceAPI` for REST calls,
@@ -140,12 +146,17 @@ class CometChatClient(
         )
         self._lock = threading.RLock()
         self._login_busy = False
-        self._session: Optional[Session] = self._store.load()
-        self._pid = os.getpid()
+        # Read from the store on first use (see _check_fork), never here: the constructor
+        # does no I/O.
+        self._session: Optional[Session] = None
+        self._session_loaded = False
+        self._pid: Optional[int] = None  # the process that last used this client
+        self._start_lock = threading.Lock()
+        self._ends = Ends()
 
         self._delivery = Delivery(
             lambda: f"cometchat-dispatch-{self._thread_suffix()}",
-            self._session.uid if self._session else None,
+            None,
         )
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
@@ -165,8 +176,6 @@ class CometChatClient(
         )
         _CLIENTS.add(self)
         _fork.register(self)
-        if self._session is not None and s.auto_establish_socket_connection:
-            self._connection.start()
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -257,6 +266,7 @@ class CometChatClient(
         """
         self._check_fork()
         uid, auth_key, auth_token = check.login_args(uid, auth_key, auth_token)
+        self._adopt_stored_session(uid, auth_token)
         with self._lock:
             if self._login_busy:
                 raise CometChatException(
@@ -290,6 +300,23 @@ class CometChatClient(
         if self._settings.auto_establish_socket_connection:
             self._connection.start(wait=self._settings.connect_timeout)
         return user
+
+    def _adopt_stored_session(self, uid: Optional[str], auth_token: Optional[str]) -> None:
+        """With no user logged in here, reuse a session of the same user that another process
+        (another worker of a web server) stored since this client read the store, instead of
+        creating another auth token: N workers share one session and one token."""
+        if self._session is not None:
+            return
+        stored = self._store.load()
+        if stored is None or not (
+            (uid is not None and stored.uid == uid)
+            or (auth_token is not None and stored.auth_token == auth_token)
+        ):
+            return
+        with self._lock:
+            if self._session is None and not self._login_busy:
+                self._session = stored
+                self._delivery.ledger.reset(stored.uid)
 
     def _login(
         self, uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
@@ -368,6 +395,7 @@ class CometChatClient(
             self._typing.clear()
         self._store.clear()
         self._connection.close(reason)
+        self._ends.note()
 
     def get_logged_in_user(self) -> Optional[User]:
         """Return the logged-in user from the stored session, or ``None``.
@@ -434,7 +462,7 @@ class CometChatClient(
 
         Events already queued are delivered before the dispatcher thread ends; pooled REST
         connections are released. Idempotent; also called when a ``with`` block ends and,
-        with a one-second budget, at interpreter exit.
+        with a one-second budget, at interpreter exit. It ends :meth:`run_forever`.
 
         Args:
             timeout: the most to wait for the threads, in seconds (default 2): six tenths
@@ -449,6 +477,7 @@ class CometChatClient(
         self._connection.close(DisconnectReason.CLOSED, budget * 0.6)
         self._delivery.stop(budget * 0.4)
         self._rest.close()
+        self._ends.note()
 
     def threads(self) -> list[threading.Thread]:
         """The SDK threads of this client that are alive (for tests and diagnostics).
@@ -470,6 +499,8 @@ class CometChatClient(
         again lazily on its first call (auto mode).
         """
         self._lock = threading.RLock()
+        self._start_lock = threading.Lock()
+        self._ends.after_fork_in_child()
         self._typing_lock = threading.Lock()
         self._login_busy = False
         self._delivery.after_fork_in_child()
@@ -477,10 +508,24 @@ class CometChatClient(
         self._rest.after_fork_in_child()
 
     def _check_fork(self) -> None:
-        """In a forked child, reconnect lazily on first use (auto mode)."""
-        if self._pid == os.getpid():
+        """The first use of this client in this process (the first ever, or the first in a
+        forked child): read the stored session once and, in auto mode with a session, start
+        the link without waiting for it. Later calls return at once."""
+        pid = os.getpid()
+        if self._pid == pid:
             return
-        self._pid = os.getpid()
+        with self._start_lock:
+            if self._pid == pid:
+                return
+            if not self._session_loaded:
+                session = self._store.load()
+                with self._lock:
+                    if self._session is None:  # a login on another thread may have won
+                        self._session = session
+                        if session is not None:
+                            self._delivery.ledger.reset(session.uid)
+                    self._session_loaded = True
+            self._pid = pid
         if self._session is not None and self._settings.auto_establish_socket_connection:
             self._connection.start()
 

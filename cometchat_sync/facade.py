@@ -98,10 +98,10 @@ class CometChat:
     def init(app_id: str, settings: Optional[AppSettings] = None) -> CometChatClient:
         """Create the default client (closing an earlier one) and return it.
 
-        Like creating a :class:`~cometchat_sync.client.CometChatClient`: no network I/O,
-        except that in auto mode a session stored by an earlier run connects at once. The
-        earlier default client, if any, is closed (its stored session is kept). Call it
-        once at startup; it is safe from any thread.
+        Like creating a :class:`~cometchat_sync.client.CometChatClient`: no I/O and no
+        thread; the first call through the facade reads a session stored by an earlier run
+        and, in auto mode, connects it. The earlier default client, if any, is closed (its
+        stored session is kept). Call it once at startup; it is safe from any thread.
 
         Args:
             app_id: the CometChat app id, a non-empty string without spaces or slashes.
@@ -265,6 +265,11 @@ class CometChat:
     @_delegates_to(CometChatClient.wait_until_disconnected)
     def wait_until_disconnected(timeout: float) -> None:
         _client().wait_until_disconnected(timeout)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.run_forever)
+    def run_forever(timeout: Optional[float] = None) -> bool:
+        return _client().run_forever(timeout)
 
     @staticmethod
     @_delegates_to(CometChatClient.set_listener_error_hook)

@@ -18,6 +18,7 @@ that is required is empty) or ``ERR_INVALID_PARAMETER`` (a value is out of range
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -171,6 +172,37 @@ class AppSettingsBuilder:
             builder._client_host = settings.client_host.base_url
         if settings.admin_host is not None:
             builder._admin_host = settings.admin_host.base_url
+        return builder
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> AppSettingsBuilder:
+        """A builder with the settings the environment names (``os.environ`` by default).
+
+        Reads ``COMETCHAT_REGION`` (:meth:`set_region`), ``COMETCHAT_CLIENT_HOST``
+        (:meth:`override_client_host`) and ``COMETCHAT_ADMIN_HOST``
+        (:meth:`override_admin_host`); an unset or empty variable leaves the default. The
+        app id and the credentials (``COMETCHAT_APP_ID``, ``COMETCHAT_AUTH_KEY``,
+        ``COMETCHAT_AUTH_TOKEN``) are not settings: the caller reads them (the
+        ``cometchat-sync`` command and the samples use these same names). Values are
+        checked by :meth:`build`, as for the setters.
+
+        Args:
+            environ: a mapping of variable names to values; ``None`` means ``os.environ``.
+
+        Returns:
+            A new builder; chain further setters, then :meth:`build`.
+        """
+        env = os.environ if environ is None else environ
+        builder = cls()
+        region = env.get("COMETCHAT_REGION", "").strip()
+        if region:
+            builder.set_region(region)
+        client_host = env.get("COMETCHAT_CLIENT_HOST", "").strip()
+        if client_host:
+            builder.override_client_host(client_host)
+        admin_host = env.get("COMETCHAT_ADMIN_HOST", "").strip()
+        if admin_host:
+            builder.override_admin_host(admin_host)
         return builder
 
     def _set(self, **changes: object) -> AppSettingsBuilder:

@@ -3,20 +3,21 @@
 In manual mode the SDK drops the socket 30 s after the app goes to the background unless the
 app calls ``ping()`` within every 30 s window. This script connects, declares itself in the
 background, and pings every 25 s, so the link stays up; it prints each round trip and every
-connection change, and stops after ``--duration`` seconds (or Ctrl-C).
+connection change, and stops after ``--duration`` seconds, or on Ctrl-C or SIGTERM (waiting in
+``client.run_forever(timeout=...)`` between pings, which closes the client cleanly then).
 
     python samples/manual_mode_keepalive.py                      # 25 s pings, 30 s deadline
     python samples/manual_mode_keepalive.py --interval 0.5 --deadline 1 --duration 5
 
-Runs against an embedded emulator unless COMETCHAT_APP_ID, COMETCHAT_REGION and
-COMETCHAT_AUTH_KEY are set.
+Runs against an embedded emulator unless COMETCHAT_APP_ID and COMETCHAT_AUTH_KEY are set
+(with COMETCHAT_REGION, and COMETCHAT_CLIENT_HOST/COMETCHAT_ADMIN_HOST for another host,
+read by ``AppSettingsBuilder.from_env()``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import threading
 import time
 
 from cometchat_sync import AppSettingsBuilder
@@ -39,7 +40,7 @@ def main() -> None:
     app_id = os.environ.get("COMETCHAT_APP_ID")
     emulator = None
     if app_id:
-        builder = AppSettingsBuilder().set_region(os.environ.get("COMETCHAT_REGION", "eu"))
+        builder = AppSettingsBuilder.from_env()
         auth_key = os.environ["COMETCHAT_AUTH_KEY"]
     else:
         from cometchat_sync.testing import Emulator  # noqa: PLC0415
@@ -55,13 +56,13 @@ def main() -> None:
         .set_ping_interval(max(15.0, args.interval))
         .build()
     )
-    dropped = threading.Event()
 
     def on_change(change: ConnectionStateChange) -> None:
+        if change.previous is change.current:  # the first call: the status as of now
+            print(f"[connection] {change.current.value}")
+            return
         reason = f" ({change.reason.value})" if change.reason else ""
         print(f"[connection] {change.previous.value} -> {change.current.value}{reason}")
-        if change.current.value == "disconnected":
-            dropped.set()
 
     try:
         with CometChatClient(app_id, settings) as client:
@@ -81,8 +82,12 @@ def main() -> None:
                 except CometChatException as exc:
                     print(f"ping failed: {exc}")
                     break
-                if dropped.wait(min(args.interval, max(0.0, end - time.monotonic()))):
-                    break
+                # Wait until the next ping; Ctrl-C or SIGTERM closes the client and ends it.
+                if client.run_forever(
+                    timeout=max(0.01, min(args.interval, end - time.monotonic()))
+                ):
+                    print("stopped")
+                    return
             client.logout()
     finally:
         if emulator is not None:
@@ -90,4 +95,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C outside the wait (during a ping, say)
+        print("interrupted")

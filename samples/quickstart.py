@@ -2,7 +2,8 @@
 
 With no environment it runs against an emulator started in this process (no account, no
 network). With ``COMETCHAT_APP_ID``, ``COMETCHAT_REGION`` and ``COMETCHAT_AUTH_KEY`` set it
-talks to the hosted CometChat service instead.
+talks to the hosted CometChat service instead (or to the hosts in ``COMETCHAT_CLIENT_HOST`` and
+``COMETCHAT_ADMIN_HOST``: ``AppSettingsBuilder.from_env()`` reads them).
 
     python samples/quickstart.py
 """
@@ -34,8 +35,7 @@ def service() -> Iterator[tuple[str, AppSettingsBuilder, str]]:
     """(app id, settings builder, auth key) of the hosted service or of a local emulator."""
     app_id = os.environ.get("COMETCHAT_APP_ID")
     if app_id:
-        builder = AppSettingsBuilder().set_region(os.environ.get("COMETCHAT_REGION", "eu"))
-        yield app_id, builder, os.environ["COMETCHAT_AUTH_KEY"]
+        yield app_id, AppSettingsBuilder.from_env(), os.environ["COMETCHAT_AUTH_KEY"]
         return
     from cometchat_sync.testing import Emulator  # noqa: PLC0415 (optional extra)
     from cometchat_sync.testing import emulator_settings  # noqa: PLC0415 (optional extra)
@@ -47,6 +47,9 @@ def service() -> Iterator[tuple[str, AppSettingsBuilder, str]]:
 
 class Printer(ConnectionListener):
     def on_state_change(self, change: ConnectionStateChange) -> None:
+        if change.previous is change.current:  # a new listener's first call: the status now
+            print(f"   [connection] {change.current.value}")
+            return
         reason = f" ({change.reason.value})" if change.reason else ""
         print(f"   [connection] {change.previous.value} -> {change.current.value}{reason}")
 

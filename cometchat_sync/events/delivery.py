@@ -10,6 +10,7 @@ thread.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -71,6 +72,15 @@ class Delivery:
         self.executor: Optional[Executor] = None
         self.error_hook: Optional[ErrorHook] = None
         self.dispatcher = Dispatcher(thread_name)
+        # The status as of the last change queued, and the connection listeners waiting for
+        # their first (snapshot) call; the lock keeps "note the change, queue it" and "read
+        # the snapshot, queue it" in one order (taken under the lifecycle's lock, before the
+        # dispatcher's).
+        self._status_lock = threading.Lock()
+        self._queued_change = ConnectionStateChange(
+            ConnectionStatus.DISCONNECTED, ConnectionStatus.DISCONNECTED
+        )
+        self._joining: dict[str, object] = {}
 
     def registry(self, family: type[_L]) -> ListenerRegistry[_L]:
         """The listeners of ``family`` (``MessageListener``, ``ConnectionListener``, ...)."""
@@ -87,15 +97,52 @@ class Delivery:
             self._emit(ConnectionListener.on_state_change, (change,))
             self._emit(method, ())
 
-        self.dispatcher.submit(deliver)
+        with self._status_lock:
+            self._queued_change = change
+            self.dispatcher.submit(deliver)
         if change.current is ConnectionStatus.CONNECTED:
             self.dispatcher.submit(catch_up)
+
+    def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
+        """Register ``listener``; its first call is the status as of now (``on_state_change``
+        with ``previous`` equal to ``current``, then that status's method), and then every
+        later change, each once. Registration errors are raised here, at once."""
+        alone: ListenerRegistry[ConnectionListener] = ListenerRegistry(ConnectionListener)
+        alone.add(listener_id, listener)  # checks the id and the listener's type
+        token = object()
+        with self._status_lock:
+            now = self._queued_change
+            snapshot = ConnectionStateChange(now.current, now.current, now.reason, now.error)
+            self._joining[listener_id] = token
+
+            def join() -> None:
+                # Changes queued before this item are in the snapshot: the listener joins
+                # the registry only now, so it hears none of them twice.
+                with self._status_lock:
+                    if self._joining.get(listener_id) is not token:
+                        return  # removed or replaced before its first call
+                    del self._joining[listener_id]
+                    self.registry(ConnectionListener).add(listener_id, listener)
+                self._call(alone, "on_state_change", (snapshot,))
+                self._call(alone, _STATUS_METHODS[snapshot.current].__name__, ())
+
+            self.dispatcher.submit(join)
+
+    def remove_connection_listener(self, listener_id: str) -> None:
+        """Remove the connection listener of ``listener_id``, also one not yet joined."""
+        with self._status_lock:
+            self._joining.pop(listener_id, None)
+            self.registry(ConnectionListener).remove(listener_id)
 
     def connection_error(self, error: CometChatException) -> None:
         self.dispatcher.submit(lambda: self._emit(ConnectionListener.on_connection_error, (error,)))
 
     def login_event(self, method: ListenerMethod, args: tuple[Any, ...]) -> None:
-        """Queue a call of ``method`` (a :class:`LoginListener` method) on login listeners."""
+        """Queue a call of ``method`` (a :class:`LoginListener` method) on login listeners;
+        with none registered, nothing is queued (and no dispatcher thread starts: a REST-only
+        client runs no thread)."""
+        if not len(self._registries[LoginListener]):
+            return
         self.dispatcher.submit(lambda: self._emit(method, args))
 
     def frames(
@@ -176,6 +223,11 @@ class Delivery:
         """In a forked child: fresh locks and no inherited thread or queue."""
         for registry in self._registries.values():
             registry.after_fork_in_child()
+        self._status_lock = threading.Lock()
+        self._queued_change = ConnectionStateChange(
+            ConnectionStatus.DISCONNECTED, ConnectionStatus.DISCONNECTED
+        )
+        self._joining.clear()
         self.ledger.after_fork_in_child()
         self.dispatcher.after_fork_in_child()
 

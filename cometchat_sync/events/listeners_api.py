@@ -39,6 +39,10 @@ class ListenersAPI:
     copy-on-write, so every call here is quick and safe from any thread, including from
     inside a listener (even the one being removed).
 
+    Adding a listener is a first use of the client: the listener is registered first, then
+    (once per process) the stored session is read and, in auto mode, the link starts, so
+    a listener added right after creating the client hears everything from the start.
+
     Raises:
         CometChatException: the registration errors: each ``add_..._listener`` raises
             ``MISSING_PARAMETERS`` for an empty ``listener_id`` and
@@ -48,12 +52,22 @@ class ListenersAPI:
 
     _delivery: Delivery
 
+    def _check_fork(self) -> None:
+        """The client's first use in this process (implemented by the client)."""
+        raise NotImplementedError
+
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
         """Register a listener of the real-time link's status under ``listener_id``.
 
-        It hears every status change once, in order (``on_state_change`` then
+        Its first call is the status as of now: ``on_state_change(change)`` with
+        ``change.previous`` equal to ``change.current`` (a snapshot, not a change), then
+        that status's method (``on_disconnected()`` on a client that never connected). Then
+        it hears every later status change once, in order (``on_state_change`` then
         ``on_connecting``/``on_connected``/``on_disconnected``/``on_feature_throttled``),
-        and ``on_connection_error`` once per outage.
+        and ``on_connection_error`` once per outage. So a listener added at any time
+        misses nothing, and one added before the first use hears the whole start. Like
+        every ``add_..._listener``, it is a first use of the client (see
+        :class:`ListenersAPI`).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/connection-status.
 
@@ -65,7 +79,8 @@ class ListenersAPI:
             CometChatException: the registration errors (see
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
-        self._delivery.registry(ConnectionListener).add(listener_id, listener)
+        self._delivery.add_connection_listener(listener_id, listener)
+        self._check_fork()
 
     def remove_connection_listener(self, listener_id: str) -> None:
         """Remove the connection listener registered under ``listener_id``.
@@ -73,7 +88,7 @@ class ListenersAPI:
         Args:
             listener_id: the id it was added with.
         """
-        self._delivery.registry(ConnectionListener).remove(listener_id)
+        self._delivery.remove_connection_listener(listener_id)
 
     def add_login_listener(self, listener_id: str, listener: LoginListener) -> None:
         """Register a listener of login and logout outcomes under ``listener_id``.
@@ -93,6 +108,7 @@ class ListenersAPI:
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(LoginListener).add(listener_id, listener)
+        self._check_fork()
 
     def remove_login_listener(self, listener_id: str) -> None:
         """Remove the login listener registered under ``listener_id``.
@@ -121,6 +137,7 @@ class ListenersAPI:
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(MessageListener).add(listener_id, listener)
+        self._check_fork()
 
     def remove_message_listener(self, listener_id: str) -> None:
         """Remove the message listener registered under ``listener_id``.
@@ -146,6 +163,7 @@ class ListenersAPI:
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(UserListener).add(listener_id, listener)
+        self._check_fork()
 
     def remove_user_listener(self, listener_id: str) -> None:
         """Remove the user listener registered under ``listener_id``.
@@ -173,6 +191,7 @@ class ListenersAPI:
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(GroupListener).add(listener_id, listener)
+        self._check_fork()
 
     def remove_group_listener(self, listener_id: str) -> None:
         """Remove the group listener registered under ``listener_id``.
@@ -199,6 +218,7 @@ class ListenersAPI:
                 :class:`~cometchat_sync.events.listeners_api.ListenersAPI`).
         """
         self._delivery.registry(CallListener).add(listener_id, listener)
+        self._check_fork()
 
     def remove_call_listener(self, listener_id: str) -> None:
         """Remove the call listener registered under ``listener_id``.

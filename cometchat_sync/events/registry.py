@@ -61,6 +61,10 @@ class ListenerRegistry(Generic[L]):
                 del listeners[listener_id]
                 self._listeners = listeners
 
+    def __len__(self) -> int:
+        """How many listeners are registered."""
+        return len(self._listeners)
+
     def after_fork_in_child(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()

@@ -88,17 +88,58 @@ def _recording(cls: type[Any]) -> type[Any]:
         return method
 
     for name in cls.EVENTS:
-        setattr(cls, name, make(name))
+        if name not in cls.__dict__:  # a method the class wrote itself stays
+            setattr(cls, name, make(name))
     return cls
 
 
 @_recording
 class ConnectionRecorder(ConnectionListener):
-    """Records connection events; ``changes`` lists every :class:`ConnectionStateChange`."""
+    """Records connection events; ``changes`` lists every :class:`ConnectionStateChange`.
+
+    The first call a connection listener hears is a snapshot of the status as of its
+    registration (``previous`` equal to ``current``) followed by that status's method; the
+    recorder keeps that snapshot apart, in :attr:`initial`, so ``log``, ``changes`` and
+    ``statuses()`` hold real changes only.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.log = EventLog()
+        self.initial_log = EventLog()
+        self._in_snapshot = False
+
+    @property
+    def initial(self) -> Optional[ConnectionStateChange]:
+        """The snapshot heard first, or ``None`` before it came."""
+        found = self.initial_log.args_of("on_state_change")
+        return found[0][0] if found else None
+
+    def wait_for_initial(self, timeout: float) -> Optional[ConnectionStateChange]:
+        """Wait up to ``timeout`` seconds for the snapshot; ``None`` if it did not come."""
+        self.initial_log.wait_for_count("on_state_change", 1, timeout)
+        return self.initial
+
+    def on_state_change(self, change: ConnectionStateChange) -> None:
+        self._in_snapshot = change.previous is change.current
+        (self.initial_log if self._in_snapshot else self.log).record("on_state_change", change)
+
+    def _status(self, name: str) -> None:
+        # Called right after on_state_change, on the same thread, for the same change.
+        (self.initial_log if self._in_snapshot else self.log).record(name)
+        self._in_snapshot = False
+
+    def on_connecting(self) -> None:
+        self._status("on_connecting")
+
+    def on_connected(self) -> None:
+        self._status("on_connected")
+
+    def on_disconnected(self) -> None:
+        self._status("on_disconnected")
+
+    def on_feature_throttled(self) -> None:
+        self._status("on_feature_throttled")
 
     @property
     def changes(self) -> list[ConnectionStateChange]:
