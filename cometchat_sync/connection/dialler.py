@@ -140,7 +140,7 @@ class WebSocketTransport:
         at.step, at.peer = "proxy", host
         proxy = proxy_for(at.url, self._proxy)
         if proxy is not None:
-            at.peer = f"the proxy {proxy.address}"
+            at.peer, at.proxied = f"the proxy {proxy.address}", True
             at.sock = _tcp_connect(proxy.host, proxy.port, at.deadline, at.dial, at)
             at.step = "tunnel"
             tunnel(at.sock, proxy, (host, port), deadline=at.deadline, dial=at.dial)
@@ -178,6 +178,8 @@ class _Attempt:
         self.sock: Optional[_Sock] = None
         self.step = "resolve"
         self.peer = ""
+        #: The socket goes to a proxy (its connect errors then name the proxy).
+        self.proxied = False
 
     def close(self) -> None:
         if self.sock is not None:
@@ -275,28 +277,31 @@ def _tcp_connect(
             sock.close()
             if not isinstance(exc, (StepTimeout, OSError)):
                 raise
-            last = _tcp_failure(exc, host, port)
+            proxied = at is not None and at.proxied
+            last = _tcp_failure(exc, f"the proxy {host}:{port}" if proxied else f"{host}:{port}")
         if dial.cancelled:
             raise DialCancelled()
     assert last is not None, "getaddrinfo returned no address"
     raise last
 
 
-def _tcp_failure(exc: Union[StepTimeout, OSError], host: str, port: int) -> DialError:
+def _tcp_failure(exc: Union[StepTimeout, OSError], where: str) -> DialError:
+    """The error of a failed TCP connect to ``where`` (``host:port``, or ``the proxy ...``)."""
+    where_ = where[:1].upper() + where[1:]
     if isinstance(exc, (StepTimeout, socket.timeout)):
         return _connect_failed(
             ErrorCode.NO_INTERNET,
-            f"{host}:{port} did not answer the TCP connect in time; check the network.",
+            f"{where_} did not answer the TCP connect in time; check the network.",
         )
     if is_refused(exc.errno):
         return _connect_failed(
             ErrorCode.WEBSOCKET_ERROR,
-            f"{host}:{port} refused the connection (the server may be down).",
+            f"{where_} refused the connection (the server may be down).",
         )
     if is_unreachable(exc.errno):
         return _connect_failed(
-            ErrorCode.NO_INTERNET, f"There is no route to {host}:{port}; check the network."
+            ErrorCode.NO_INTERNET, f"There is no route to {where}; check the network."
         )
     return _connect_failed(
-        ErrorCode.WEBSOCKET_ERROR, f"Connecting to {host}:{port} failed (errno {exc.errno})."
+        ErrorCode.WEBSOCKET_ERROR, f"Connecting to {where} failed (errno {exc.errno})."
     )

@@ -641,3 +641,15 @@ def test_set_proxy_gives_rest_its_mapping_and_keeps_the_password_out_of_the_repr
     assert parse_proxy_url(settings.proxy or "").password == "p@ss"
     assert "p@ss" not in repr(parse_proxy_url(settings.proxy or ""))
     assert AppSettingsBuilder().build().proxies == {}
+
+
+def test_a_proxy_that_is_down_is_named_in_the_error(emulator):
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        dead = spare.getsockname()[1]
+    dial = Dial()
+    with pytest.raises(DialError) as info:
+        open_via(f"http://127.0.0.1:{dead}", emulator.ws_url, dial)
+    dial.release()
+    assert info.value.code == "ERR_WEBSOCKET_ERROR" and info.value.unreachable
+    assert f"The proxy 127.0.0.1:{dead} refused the connection" in info.value.message
