@@ -256,6 +256,24 @@ def test_group_receipts_add_up_to_delivered_to_all_and_read_by_all(login):
     assert len(a_messages.log.args_of("on_messages_delivered_to_all")) == 1  # once
 
 
+def test_group_conversation_marks_over_rest_add_up_too(login):
+    a, b, c = login(A), login(B), login(C)
+    a.create_group(Group("desk", "Desk"))
+    a.add_members_to_group("desk", [B, C])
+    a_messages = MessageRecorder()
+    a.add_message_listener("messages", a_messages)
+    sent = [a.send_message(TextMessage("desk", text, "group")) for text in ("one", "two")]
+    b.mark_conversation_as_delivered("desk", "group")
+    c.mark_conversation_as_read("desk", "group")
+    assert a_messages.log.wait_for_count("on_messages_delivered_to_all", 2, WAIT)
+    assert "on_messages_read_by_all" not in a_messages.log.names()  # b has not read them
+    b.mark_conversation_as_read("desk", "group")
+    assert a_messages.log.wait_for_count("on_messages_read_by_all", 2, WAIT)
+    for method in ("on_messages_delivered_to_all", "on_messages_read_by_all"):
+        ids = [args[0].message_id for args in a_messages.log.args_of(method)]
+        assert sorted(ids) == [m.id for m in sent], method  # each message, once
+
+
 def test_login_answer_reports_the_user_online(make_client, emulator):
     client = make_client(auto=False)
     user = client.login(A, emulator.auth_key)

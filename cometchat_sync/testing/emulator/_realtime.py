@@ -7,9 +7,9 @@ covers the user (``offline`` when the last one goes). After auth, pings get pong
 :class:`~._hooks.Hooks` ``drop_pongs``) and ``typing_indicator``, ``receipts`` and
 ``transient_message`` frames are relayed to their target and to the sender's other sockets.
 Receipts are stored (:mod:`._receipts`); once every member of a group but the sender of a
-message has delivered (read) it, the receipt that completes it gives the sender's sockets one
-``receipts`` frame with action ``deliveredToAll`` (``readByAll``), as the official SDKs'
-listeners expect
+message has delivered (read) it, the receipt (or REST mark, :meth:`Realtime.group_marked`) that
+completes it gives the sender's sockets one ``receipts`` frame with action ``deliveredToAll``
+(``readByAll``), as the official SDKs' listeners expect
 (https://www.cometchat.com/docs/sdk/javascript/delivery-read-receipts). Every frame received
 is recorded per user for ``Emulator.frames_from``. The frame shapes follow
 the observed traffic of the official SDKs.
@@ -29,6 +29,7 @@ from ._peer import Outbox
 from ._peer import Peer
 from ._receipts import record_socket_receipt
 from ._records import JSON
+from ._records import GroupRec
 from ._records import Store
 from ._records import UserRec
 from ._records import now_s
@@ -302,10 +303,9 @@ class Realtime:
         """After ``uid``'s receipt of a message of the group ``guid`` (already stored in
         ``store.chat.receipts``): the ``deliveredToAll`` and ``readByAll`` frames it
         completes, once each, for the message's sender."""
-        store = self.store
-        g = store.groups.get(guid)
+        g = self.store.groups.get(guid)
         try:
-            msg = store.msg_by_id.get(int(body.get("messageId", "")))
+            msg = self.store.msg_by_id.get(int(body.get("messageId", "")))
         except (TypeError, ValueError):
             return []
         if (
@@ -314,9 +314,30 @@ class Realtime:
             or msg is None
             or msg["receiverType"] != "group"
             or msg["receiver"] != guid
-            or uid == msg["sender"]
-            or uid not in g.members
         ):
+            return []
+        return self._to_all(uid, g, msg)
+
+    def group_marked(self, uid: str, guid: str) -> Outbox:
+        """After ``uid`` marked the group ``guid`` delivered or read over REST (``POST
+        groups/{guid}/conversation/delivered|read``): the ``deliveredToAll``/``readByAll``
+        frames the stored marks complete, for each message's sender."""
+        store = self.store
+        with store.lock:
+            g = store.groups.get(guid.lower())
+            if g is None:
+                return []
+            outbox: Outbox = []
+            for msg in store.messages:
+                if msg["receiverType"] == "group" and msg["receiver"] == g.guid:
+                    outbox += self._to_all(uid, g, msg)
+            return outbox
+
+    def _to_all(self, uid: str, g: GroupRec, msg: JSON) -> Outbox:
+        """The ``deliveredToAll``/``readByAll`` frames (not sent before) that ``uid``'s stored
+        receipt of the group message ``msg`` completes, for its sender."""
+        store = self.store
+        if uid == msg["sender"] or uid not in g.members:
             return []
         mid = int(msg["id"])
         times = store.chat.receipts.get(mid, {})
@@ -332,7 +353,7 @@ class Realtime:
                 store.app.app_id,
                 "receipts",
                 sender=uid,
-                receiver=guid,
+                receiver=g.guid,
                 receiver_type="group",
                 device_id=None,
                 body={

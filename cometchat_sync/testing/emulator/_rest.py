@@ -190,14 +190,18 @@ class RestApp:
         def target(c: Ctx) -> str:
             return c.params[key]
 
+        def marked(c: Ctx, read: bool) -> Result:
+            data = convs.mark(c.uid, kind, target(c), read)
+            # a group's marks may complete deliveredToAll/readByAll for the senders
+            outbox = self.backend.realtime.group_marked(c.uid, target(c)) if kind == "group" else []
+            return Result(data, outbox=outbox)
+
         return [
             ("GET", base, "client", lambda c: Result(convs.get(c.uid, kind, target(c)))),
             ("PUT", base, "client", lambda c: Result(convs.tag(c.uid, kind, target(c), c.body))),
             ("DELETE", base, "client", lambda c: Result(convs.delete(c.uid, kind, target(c)))),
-            ("POST", (*base, "read"), "client",
-             lambda c: Result(convs.mark(c.uid, kind, target(c), True))),
-            ("POST", (*base, "delivered"), "client",
-             lambda c: Result(convs.mark(c.uid, kind, target(c), False))),
+            ("POST", (*base, "read"), "client", lambda c: marked(c, True)),
+            ("POST", (*base, "delivered"), "client", lambda c: marked(c, False)),
             ("DELETE", (*base, "read"), "client",
              lambda c: Result(convs.mark_unread(c.uid, kind, target(c), c.body))),
         ]  # fmt: skip
