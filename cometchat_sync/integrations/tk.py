@@ -51,8 +51,11 @@ _TICK_BUDGET = 0.05
 _MAX_POLL_MS = 1000
 
 # Clients that have a bridge, so that a second attach() cannot silently steal the first's
-# executor (its queued callbacks would never run).
-_BRIDGED: weakref.WeakKeyDictionary[CometChatClient, TkBridge] = weakref.WeakKeyDictionary()
+# executor (its queued callbacks would never run). Weak both ways: the table keeps neither a
+# client nor a bridge (and so a window) alive.
+_BRIDGED: weakref.WeakKeyDictionary[CometChatClient, weakref.ref[TkBridge]] = (
+    weakref.WeakKeyDictionary()
+)
 _BRIDGED_LOCK = threading.Lock()
 
 
@@ -110,13 +113,14 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
     if not exists:
         raise CometChatException(ErrorCode.INVALID_PARAMETER, "root is destroyed.")
     with _BRIDGED_LOCK:
-        current = _BRIDGED.get(client)
+        ref = _BRIDGED.get(client)
+        current = ref() if ref is not None else None
         if current is not None and current.attached:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "client already has a Tk bridge; detach it first."
             )
         bridge = TkBridge(client, root, poll_ms)
-        _BRIDGED[client] = bridge
+        _BRIDGED[client] = weakref.ref(bridge)
     bridge._start()
     return bridge
 
@@ -139,6 +143,7 @@ class TkBridge:
         self._after_id: Optional[str] = None
         self._bindings: list[tuple[str, str]] = []
         self._previous_protocol = ""
+        self._own_protocol = ""
         self._state: Optional[AppState] = None
         self._tk_thread = threading.current_thread()
 
@@ -190,6 +195,7 @@ class TkBridge:
                 root.after_cancel(self._after_id)
             if root.winfo_exists():
                 root.protocol("WM_DELETE_WINDOW", self._previous_protocol)
+                root.deletecommand(self._own_protocol)
                 for sequence, funcid in self._bindings:
                     _unbind(root, sequence, funcid)
         except tkinter.TclError:  # the window is being destroyed: its bindings go with it
@@ -227,6 +233,7 @@ class TkBridge:
         self._client.set_callback_executor(self._enqueue)
         self._previous_protocol = str(root.protocol("WM_DELETE_WINDOW") or "")
         root.protocol("WM_DELETE_WINDOW", self._on_delete_window)
+        self._own_protocol = str(root.protocol("WM_DELETE_WINDOW"))
         for sequence, handler in (
             ("<Map>", self._on_map_change),
             ("<Unmap>", self._on_map_change),

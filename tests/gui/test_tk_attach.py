@@ -6,9 +6,11 @@ closes the client."""
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 import time
 import tkinter
+import weakref
 from tkinter import ttk
 from typing import Any
 from typing import Callable
@@ -376,6 +378,11 @@ def test_detach_drops_listener_calls_and_keeps_the_apps_bindings(
     bridge.post(lambda: maps.append("posted"))
     pump(root, lambda: False, 0.1)
     assert "posted" not in maps
+    # Nothing (the client, the window, the module) keeps a detached bridge alive.
+    gone = weakref.ref(bridge)
+    del bridge
+    gc.collect()
+    assert gone() is None
 
 
 def test_post_runs_the_apps_callbacks_on_the_tk_thread_in_order(
