@@ -77,9 +77,10 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
       the window leaves the client open (in the background).
 
     Call it on the Tk thread, before the client can have events (before ``login``), so that
-    no listener call runs on the dispatcher thread. ``client.logout()`` and
-    ``client.close()`` called from a Tk callback return without waiting on Tk, since the
-    dispatcher thread never does.
+    no listener call runs on the dispatcher thread; not from a listener of this client that
+    still runs on the dispatcher thread. ``client.logout()`` and ``client.close()`` called
+    from a Tk callback (a listener of the bridge included) return without waiting on Tk,
+    since the dispatcher thread never does.
 
     Args:
         client: the client whose listener calls move to the Tk thread.
@@ -182,7 +183,8 @@ class TkBridge:
         written for the Tk thread, and one run on the dispatcher thread would call Tk from
         there (the events a ``close()`` itself causes would be the first). To have them run
         on the dispatcher thread again, call ``client.set_callback_executor(None)``; or
-        :func:`attach` the client again. Idempotent; call it on the Tk thread.
+        :func:`attach` the client again. Idempotent; call it on the Tk thread (a listener
+        that runs through this bridge may call it).
         """
         if not self._attached:
             return
@@ -209,7 +211,7 @@ class TkBridge:
         without waiting on Tk. (A plain ``client.close()`` from a Tk callback returns at once
         too; whether the listener calls already handed over still run then follows the
         SDK's rule for a session that ends, in ``docs/events.md``.) Call it on the Tk
-        thread.
+        thread (a listener that runs through this bridge may call it).
 
         Args:
             timeout: the most to wait for the SDK threads, in seconds (see
