@@ -8,6 +8,7 @@ hosted CometChat service instead.
 
     python samples/tk_chat.py                  # pick a user in a dialog
     python samples/tk_chat.py --uid superhero1 --no-bot
+    python samples/tk_chat.py --uid superhero1 --close-after 5   # a short demo
 
 Threads: every listener runs on the Tk thread through
 ``cometchat_sync.integrations.tk.attach``; REST calls run on one worker thread and hand
@@ -556,6 +557,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--uid", help="log in as this user (default: ask)")
     parser.add_argument("--no-bot", action="store_true", help="no user that answers")
     parser.add_argument("--users", help="contacts, comma-separated uids (default: everyone)")
+    parser.add_argument(
+        "--close-after", type=float, help="close the window after this many seconds (a demo)"
+    )
     args = parser.parse_args(argv)
     users = [u.strip().lower() for u in (args.users or "").split(",") if u.strip()] or None
     with service() as (app_id, builder, auth_key, emulated):
@@ -572,6 +576,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if emulated and not args.no_bot:  # the emulator's users are the default ones
             other = next(u for u in (users or DEFAULT_USERS) if u != window.me.uid)
             bot = EchoBot(app_id, settings, auth_key, other)
+        if args.close_after is not None:  # as if the window manager's close button was hit
+            close = root.protocol("WM_DELETE_WINDOW")
+            root.after(int(args.close_after * 1000), lambda: root.tk.eval(close))
         try:
             root.mainloop()
         finally:

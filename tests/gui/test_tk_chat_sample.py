@@ -6,6 +6,8 @@ thread behind."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 import threading
 import tkinter
@@ -243,3 +245,15 @@ def test_the_sign_in_dialog_returns_the_chosen_user_or_none(
     root.after(50, answer)
     assert tk_chat.ask_uid(root, tk_chat.DEFAULT_USERS) == choice
     assert root.wm_state() == "normal"  # the main window is shown again
+
+
+def test_the_script_runs_with_its_bot_and_exits_cleanly_when_the_window_closes(
+    display: Any,
+) -> None:
+    command = [sys.executable, str(SAMPLE), "--uid", "superhero1", "--close-after", "1"]
+    env = {**os.environ, "DISPLAY": display.name}
+    for name in ("COMETCHAT_APP_ID", "COMETCHAT_REGION", "COMETCHAT_AUTH_KEY"):
+        env.pop(name, None)  # the embedded emulator, whatever the machine has set
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Tcl_AsyncDelete" not in done.stderr
