@@ -11,7 +11,10 @@ Two stores ship with the SDK:
   folder, ``fsync``, ``os.replace``), the file is mode 0600 in a 0700 folder, and a separate
   ``session.json.lock`` file serialises read-modify-write across threads and processes. A
   corrupt file reads as "logged out"; a read-only folder makes the store keep the session in
-  memory.
+  memory. The store trusts only what this user owns: the folder must be a real folder of this
+  user (made 0700), the files regular files of this user opened without following links; a
+  planted link or another user's file is set aside, never followed or chmodded, and a folder
+  of another user makes the store keep the session in memory (one warning).
 * :class:`MemorySessionStore` keeps it in the process only (``persist_session=False``, tests).
 
 Any object with the methods of :class:`SessionStore` can be used instead (a keyring, a

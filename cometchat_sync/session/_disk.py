@@ -1,15 +1,24 @@
-"""The file-system steps of the file store: safe folder names, atomic writes, unwritable folders.
+"""The file-system steps of the file store: safe folder names, atomic writes, unwritable
+folders, and trust: links, owners and modes.
 
 A write goes to a temp file in the same folder, is ``fsync``-ed and renamed over the target
 with ``os.replace``, then the folder is ``fsync``-ed. An ``OSError`` that means the folder
 can't be written (read-only file system, no permission, disk full) becomes :class:`Unwritable`,
 on which the store switches to memory; any other ``OSError`` propagates.
+
+Trust (POSIX): the store's folder must be a real folder (not a link) owned by this user, and
+is made 0700 when it is wider; the session and lock files are opened without following links
+(``O_NOFOLLOW``) or blocking on a FIFO (``O_NONBLOCK``), and must be regular files owned by
+this user. A folder that fails is :class:`Untrusted`, on which the store keeps the session in
+memory; nothing is ever changed through a link or on a file of another user.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -20,7 +29,12 @@ from .._neterrors import errnos
 __all__ = [
     "TMP_PREFIX",
     "TMP_SUFFIX",
+    "Untrusted",
     "Unwritable",
+    "check_folder",
+    "current_uid",
+    "is_trusted_file",
+    "open_no_follow",
     "safe_folder_name",
     "sweep_temp_files",
     "unwritable_errors",
@@ -40,6 +54,66 @@ class Unwritable(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(error.errno)
         self.error = error
+
+
+class Untrusted(Exception):
+    """The folder or the lock file can't be trusted; ``reason`` says why (no contents)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+# What open() with O_NOFOLLOW answers for a link (ELOOP; EMLINK on FreeBSD).
+_LINK_ERRNOS = frozenset(code for code in (errno.ELOOP, getattr(errno, "EMLINK", 0)) if code)
+
+
+def current_uid() -> int:
+    """The user whose files the store trusts (the effective uid)."""
+    return os.geteuid()
+
+
+def is_trusted_file(st: os.stat_result) -> bool:
+    """True for a regular file owned by this user."""
+    return stat.S_ISREG(st.st_mode) and st.st_uid == current_uid()
+
+
+def open_no_follow(path: str, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` that never follows a link at ``path`` (a link raises :class:`Untrusted`)
+    and never blocks on a FIFO."""
+    try:
+        return os.open(path, flags | _NOFOLLOW | _NONBLOCK | _CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno in _LINK_ERRNOS or (exc.errno == errno.ENOTDIR and flags & _DIRECTORY):
+            raise Untrusted(
+                f"{os.path.basename(path)} is a link or not what it should be"
+            ) from None
+        raise
+
+
+def check_folder(path: str) -> None:
+    """Trust the store's folder or raise :class:`Untrusted`: a real folder (not a link) owned
+    by this user, made 0700 if it was wider. Raises ``FileNotFoundError`` when it is missing.
+    """
+    fd = open_no_follow(path, os.O_RDONLY | _DIRECTORY)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISDIR(st.st_mode):
+            raise Untrusted("the session folder is not a folder")
+        if st.st_uid != current_uid():
+            raise Untrusted("the session folder belongs to another user")
+        if stat.S_IMODE(st.st_mode) != 0o700:
+            try:
+                os.fchmod(fd, 0o700)
+            except OSError:
+                if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                    raise Untrusted("others may write to the session folder") from None
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,11 @@ from .. import _fork
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from . import _document
+from ._disk import Untrusted
 from ._disk import Unwritable
+from ._disk import check_folder
+from ._disk import is_trusted_file
+from ._disk import open_no_follow
 from ._disk import safe_folder_name
 from ._disk import sweep_temp_files
 from ._disk import unwritable_errors
@@ -51,6 +55,7 @@ log = logging.getLogger(__name__)
 _FILE_NAME = "session.json"
 _LOCK_SUFFIX = ".lock"
 _CORRUPT_INFIX = ".corrupt-"
+_POSIX = sys.platform != "win32"
 
 
 class FileSessionStore:
@@ -69,7 +74,10 @@ class FileSessionStore:
 
     A corrupt file is renamed to ``session.json.corrupt-<epoch ms>`` and reads as logged out.
     When the folder turns out to be unwritable (read-only file system, no permission, disk
-    full), the store logs one warning and keeps the session in memory from then on.
+    full) or untrusted (a link, another user's), the store logs one warning and keeps the
+    session in memory from then on. A session file that is a link, not a regular file, or
+    another user's is set aside like a corrupt one; nothing is followed through a link or
+    chmodded (see ``docs/sessions.md``).
     """
 
     def __init__(
@@ -93,6 +101,7 @@ class FileSessionStore:
         self._file_lock: Any = None
         self._swept = False
         self._mode_warned = False
+        self._rewrite = False
 
     @property
     def app_id(self) -> str:
@@ -115,11 +124,15 @@ class FileSessionStore:
         with self._tlock:
             if self._memory is None:
                 try:
-                    return self._read().session
+                    state = self._read()
+                    if not self._rewrite:
+                        return state.session
                 except CorruptFile:
                     pass
                 except Unwritable as exc:
-                    self._go_memory(State(), exc.error)
+                    self._go_memory(State(), _errno_name(exc.error))
+                except Untrusted as exc:
+                    self._go_memory(State(), exc.reason)
                 if self._memory is None:
                     return self._transaction(None)[1]
             return self._memory.load()
@@ -135,11 +148,15 @@ class FileSessionStore:
         with self._tlock:
             if self._memory is None:
                 try:
-                    device_id = self._read().device_id
+                    state = self._read()
+                    device_id = None if self._rewrite else state.device_id
                 except CorruptFile:
                     device_id = None
                 except Unwritable as exc:
-                    self._go_memory(State(), exc.error)
+                    self._go_memory(State(), _errno_name(exc.error))
+                    device_id = None
+                except Untrusted as exc:
+                    self._go_memory(State(), exc.reason)
                     device_id = None
                 if device_id is not None:
                     return device_id
@@ -172,13 +189,30 @@ class FileSessionStore:
     def _read(self) -> State:
         """Read the file without the lock. A missing file is an empty state.
 
-        Raises :class:`CorruptFile` for unusable contents and :class:`Unwritable` when the
-        file can't be opened for lack of permission.
+        Raises :class:`CorruptFile` for unusable contents or a file the store can't trust (a
+        link, not a regular file, another user's), :class:`Untrusted` for a folder it can't
+        trust, and :class:`Unwritable` when the file can't be opened for lack of permission.
+        Sets ``_rewrite`` when the file is readable by others (the next locked read rewrites
+        it 0600: the store never chmods a file).
         """
+        self._rewrite = False
         try:
-            with unwritable_errors(), open(self._path, "rb") as fh:
-                mode = os.fstat(fh.fileno()).st_mode
-                widened = self._tighten(fh.fileno(), mode)
+            with unwritable_errors():
+                if _POSIX:
+                    check_folder(self._dir)
+                try:
+                    fd = open_no_follow(self._path, os.O_RDONLY)
+                except Untrusted:
+                    raise CorruptFile("a link") from None
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if _POSIX and not is_trusted_file(st):
+                    owner = (
+                        "owned by another user"
+                        if stat.S_ISREG(st.st_mode)
+                        else "not a regular file"
+                    )
+                    raise CorruptFile(owner)
                 raw = fh.read(_document.MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             return State()
@@ -186,25 +220,15 @@ class FileSessionStore:
             raise CorruptFile("too large")
         # A corrupt file gets its own warning; don't warn twice about it.
         state = _document.parse(raw)
-        if widened and not self._mode_warned:
+        self._rewrite = _POSIX and bool(st.st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+        if self._rewrite and not self._mode_warned:
             self._mode_warned = True
             log.warning(
-                "Session file %s was readable by other users (mode %o); changed it to 0600.",
+                "Session file %s was readable by other users (mode %o); rewrote it as 0600.",
                 self._path,
-                stat.S_IMODE(mode),
+                stat.S_IMODE(st.st_mode),
             )
         return state
-
-    @staticmethod
-    def _tighten(fd: int, mode: int) -> bool:
-        """Make a group/other-accessible file 0600. True when it had to (and could)."""
-        if sys.platform == "win32" or not mode & (stat.S_IRWXG | stat.S_IRWXO):
-            return False
-        try:
-            os.fchmod(fd, 0o600)
-        except OSError:
-            return False
-        return True
 
     def _transaction(
         self,
@@ -233,14 +257,18 @@ class FileSessionStore:
                 if new.device_id != state.device_id or new.session != state.session:
                     self._write(new)
                 return new, new.session
-        except Unwritable as exc:
+        except (Unwritable, Untrusted) as exc:
+            if isinstance(exc, Untrusted):
+                state, why = State(), exc.reason  # nothing on that disk is trusted
+            else:
+                why = _errno_name(exc.error)
             if state is None:
                 # The folder or lock failed before the locked read: use what can be read.
                 try:
                     state = self._read()
-                except (CorruptFile, Unwritable):
+                except (CorruptFile, Unwritable, Untrusted):
                     state = State()
-            self._go_memory(state, exc.error)
+            self._go_memory(state, why)
             assert self._memory is not None
             if fn is None:
                 return State(self._memory.device_id(), state.session), state.session
@@ -276,18 +304,27 @@ class FileSessionStore:
                 os.makedirs(parent, mode=0o700, exist_ok=True)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(self._dir, 0o700)
-            if sys.platform != "win32":
-                if stat.S_IMODE(os.stat(self._dir).st_mode) != 0o700:
-                    os.chmod(self._dir, 0o700)
-                # Probe that the lock file can be created here before filelock tries.
-                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-                os.close(fd)
+            if _POSIX:
+                check_folder(self._dir)
+                # Probe that the lock file can be created here, and is ours and no link,
+                # before filelock opens it.
+                fd = open_no_follow(self._lock_path, os.O_RDWR | os.O_CREAT)
+                try:
+                    trusted = is_trusted_file(os.fstat(fd))
+                finally:
+                    os.close(fd)
+                if not trusted:
+                    raise Untrusted("the lock file is not a regular file of this user")
 
     def _read_locked(self) -> State:
         try:
-            return self._read()
+            state = self._read()
         except CorruptFile as exc:
             return self._set_aside(exc)
+        if self._rewrite:
+            self._write(state)  # a new 0600 file in place of the one others could read
+            self._rewrite = False
+        return state
 
     def _set_aside(self, exc: CorruptFile) -> State:
         """Move a corrupt file out of the way, warn once, and return a logged-out state."""
@@ -318,13 +355,16 @@ class FileSessionStore:
     def _write(self, state: State) -> None:
         write_atomically(self._dir, self._path, _document.dump(state))
 
-    def _go_memory(self, state: State, error: OSError) -> None:
+    def _go_memory(self, state: State, why: str) -> None:
         """Switch to the in-memory copy, seeded with the last state read from disk."""
         self._memory = MemorySessionStore._from_state(self._app_id, state)
-        code = errno.errorcode.get(error.errno or 0, str(error.errno))
         log.warning(
-            "Can't write the session folder %s (%s); keeping the session in memory only "
+            "Can't use the session folder %s (%s); keeping the session in memory only "
             "for the rest of this run.",
             self._dir,
-            code,
+            why,
         )
+
+
+def _errno_name(error: OSError) -> str:
+    return errno.errorcode.get(error.errno or 0, str(error.errno))

@@ -789,3 +789,133 @@ def test_forked_child_gets_fresh_store_locks_through_the_fork_registry(tmp_path)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert (memory._lock, files._tlock, files._file_lock) == parent_locks  # parent untouched
+
+
+# -- links and files the store does not own ----------------------------------------------------
+
+OTHER_UID = 4321
+
+
+def owned_by_another_user(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``path`` belong to someone else: chown it when running as root, else make this
+    process look like another user to the store's owner check."""
+    if os.geteuid() == 0:
+        os.chown(path, OTHER_UID, OTHER_UID, follow_symlinks=False)
+    else:  # pragma: no cover - CI runs as root
+        real = os.geteuid()
+        monkeypatch.setattr(os, "geteuid", lambda: real + 1)
+
+
+def session_document(uid: str = "attacker") -> str:
+    return json.dumps(
+        {"version": 1, "device_id": "app1_dev", "session": make_session(uid).to_json()}
+    )
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX links and owners")
+def test_a_planted_session_link_is_neither_followed_nor_chmodded(tmp_path, caplog_debug):
+    (tmp_path / APP).mkdir(mode=0o700)
+    victim = tmp_path / "victim.json"
+    victim.write_text(session_document())
+    victim.chmod(0o644)
+    (tmp_path / APP / "session.json").symlink_to(victim)
+
+    store = FileSessionStore(APP, directory=tmp_path)
+
+    assert store.load() is None
+    assert stat.S_IMODE(os.stat(victim).st_mode) == 0o644
+    assert victim.read_text() == session_document()
+    store.save(make_session())
+    assert store.load() == make_session()
+    assert not (tmp_path / APP / "session.json").is_symlink()
+    assert victim.read_text() == session_document()
+    assert any("link" in r.getMessage() for r in session_warnings(caplog_debug))
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX links")
+def test_a_planted_lock_link_creates_nothing_and_raises_no_os_error(tmp_path, caplog_debug):
+    folder = tmp_path / APP
+    folder.mkdir(mode=0o700)
+    target = tmp_path / "elsewhere" / "made-by-the-sdk"
+    target.parent.mkdir()
+    (folder / "session.json.lock").symlink_to(target)
+
+    store = FileSessionStore(APP, directory=tmp_path)
+    store.save(make_session())
+
+    assert not target.exists()
+    assert store.in_memory
+    assert store.load() == make_session()
+    warnings = session_warnings(caplog_debug)
+    assert len(warnings) == 1
+    assert "memory" in warnings[0].getMessage()
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX owners")
+def test_a_session_file_of_another_user_is_not_loaded(tmp_path, monkeypatch, caplog_debug):
+    folder = tmp_path / APP
+    folder.mkdir(mode=0o700)
+    planted = folder / "session.json"
+    planted.write_text(session_document())
+    planted.chmod(0o644)
+    owned_by_another_user(planted, monkeypatch)
+
+    store = FileSessionStore(APP, directory=tmp_path)
+
+    assert store.load() is None
+    (moved,) = corrupt_files(folder)  # set aside, as it was
+    assert stat.S_IMODE(os.stat(moved).st_mode) == 0o644
+    assert json.loads(moved.read_text())["session"]["uid"] == "attacker"
+    assert "another user" in session_warnings(caplog_debug)[0].getMessage()
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX owners")
+def test_a_world_writable_folder_of_another_user_is_refused(tmp_path, monkeypatch, caplog_debug):
+    folder = tmp_path / APP
+    folder.mkdir()
+    folder.chmod(0o777)
+    planted = folder / "session.json"
+    planted.write_text(session_document())
+    owned_by_another_user(planted, monkeypatch)
+    owned_by_another_user(folder, monkeypatch)
+
+    store = FileSessionStore(APP, directory=tmp_path)
+
+    assert store.load() is None
+    store.save(make_session())
+    assert store.in_memory
+    assert store.load() == make_session()
+    assert json.loads(planted.read_text())["session"]["uid"] == "attacker"  # untouched
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o777  # not ours to change
+    warnings = session_warnings(caplog_debug)
+    assert len(warnings) == 1
+    assert "another user" in warnings[0].getMessage()
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX links")
+def test_a_planted_folder_link_is_refused(tmp_path, caplog_debug):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    elsewhere.chmod(0o755)
+    (tmp_path / APP).symlink_to(elsewhere)
+
+    store = FileSessionStore(APP, directory=tmp_path)
+    store.save(make_session())
+
+    assert store.in_memory
+    assert list(elsewhere.iterdir()) == []
+    assert stat.S_IMODE(os.stat(elsewhere).st_mode) == 0o755
+    assert len(session_warnings(caplog_debug)) == 1
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX files")
+def test_a_planted_fifo_does_not_block_the_store(tmp_path, caplog_debug):
+    folder = tmp_path / APP
+    folder.mkdir(mode=0o700)
+    os.mkfifo(folder / "session.json")
+
+    store = FileSessionStore(APP, directory=tmp_path)
+
+    assert store.load() is None  # returns: a FIFO opened for reading would block for ever
+    store.save(make_session())
+    assert store.load() == make_session()
