@@ -17,6 +17,7 @@ import atexit
 import contextlib
 import logging
 import os
+import socket
 import threading
 import weakref
 from types import TracebackType
@@ -36,7 +37,10 @@ from .connection.reader import Renewal
 from .connection.state import ConnectionStateChange
 from .connection.state import ConnectionStatus
 from .connection.state import DisconnectReason
+from .connection.transport import Dial
+from .connection.transport import DialCancelled
 from .connection.transport import Transport
+from .connection.transport import shutdown_socket
 from .errors import CometChatException
 from .errors import ErrorCode
 from .errors import NotLoggedInError
@@ -231,10 +235,10 @@ class CometChatClient(
         Logging in again as the stored user returns it without a network call, unless the
         server refused that session's socket credentials for good (even after renewing them
         with the auth token): then the stored session is logged out and replaced by a real
-        login. Logging in as someone else logs the stored user out first. In auto mode ``login`` returns once
-        the socket is authenticated or the connect timeout passed; a socket failure never
-        makes it fail (connection listeners hear of it, and attempts go on). Login
-        listeners hear ``on_login_success`` or ``on_login_failure``.
+        login. Logging in as someone else logs the stored user out first. In auto mode
+        ``login`` returns once the socket is authenticated or the connect timeout passed; a
+        socket failure never makes it fail (connection listeners hear of it, and attempts go
+        on). Login listeners hear ``on_login_success`` or ``on_login_failure``.
 
         On the wire: ``POST users/{uid}/auth_tokens`` on the admin API (with the Auth Key,
         only for ``login(uid, auth_key)``), then ``PUT me`` on the client API, which
@@ -418,14 +422,22 @@ class CometChatClient(
         self._forget_session(DisconnectReason.TOKEN_REVOKED)
         self._emit_login(LoginListener.on_logout_success, ())
 
-    def _renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+    def _renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
         """On the reader thread, after the server refused the socket's credentials: a fresh
-        JWT (with the user and settings) through ``GET me``, stored for the next run."""
+        JWT (with the user and settings) through ``GET me``, stored for the next run.
+        ``dial.cancel()`` (``disconnect()``, ``logout()``, ``close()``) ends the call."""
         session = self._session
         if session is None:
             return Renewal.FAILED, NotLoggedInError()
+
+        def cancellable(sock: socket.socket) -> None:
+            with contextlib.suppress(DialCancelled):
+                dial.attach(lambda: shutdown_socket(sock))
+            if dial.cancelled:
+                shutdown_socket(sock)
+
         try:
-            fresh = auth.renew(self._rest, self._endpoints, session)
+            fresh = auth.renew(self._rest, self._endpoints, session, on_socket=cancellable)
         except CometChatException as exc:
             return (Renewal.REVOKED if auth.is_token_refusal(exc) else Renewal.FAILED), exc
         with self._lock:

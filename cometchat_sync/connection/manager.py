@@ -38,6 +38,7 @@ from .state import ConnectionStateChange
 from .state import ConnectionStatus
 from .state import DisconnectReason
 from .timer import Timer
+from .transport import Dial
 from .transport import Link
 from .transport import LinkClosed
 from .transport import Transport
@@ -68,7 +69,7 @@ class ConnectionManager:
         on_change: Callable[[ConnectionStateChange], None],
         on_error: Callable[[CometChatException], None],
         on_frames: Callable[[list[dict[str, Any]]], None],
-        renew_credentials: Callable[[], tuple[Renewal, Optional[CometChatException]]],
+        renew_credentials: Callable[[Dial], tuple[Renewal, Optional[CometChatException]]],
         credentials_revoked: Callable[[CometChatException], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -282,9 +283,9 @@ class ConnectionManager:
         """The ``auth`` frame of the logged-in user, or ``None``."""
         return self._auth_frame()
 
-    def renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+    def renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
         """Fresh socket credentials from the server (the client's ``GET me``)."""
-        return self._renew()
+        return self._renew(dial)
 
     def credentials_revoked(self, error: CometChatException) -> None:
         """The auth token itself was refused: the client logs the user out locally."""

@@ -85,9 +85,10 @@ class ReaderHost(Protocol):
     def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
         """Kill ``link`` if no auth answer came within ``timeout`` s; returns the disarm."""
 
-    def renew_credentials(self) -> tuple[Renewal, Optional[CometChatException]]:
+    def renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
         """Fetch fresh socket credentials with the auth token (one REST call with its own
-        total deadline); the error is set unless the outcome is ``RENEWED``."""
+        total deadline, cancelled by ``dial.cancel()``); the error is set unless the outcome
+        is ``RENEWED``."""
 
     def credentials_revoked(self, error: CometChatException) -> None:
         """The auth token was refused while renewing: log the user out locally."""
@@ -158,7 +159,6 @@ class Reader:
         """One attempt and, if it authenticates, the life of its socket. Returns the wait
         before the next attempt."""
         started = self._lc.clock()
-        refused: Optional[AuthRejected] = None
         try:
             link = self._open(dial)
         except DialCancelled:
@@ -167,7 +167,8 @@ class Reader:
         except DialError as exc:
             return self._failed(epoch, CometChatException(exc.code, exc.message), exc.unreachable)
         except AuthRejected as exc:
-            refused = exc
+            # Renewed inside the attempt, so disconnect()/close() cancel the renewal too.
+            return self._after_refusal(epoch, exc, dial)
         except Exception as exc:
             # A bug or a surprise in the dial: its socket is closed (by the dialler and by
             # _open), listeners hear of it once, a blocking connect() fails now, and the
@@ -176,8 +177,6 @@ class Reader:
         finally:
             self._lc.end_attempt(dial)
             dial.release()
-        if refused is not None:
-            return self._after_refusal(epoch, refused)
         self._renewed = False
         state = self._lc.succeeded(epoch, link)
         if state is None:
@@ -218,7 +217,7 @@ class Reader:
             {"reason": "unexpected", "exception": kind},
         )
 
-    def _after_refusal(self, epoch: int, refused: AuthRejected) -> float:
+    def _after_refusal(self, epoch: int, refused: AuthRejected, dial: Dial) -> float:
         """The server refused the socket's credentials: renew them and try again at once;
         give up only when a refusal persists right after a renewal, or when the auth token
         itself is refused (the user is then logged out locally)."""
@@ -238,7 +237,9 @@ class Reader:
             epoch,
             refused,
         )
-        outcome, problem = self._host.renew_credentials()
+        outcome, problem = self._host.renew_credentials(dial)
+        if dial.cancelled:
+            return 0.0  # disconnect(), logout() or close() ended the attempt meanwhile
         if outcome is Renewal.RENEWED:
             self._renewed = True
             return 0.0

@@ -10,6 +10,8 @@ official SDKs send (``docs/protocol.md``).
 from __future__ import annotations
 
 import dataclasses
+import socket
+from typing import Callable
 from typing import Optional
 
 from .. import _validate as check
@@ -67,15 +69,25 @@ def log_in(
     return _session_from_me(me.data, auth_token, resource)
 
 
-def renew(rest: RestClient, endpoints: Endpoints, session: Session) -> Session:
+def renew(
+    rest: RestClient,
+    endpoints: Endpoints,
+    session: Session,
+    *,
+    on_socket: Optional[Callable[[socket.socket], None]] = None,
+) -> Session:
     """Fresh socket credentials for ``session``: ``GET me`` with its auth token answers with
     the user, a new JWT and the app's settings, as it does for the official SDKs' credential
     refresh (https://www.cometchat.com/docs/sdk/javascript/authentication-overview). Returns
     the renewed session (same auth token and resource). Raises what :meth:`RestClient.call`
     raises (see :func:`is_token_refusal` for the answer that means "log in again"), and
-    ``FAILED_TO_FETCH`` when the answer lacks the user or the JWT."""
+    ``FAILED_TO_FETCH`` when the answer lacks the user or the JWT. ``on_socket``: see
+    :meth:`RestClient.call` (how the reader cancels a renewal)."""
     me = rest.call(
-        "GET", endpoints.client_base(session.settings) + "me", auth_token=session.auth_token
+        "GET",
+        endpoints.client_base(session.settings) + "me",
+        auth_token=session.auth_token,
+        on_socket=on_socket,
     )
     fresh = _session_from_me(me.data, session.auth_token, session.resource)
     # Everything else the stored session records (hosts, ...) stays as it was.

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from requests.adapters import HTTPAdapter
@@ -40,14 +41,20 @@ _local = threading.local()
 
 
 @contextlib.contextmanager
-def within(seconds: float) -> Iterator[None]:
+def within(
+    seconds: float, on_socket: Optional[Callable[[socket.socket], None]] = None
+) -> Iterator[None]:
     """Every socket operation of a :class:`DeadlineAdapter` in this thread ends within
-    ``seconds`` from now, all of them together, until the block ends."""
+    ``seconds`` from now, all of them together, until the block ends. ``on_socket`` is
+    told the connected socket before its first operation in the block, so that another
+    thread can shut it down (that cancels the call: its blocked send or receive ends)."""
     _local.deadline = time.monotonic() + seconds
+    _local.on_socket = on_socket
     try:
         yield
     finally:
         _local.deadline = None
+        _local.on_socket = None
 
 
 def _time_left(own_timeout: Optional[float]) -> Optional[float]:
@@ -81,7 +88,11 @@ class _DeadlineSocket:
         return self._timeout
 
     def arm(self) -> None:
-        """Give the next operation the time left."""
+        """Give the next operation the time left (and tell ``within``'s ``on_socket``)."""
+        hook = getattr(_local, "on_socket", None)
+        if hook is not None:
+            _local.on_socket = None
+            hook(self._sock)
         self._sock.settimeout(_time_left(self._timeout))
 
     def sendall(self, data: Any, *flags: int) -> None:

@@ -16,6 +16,7 @@ import ssl
 import threading
 from collections.abc import Mapping
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 import requests
@@ -138,8 +139,12 @@ class RestClient:
         api_key: Optional[str] = None,
         body: Optional[Mapping[str, Any]] = None,
         params: Optional[Mapping[str, Any]] = None,
+        on_socket: Optional[Callable[[socket.socket], None]] = None,
     ) -> RestResponse:
-        """Make one call and return its envelope, or raise ``CometChatException``:
+        """Make one call and return its envelope, or raise ``CometChatException``.
+        ``on_socket`` is told the call's connected socket, so another thread can cancel the
+        call by shutting it down (the reader does so for a renewal of the credentials).
+        Errors:
         ``ERR_TIMEOUT`` (:class:`CometChatTimeoutError`) when the whole call outlasts the
         timeout, ``ERR_RESPONSE_TOO_LARGE`` for a body over the size cap, ``FAILED_TO_FETCH``
         for a redirect, ``ERR_NO_INTERNET`` or ``FAILED_TO_FETCH`` for network failures, the
@@ -159,7 +164,7 @@ class RestClient:
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         log.debug("%s /%s", method, path)
         failure: Optional[CometChatException] = None
-        with deadline.within(self._total):
+        with deadline.within(self._total, on_socket):
             try:
                 response = self._session.request(
                     method,

@@ -8,6 +8,7 @@ user out. Every other close is retried with the backoff.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -137,3 +138,22 @@ def test_a_connect_refused_for_good_fails_with_the_reason(make_client, emulator)
     assert getattr(info.value, "code", None) == "ERR_WEBSOCKET_ERROR"
     assert "renewed" in str(info.value)
     assert emulator.auth_count(UID) == 0
+
+
+@pytest.mark.parametrize("how", ["disconnect", "close"])
+def test_a_renewal_in_flight_is_cancelled_at_once(make_client, emulator, how):
+    client, _rec = logged_in(make_client, emulator)
+    emulator.expire_jwt(UID)
+    before = emulator.request_count()
+    emulator.set_request_delay(5.0)  # the GET me of the renewal hangs
+    emulator.close_sockets(UID, 1006)
+    assert emulator.wait_until(lambda: emulator.request_count() > before, 5), "no renewal"
+    started = time.monotonic()
+    if how == "disconnect":
+        client.disconnect()
+    else:
+        client.close()
+        assert client.threads() == [], "an SDK thread outlived close()"
+    assert time.monotonic() - started < 1.0
+    assert client.get_connection_status() == "disconnected"
+    emulator.set_request_delay(0.0)

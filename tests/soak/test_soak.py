@@ -14,6 +14,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -22,7 +23,7 @@ SECONDS = float(os.environ.get("COMETCHAT_SOAK_SECONDS", "60"))
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(SECONDS + 120)]
 
 
-def load_soak():
+def load_soak() -> ModuleType:
     path = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
     spec = importlib.util.spec_from_file_location("bench_soak", path)
     assert spec is not None and spec.loader is not None
@@ -32,7 +33,7 @@ def load_soak():
     return module
 
 
-def test_a_minute_of_faults_loses_doubles_and_misdelivers_nothing():
+def test_a_minute_of_faults_loses_doubles_and_misdelivers_nothing() -> None:
     soak = load_soak()
     report = soak.run(SECONDS, 20.0, seed=int(os.environ.get("COMETCHAT_SOAK_SEED", "1")))
     assert report.sent >= SECONDS * 10, report

@@ -27,8 +27,8 @@ from cometchat_sync.connection.lifecycle import Lifecycle
 from cometchat_sync.connection.lifecycle import LinkState
 from cometchat_sync.connection.manager import PING_FRAME
 from cometchat_sync.connection.manager import ConnectionManager
-from cometchat_sync.connection.reader import Renewal
 from cometchat_sync.connection.reader import Reader
+from cometchat_sync.connection.reader import Renewal
 from cometchat_sync.connection.state import TRANSITIONS
 from cometchat_sync.connection.state import AppState
 from cometchat_sync.connection.state import ConnectionStateChange
@@ -619,7 +619,9 @@ def test_stale_reports_are_ignored() -> None:
     assert lc.succeeded(epoch + 1, link) is None
     assert lc.succeeded(epoch - 1, link) is None
     assert lc.status is S.CONNECTING and lc.current is None
-    assert lc.failed(epoch - 1, err(), drop=DisconnectReason.AUTH_REJECTED) is True, "a stale failure changes nothing"
+    assert lc.failed(epoch - 1, err(), drop=DisconnectReason.AUTH_REJECTED) is True, (
+        "a stale failure changes nothing"
+    )
     assert lc.status is S.CONNECTING and lc.want and calls.errors == []
     state = lc.succeeded(epoch, link)
     assert state is not None and state.epoch == epoch and lc.current is state
@@ -808,7 +810,7 @@ def connection() -> Iterator[tuple[ConnectionManager, LinkState, FakeLink, FakeC
         on_change=lambda _c: None,
         on_error=lambda _e: None,
         on_frames=lambda _f: None,
-        renew_credentials=lambda: (Renewal.FAILED, err("unused")),
+        renew_credentials=lambda _dial: (Renewal.FAILED, err("unused")),
         credentials_revoked=lambda _e: None,
         clock=clock,
     )
@@ -944,6 +946,12 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
 
         def arm_auth_deadline(self, link: Any, timeout: float) -> Callable[[], None]:
             return lambda: None
+
+        def renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
+            raise AssertionError("the fake link never refuses the credentials")
+
+        def credentials_revoked(self, error: CometChatException) -> None:
+            raise AssertionError("the fake link never refuses the credentials")
 
         def link_up(self, state: LinkState) -> None:
             reading.set()
