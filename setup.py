@@ -29,10 +29,19 @@ def version() -> str:
     return match.group(1)
 
 
+IMAGE = re.compile(r"\.(png|jpe?g|gif|svg)(#.*)?$", re.IGNORECASE)
+
+
 def pypi_description(readme: str, home: str, tag: str) -> str:
-    """``readme`` without its checkout-only parts, its relative links made absolute."""
-    text = CHECKOUT_ONLY.sub("", readme)
-    return RELATIVE_LINK.sub(lambda m: f"]({home}/blob/{tag}/{m.group(1)})", text)
+    """``readme`` without its checkout-only parts, its relative links made absolute (images
+    to their raw file, so the index shows them)."""
+
+    def absolute(match: re.Match[str]) -> str:
+        target = match.group(1)
+        kind = "raw" if IMAGE.search(target) else "blob"
+        return f"]({home}/{kind}/{tag}/{target})"
+
+    return RELATIVE_LINK.sub(absolute, CHECKOUT_ONLY.sub("", readme))
 
 
 def main() -> None:

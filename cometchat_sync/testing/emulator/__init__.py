@@ -73,8 +73,11 @@ class Emulator(LocalService):
         host: address to bind (and to advertise; ``0.0.0.0``/``::`` advertise loopback).
         port: REST port (0 = pick a free one; kept across restarts).
         ws_port: WebSocket port (0 = pick a free one; kept across restarts).
-        app_id, region, auth_key: the app's identity; ``auth_key`` is also the admin apiKey.
-        certfile, keyfile: PEM files to serve both ports over TLS (https / wss).
+        app_id: the app's id.
+        region: the app's region.
+        auth_key: the app's Auth Key, also accepted as the admin apiKey.
+        certfile: a PEM certificate chain: serve both ports over TLS (https / wss).
+        keyfile: the PEM private key, when ``certfile`` does not hold it.
         auth_timeout: seconds a new socket has to send its ``auth`` frame.
         close_timeout: seconds a server-initiated close waits for the client's close frame.
     """
