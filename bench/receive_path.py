@@ -70,7 +70,7 @@ def _stages(listener: _Count) -> list[Stage]:
     def delivered(text: str) -> None:
         trace("<", text)
         for event in route(json.loads(text), "bench-resource", own_uid=PRODUCER_UID):
-            delivery._deliver(event)
+            delivery._deliver(event, 0, live=True)  # session generation 0: the first
 
     def nothing() -> None:
         pass

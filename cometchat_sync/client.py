@@ -66,6 +66,7 @@ from .session import SessionStore
 from .session import new_resource_id
 from .settings import AppSettings
 from .settings import AppSettingsBuilder
+from .stats import ClientStats
 
 __all__ = ["CometChatClient"]
 
@@ -161,6 +162,9 @@ class CometChatClient(
         self._delivery = Delivery(
             lambda: f"cometchat-dispatch-{self._thread_suffix()}",
             None,
+            fetch=self._fetch_catch_up_page,
+            max_queued_events=s.max_queued_events,
+            retry_backoff=(s.reconnect_backoff_base, s.reconnect_backoff_cap),
         )
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
@@ -378,8 +382,9 @@ class CometChatClient(
         else:
             self._emit_login(LoginListener.on_logout_success, ())
             log.info("logged out")
-        # Listeners hear of the logout first; then the dispatcher ends too.
-        self._delivery.stop(1.0)
+        # Listeners hear of the logout first; then the dispatcher ends too, and nothing of
+        # this session reaches a listener any more.
+        self._delivery.end_session(1.0)
         if error is not None:
             raise error
 
@@ -472,9 +477,12 @@ class CometChatClient(
         keep the stored session, as a process that shuts down would. Safe from any thread,
         including inside a listener; a later call starts what it needs again.
 
-        Events already queued are delivered before the dispatcher thread ends; pooled REST
-        connections are released. Idempotent; also called when a ``with`` block ends and,
-        with a one-second budget, at interpreter exit. It ends :meth:`run_forever`.
+        Events already queued (status changes, live events) are delivered while the
+        dispatcher drains, within the budget; a catch-up under way is cancelled, its page in
+        flight dropped. Once ``close()`` returns no listener is called for what happened
+        before it. Pooled REST connections are released. Idempotent; also called when a
+        ``with`` block ends and, with a one-second budget, at interpreter exit. It ends
+        :meth:`run_forever`.
 
         Args:
             timeout: the most to wait for the threads, in seconds (default 2): six tenths
@@ -487,7 +495,7 @@ class CometChatClient(
         """
         budget = check.seconds(timeout, "timeout")
         self._connection.close(DisconnectReason.CLOSED, budget * 0.6)
-        self._delivery.stop(budget * 0.4)
+        self._delivery.end_session(budget * 0.4)
         self._rest.close()
         self._ends.note()
 
@@ -500,6 +508,20 @@ class CometChatClient(
         """
         found = [*self._connection.threads(), self._delivery.dispatcher.thread]
         return [t for t in found if t is not None and t.is_alive()]
+
+    def stats(self) -> ClientStats:
+        """A snapshot of this client's connection and delivery figures, for monitoring.
+
+        Cheap: no I/O, and only two short locks (the connection's and the queue's), so it is
+        safe from any thread, including from inside a listener. The figures count from the
+        creation of the client; see :class:`~cometchat_sync.stats.ClientStats` for each one.
+
+        Returns:
+            An immutable :class:`~cometchat_sync.stats.ClientStats`.
+        """
+        # The lifecycle keeps the connection figures; the manager has no accessor of its own.
+        connection = self._connection._lc.counters()
+        return ClientStats.of(connection, self._delivery.counters())
 
     # -- fork ------------------------------------------------------------------------------------
 
@@ -569,7 +591,7 @@ class CometChatClient(
     # -- feeding delivery --------------------------------------------------------------------
 
     def _on_state_change(self, change: ConnectionStateChange) -> None:
-        self._delivery.state_change(change, self._catch_up)
+        self._delivery.state_change(change)
 
     def _on_connection_error(self, error: CometChatException) -> None:
         self._delivery.connection_error(error)
@@ -581,17 +603,11 @@ class CometChatClient(
         session = self._session
         self._delivery.frames(frames, self._resource, session.uid if session else None)
 
-    def _catch_up(self) -> None:
-        session = self._session
-        if session is None:
-            return
-
-        def fetch(conversation: Conversation, after: int, per_page: int) -> Any:
-            path = conversation_path(conversation.receiver_id, conversation.receiver_type)
-            params = {"id": after, "affix": "append", "per_page": per_page}
-            return self._client_call("GET", path, params=params).data
-
-        self._delivery.catch_up(fetch, session.uid, lambda: self._session is session)
+    def _fetch_catch_up_page(self, conversation: Conversation, after: int, per_page: int) -> Any:
+        """One catch-up page (dispatcher thread): the conversation's messages after ``after``."""
+        path = conversation_path(conversation.receiver_id, conversation.receiver_type)
+        params = {"id": after, "affix": "append", "per_page": per_page}
+        return self._client_call("GET", path, params=params).data
 
 
 # -- interpreter exit ---------------------------------------------

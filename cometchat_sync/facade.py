@@ -46,6 +46,7 @@ from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
 from .settings import AppSettings
+from .stats import ClientStats
 
 __all__ = ["CometChat"]
 
@@ -158,6 +159,11 @@ class CometChat:
     @_delegates_to(CometChatClient.get_connection_status)
     def get_connection_status() -> ConnectionStatus:
         return _client().get_connection_status()
+
+    @staticmethod
+    @_delegates_to(CometChatClient.stats)
+    def stats() -> ClientStats:
+        return _client().stats()
 
     @staticmethod
     @_delegates_to(CometChatClient.connect)

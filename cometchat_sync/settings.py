@@ -136,6 +136,7 @@ class AppSettings:
     max_response_size: int = 4 * 1024 * 1024
     #: The HTTP proxy of ``set_proxy`` (it may carry a password: kept out of the repr).
     proxy: Optional[str] = field(default=None, repr=False)
+    max_queued_events: int = 12_000
 
     @property
     def proxies(self) -> dict[str, str]:
@@ -318,6 +319,15 @@ class AppSettingsBuilder:
         The credentials never appear in a repr, a log line or an error."""
         return self._set(proxy=url)
 
+    def set_max_queued_events(self, count: int) -> AppSettingsBuilder:
+        """Most events (listener calls) waiting for the dispatcher thread; an int of at
+        least 1. Default 12 000 (about 52 MiB of typical messages, ``docs/benchmarks.md``).
+        Past it, message events are not queued: their conversations are fetched over REST
+        once the queue drained (nothing lost, order kept per conversation); typing,
+        receipts and presence are dropped; status changes and login outcomes are always
+        queued. The socket is never held up. ``client.stats()`` counts both."""
+        return self._set(max_queued_events=count)
+
     # -- build -----------------------------------------------------------------------------
 
     def build(self) -> AppSettings:
@@ -380,6 +390,14 @@ class AppSettingsBuilder:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
                 "The max response size must be an int of at least 1024.",
+            )
+        if (
+            isinstance(s.max_queued_events, bool)
+            or not isinstance(s.max_queued_events, int)
+            or s.max_queued_events < 1
+        ):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "The max queued events must be an int of at least 1."
             )
         if s.session_dir is not None and not s.session_dir:
             raise CometChatException(

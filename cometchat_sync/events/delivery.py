@@ -5,25 +5,41 @@ hook, and the message ledger with the catch-up after a reconnect (``docs/events.
 client feeds it (state changes from the lifecycle, events from the router) and gives it a way
 to fetch history; everything here that touches listeners or the ledger runs on the dispatcher
 thread.
+
+Every unit of delivery (a queued item, a catch-up page, each listener call) carries the
+*session generation* it belongs to; :meth:`Delivery.end_session` (``close()``, ``logout()``)
+starts a new one, so nothing of an ended session reaches a listener once it returned, and
+nothing of one user reaches the listeners of the next. Catch-ups also carry the *link
+generation* (one per ``connected``): a newer link's catch-up supersedes an older one.
+
+At the queue's bound (``AppSettings.max_queued_events``) the reader does not queue message
+events: their conversations are marked gapped in the ledger and a catch-up fetches them once
+what is queued has been delivered. Presence, typing, receipts and other events that cannot be
+fetched back are dropped there (and counted); status changes and login outcomes are always
+queued.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from typing import Any
 from typing import Callable
+from typing import NamedTuple
 from typing import Optional
 from typing import TypeVar
 
 from ..connection.state import ConnectionStateChange
 from ..connection.state import ConnectionStatus
 from ..errors import CometChatException
-from ..errors import ErrorCode
 from ..listeners import ConnectionListener
 from ..listeners import LoginListener
 from ..listeners import _family_of
 from ..listeners import _Listener
+from .catch_up import CatchUp
+from .catch_up import FetchPage
+from .catch_up import Outcome
 from .dispatcher import Dispatcher
 from .dispatcher import Executor
 from .ledger import Conversation
@@ -35,15 +51,12 @@ from .router import Event
 from .router import ListenerMethod
 from .router import route
 
-__all__ = ["Delivery", "FetchPage"]
+__all__ = ["Delivery", "DeliveryCounters", "FetchPage"]
 
 log = logging.getLogger(__name__)
 
 _L = TypeVar("_L", bound=_Listener)
 
-FetchPage = Callable[[Conversation, int, int], Any]
-"""``fetch(conversation, after_id, per_page)``: the JSON list of its messages after
-``after_id``."""
 
 _STATUS_METHODS: dict[ConnectionStatus, ListenerMethod] = {
     ConnectionStatus.CONNECTING: ConnectionListener.on_connecting,
@@ -51,18 +64,39 @@ _STATUS_METHODS: dict[ConnectionStatus, ListenerMethod] = {
     ConnectionStatus.DISCONNECTED: ConnectionListener.on_disconnected,
     ConnectionStatus.FEATURE_THROTTLED: ConnectionListener.on_feature_throttled,
 }
-_CATCH_UP_PAGE = 100
-# Errors after which the catch-up stops (to be retried at the next reconnect), rather than
-# skipping one unreadable conversation.
-_NETWORK_CODES = frozenset(
-    {ErrorCode.NO_INTERNET, ErrorCode.FAILED_TO_FETCH, ErrorCode.TIMEOUT, ErrorCode.NOT_LOGGED_IN}
-)
+# Default bound of the dispatcher queue, in events. A queued message event (its parsed
+# frame, the model objects, the Event tuple, its share of the batch's closure) takes about
+# 4.3 KiB for a typical ~475-byte text frame queued one frame per batch (the worst case):
+# ``bench/event_size.py`` measures it with tracemalloc through the real path (route, ledger
+# hold, queue) and docs/benchmarks.md has the figures. 12 000 events then hold about 52 MiB,
+# under 64 MiB with room for somewhat larger frames.
+MAX_QUEUED_EVENTS = 12_000
+
+
+class DeliveryCounters(NamedTuple):
+    """Delivery figures since the client was made (see :meth:`Delivery.counters`)."""
+
+    events_delivered: int
+    events_deferred: int
+    events_dropped: int
+    catch_up_fetches: int
+    catch_up_failures: int
+    queue_depth: int
+    queue_peak: int
 
 
 class Delivery:
     """See the module docstring. Thread-safe entry points: every public method."""
 
-    def __init__(self, thread_name: Callable[[], str], own_uid: Optional[str]) -> None:
+    def __init__(
+        self,
+        thread_name: Callable[[], str],
+        own_uid: Optional[str],
+        *,
+        fetch: Optional[FetchPage] = None,
+        max_queued_events: int = MAX_QUEUED_EVENTS,
+        retry_backoff: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
         # One registry per listener family: the two the SDK itself feeds, and the router's.
         families: tuple[type[_Listener], ...] = (ConnectionListener, LoginListener, *FAMILIES)
         self._registries: dict[type[_Listener], ListenerRegistry[Any]] = {
@@ -71,7 +105,22 @@ class Delivery:
         self.ledger = MessageLedger(own_uid)
         self.executor: Optional[Executor] = None
         self.error_hook: Optional[ErrorHook] = None
-        self.dispatcher = Dispatcher(thread_name)
+        self.dispatcher = Dispatcher(thread_name, max_queued_events)
+        self._catch_up = CatchUp(self.ledger, fetch or _no_history)
+        self._retry_backoff = retry_backoff
+        self._retries = 0
+        # Generations (see the module docstring). The lock makes "bump the generation" and
+        # "may this unit still run?" one order; it is never held while a listener runs.
+        self._gen_lock = threading.Lock()
+        self._gen = 0
+        self._draining: Optional[int] = None
+        self._link_gen = 0
+        self._connected = False
+        self._gap_fill_queued = False
+        # Counters for stats(); each has one writing thread (dispatcher or reader).
+        self._delivered = 0
+        self._deferred = 0
+        self._dropped = 0
         # The status as of the last change queued, and the connection listeners waiting for
         # their first (snapshot) call; the lock keeps "note the change, queue it" and "read
         # the snapshot, queue it" in one order (taken under the lifecycle's lock, before the
@@ -89,19 +138,27 @@ class Delivery:
 
     # -- feeding it (any thread) ---------------------------------------------------------
 
-    def state_change(self, change: ConnectionStateChange, catch_up: Callable[[], None]) -> None:
-        """Queue the listener calls of ``change``; once connected, then ``catch_up``."""
+    def state_change(self, change: ConnectionStateChange) -> None:
+        """Queue the listener calls of ``change``; once connected, then a catch-up of every
+        followed conversation. Called under the lifecycle's lock, so changes queue in order."""
         method = _STATUS_METHODS[change.current]
 
-        def deliver() -> None:
-            self._emit(ConnectionListener.on_state_change, (change,))
-            self._emit(method, ())
+        def deliver(gen: int) -> None:
+            self._emit(ConnectionListener.on_state_change, (change,), gen)
+            self._emit(method, (), gen)
 
+        connected = change.current is ConnectionStatus.CONNECTED
         with self._status_lock:
             self._queued_change = change
-            self.dispatcher.submit(deliver)
-        if change.current is ConnectionStatus.CONNECTED:
-            self.dispatcher.submit(catch_up)
+            if connected:
+                self._link_gen += 1
+                self._retries = 0
+            self._connected = connected
+            self._submit(deliver)
+        if connected:
+            self._queue_catch_up(full=True)
+        else:
+            self.dispatcher.cancel_scheduled()  # the next connect catches up anyway
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
         """Register ``listener``; its first call is the status as of now (``on_state_change``
@@ -115,7 +172,7 @@ class Delivery:
             snapshot = ConnectionStateChange(now.current, now.current, now.reason, now.error)
             self._joining[listener_id] = token
 
-            def join() -> None:
+            def join(gen: int) -> None:
                 # Changes queued before this item are in the snapshot: the listener joins
                 # the registry only now, so it hears none of them twice.
                 with self._status_lock:
@@ -123,10 +180,10 @@ class Delivery:
                         return  # removed or replaced before its first call
                     del self._joining[listener_id]
                     self.registry(ConnectionListener).add(listener_id, listener)
-                self._call(alone, "on_state_change", (snapshot,))
-                self._call(alone, _STATUS_METHODS[snapshot.current].__name__, ())
+                self._call(alone, "on_state_change", (snapshot,), gen)
+                self._call(alone, _STATUS_METHODS[snapshot.current].__name__, (), gen)
 
-            self.dispatcher.submit(join)
+            self._submit(join)
 
     def remove_connection_listener(self, listener_id: str) -> None:
         """Remove the connection listener of ``listener_id``, also one not yet joined."""
@@ -135,7 +192,7 @@ class Delivery:
             self.registry(ConnectionListener).remove(listener_id)
 
     def connection_error(self, error: CometChatException) -> None:
-        self.dispatcher.submit(lambda: self._emit(ConnectionListener.on_connection_error, (error,)))
+        self._submit(lambda gen: self._emit(ConnectionListener.on_connection_error, (error,), gen))
 
     def login_event(self, method: ListenerMethod, args: tuple[Any, ...]) -> None:
         """Queue a call of ``method`` (a :class:`LoginListener` method) on login listeners;
@@ -143,77 +200,194 @@ class Delivery:
         client runs no thread)."""
         if not len(self._registries[LoginListener]):
             return
-        self.dispatcher.submit(lambda: self._emit(method, args))
+        self._submit(lambda gen: self._emit(method, args, gen))
 
     def frames(
         self, frames: list[dict[str, Any]], own_resource: str, own_uid: Optional[str]
     ) -> None:
         """Reader thread: route frames that arrived together; queue their listener calls as
-        one item (one hand-off per burst, not per frame)."""
+        one item (one hand-off per burst, not per frame) if they fit under the queue's bound.
+        Never blocks: past the bound, message events become gaps (fetched later, in order)
+        and the other events are dropped (see the module docstring)."""
         events = [e for frame in frames for e in route(frame, own_resource, own_uid=own_uid)]
         if not events:
             return
+        gen = self._gen
+        messages = [e.message for e in events if e.message is not None]
+        if messages:
+            self.ledger.hold(messages)  # before queueing: admit() releases the holds
 
         def deliver() -> None:
+            if not self._may_run(gen, final=True):
+                self.ledger.release(messages)
+                return
             for event in events:
                 try:
-                    self._deliver(event)
-                except Exception:  # the app's executor failed; the next event still goes
+                    self._deliver(event, gen, live=True)
+                except BaseException:  # the app's executor failed; the next event still goes
                     log.exception(
                         "delivering %s.%s failed", event.listener_type.__name__, event.method
                     )
 
-        self.dispatcher.submit(deliver)
+        if self.dispatcher.offer(deliver, len(events)):
+            return
+        if messages:
+            self.ledger.release(messages)
+        gapped = 0
+        for event in events:
+            if event.message is not None and self.ledger.mark_gap(event.message):
+                gapped += 1
+        self._deferred += gapped
+        self._dropped += len(events) - gapped
+        if gapped:
+            self._request_gap_fill()
 
     # -- on the dispatcher thread ------------------------------------------------------------
 
-    def _emit(self, method: ListenerMethod, args: tuple[Any, ...]) -> None:
+    def _may_run(self, gen: int, *, final: bool) -> bool:
+        """May a unit of session ``gen`` still reach a listener? ``final``: it is a status
+        change, a login outcome or a live event, which the end of a session still delivers
+        while it drains the queue (within ``end_session``); catch-up pages are not."""
+        return gen == self._gen or (final and gen == self._draining)
+
+    def _submit(self, work: Callable[[int], None]) -> None:
+        """Queue one of the SDK's own items (never dropped), stamped with the generation."""
+        gen = self._gen
+
+        def item() -> None:
+            if self._may_run(gen, final=True):
+                work(gen)
+
+        self.dispatcher.submit(item)
+
+    def _emit(self, method: ListenerMethod, args: tuple[Any, ...], gen: int) -> None:
         """Call ``method`` (a family's unbound event method) on that family's listeners."""
-        self._call(self._registries[_family_of(method)], method.__name__, args)
+        self._call(self._registries[_family_of(method)], method.__name__, args, gen)
 
-    def _call(self, registry: ListenerRegistry[Any], name: str, args: tuple[Any, ...]) -> None:
-        """Call the listeners here, or hand the call to the app's executor."""
+    def _call(
+        self,
+        registry: ListenerRegistry[Any],
+        name: str,
+        args: tuple[Any, ...],
+        gen: int,
+        *,
+        final: bool = True,
+    ) -> None:
+        """Call the listeners here, or hand the call to the app's executor; each listener
+        call first checks that session ``gen`` may still be delivered."""
         hook, executor = self.error_hook, self.executor
+
+        def allowed() -> bool:
+            return self._may_run(gen, final=final)
+
         if executor is None:
-            registry.emit(name, args, hook)
+            registry.emit(name, args, hook, allowed)
         else:
-            executor(lambda: registry.emit(name, args, hook))
+            executor(lambda: registry.emit(name, args, hook, allowed))
 
-    def _deliver(self, event: Event) -> None:
+    def _deliver(self, event: Event, gen: int, *, live: bool) -> None:
         message = event.message
-        if message is not None and not self.ledger.admit(message):
-            return  # already delivered, or sent by this client
-        self._call(self._registries[event.listener_type], event.method, event.args)
+        if message is not None and not self.ledger.admit(message, live=live):
+            return  # already delivered, sent by this client, or held for a catch-up
+        self._delivered += 1
+        self._call(self._registries[event.listener_type], event.method, event.args, gen, final=live)
 
-    def catch_up(self, fetch: FetchPage, own_uid: str, still_current: Callable[[], bool]) -> None:
-        """Fetch and deliver, in order, what every followed conversation received while the
-        link was down. Runs on the dispatcher thread, so live events wait behind it."""
-        conversations = self.ledger.conversations()
-        fetched = 0
-        for conversation in conversations:
-            after = conversation.watermark
-            while still_current():
-                try:
-                    page = fetch(conversation, after, _CATCH_UP_PAGE)
-                except CometChatException as exc:
-                    if exc.code in _NETWORK_CODES:
-                        log.warning("catch-up stopped (%s); the next reconnect retries", exc.code)
-                        return
-                    # This conversation cannot be read now (the user left the group, ...);
-                    # the others still can.
-                    log.info("catch-up skipped %r (%s)", conversation, exc.code)
-                    break
-                items = [i for i in page if isinstance(i, dict)] if isinstance(page, list) else []
-                fetched += len(items)
-                for item in items:
-                    for event in route({"type": "message", "body": item}, "", own_uid=own_uid):
-                        self._deliver(event)
-                    after = max(after, _int_id(item))
-                if len(items) < _CATCH_UP_PAGE:
-                    break
-        log.info("catch-up fetched %d messages from %d conversations", fetched, len(conversations))
+    # -- the catch-up ----------------------------------------------------------------------------
+
+    def conversations_to_catch_up(self, *, full: bool) -> list[Conversation]:
+        """The one place that says which conversations a catch-up covers: after a connect
+        (``full``) every followed conversation, otherwise (a retry, or a queue that was full)
+        the gapped ones. Each comes with the id after which its catch-up starts."""
+        return self.ledger.conversations() if full else self.ledger.gapped()
+
+    def _queue_catch_up(self, *, full: bool) -> None:
+        gen, link = self._gen, self._link_gen
+        self.dispatcher.submit(lambda: self._run_catch_up(gen, link, full=full))
+
+    def _request_gap_fill(self) -> None:
+        """Reader thread, at the bound: one catch-up of the gapped conversations, queued
+        behind everything already queued (so it runs once the queue drained)."""
+        with self._gen_lock:
+            if self._gap_fill_queued:
+                return
+            self._gap_fill_queued = True
+        self._queue_catch_up(full=False)
+
+    def _run_catch_up(self, gen: int, link: int, *, full: bool) -> None:
+        if not full:
+            with self._gen_lock:
+                self._gap_fill_queued = False
+
+        def current() -> bool:
+            return gen == self._gen and link == self._link_gen
+
+        if not current() or not self._connected:
+            return  # superseded: the next connect (or a newer link's catch-up) does it
+        conversations = self.conversations_to_catch_up(full=full)
+        if not conversations:
+            return
+        before = self._catch_up.messages
+        outcome = self._catch_up.run(
+            conversations, current, lambda event: self._deliver(event, gen, live=False)
+        )
+        log.info(
+            "catch-up fetched %d messages from %d conversations (%s)",
+            self._catch_up.messages - before,
+            len(conversations),
+            outcome.value,
+        )
+        if outcome is Outcome.DONE:
+            self._retries = 0
+        elif outcome is Outcome.RETRY and current() and self._connected:
+            self._schedule_retry(gen, link)
+
+    def _schedule_retry(self, gen: int, link: int) -> None:
+        """Try the gapped conversations again after a growing, jittered wait (the reconnect
+        backoff of the settings), on this thread."""
+        base, cap = self._retry_backoff
+        ceiling = min(cap, base * (2.0 ** min(self._retries, 30)))
+        self._retries += 1
+        delay = random.uniform(ceiling / 2, ceiling)
+        self.dispatcher.schedule(lambda: self._run_catch_up(gen, link, full=False), delay)
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def counters(self) -> DeliveryCounters:
+        """Delivery figures (plain reads: no lock, no I/O; safe from a listener)."""
+        queue = self.dispatcher.figures()
+        return DeliveryCounters(
+            self._delivered,
+            self._deferred,
+            self._dropped,
+            self._catch_up.fetches,
+            self._catch_up.failures,
+            queue.depth,
+            queue.peak,
+        )
 
     # -- life ----------------------------------------------------------------------------------
+
+    def end_session(self, timeout: float) -> None:
+        """End the current session's delivery: from now on no catch-up page of it is
+        delivered and no retry runs; what is queued (status changes, login outcomes, live
+        events) is delivered while the dispatcher drains, for up to ``timeout`` seconds;
+        once this returns nothing of the session reaches a listener. Called from inside a
+        listener, the drain ends when the queue is empty (nothing joins the own thread)."""
+        with self._gen_lock:
+            ended = self._gen
+            self._gen += 1
+            self._draining = ended
+        on_own_thread = threading.current_thread() is self.dispatcher.thread
+        self.dispatcher.stop(timeout)
+        if on_own_thread:
+            self.dispatcher.submit(lambda: self._drained(ended))
+        else:
+            self._drained(ended)
+
+    def _drained(self, ended: int) -> None:
+        with self._gen_lock:
+            if self._draining == ended:
+                self._draining = None
 
     def stop(self, timeout: float) -> None:
         """Deliver what is queued, then end the dispatcher thread (see ``Dispatcher.stop``)."""
@@ -224,6 +398,8 @@ class Delivery:
         for registry in self._registries.values():
             registry.after_fork_in_child()
         self._status_lock = threading.Lock()
+        self._gen_lock = threading.Lock()
+        self._gap_fill_queued = False
         self._queued_change = ConnectionStateChange(
             ConnectionStatus.DISCONNECTED, ConnectionStatus.DISCONNECTED
         )
@@ -232,8 +408,6 @@ class Delivery:
         self.dispatcher.after_fork_in_child()
 
 
-def _int_id(item: dict[str, Any]) -> int:
-    try:
-        return int(item.get("id", 0))
-    except (TypeError, ValueError, OverflowError):
-        return 0
+def _no_history(conversation: Conversation, after: int, per_page: int) -> Any:
+    """The fetch of a delivery built without one: no history to catch up."""
+    return []

@@ -1,14 +1,25 @@
-"""What was delivered, so that nothing is lost across a reconnect and nothing is doubled.
+"""What was delivered, per conversation, so that nothing is lost and nothing is doubled.
 
-The ledger remembers, per conversation this client has seen (received or sent a message in),
-the highest message id it delivered, plus the recent delivered ids. After a reconnect the
-client fetches, over REST, every message after that id and delivers the ones the ledger has
-not seen; live frames are checked against the same ledger. It is used only from the
-dispatcher thread (and ``note_sent`` from the sending thread), under one small lock.
+For each conversation this client follows (it received or sent a message there) the ledger
+keeps a *watermark*: every message id at or below it is settled (delivered, or not to be
+delivered), so it is never delivered again, however many other conversations are busy. A
+small per-conversation set holds the settled ids above the watermark (messages this client
+sent, which are never delivered back to it).
 
-Limits (documented in ``docs/events.md``): the ledger lives in memory, so a new process starts
-with none; only conversations seen by this client are caught up; it remembers the last
-``max_ids`` delivered ids for de-duplication.
+A conversation is *gapped* when messages of it may be missing: a catch-up after a reconnect
+failed, or the dispatcher queue was full when one of its messages came. While gapped, its live
+messages are held back (not delivered, not recorded): the catch-up that fills the gap fetches
+them with the rest, in order of id. Only a successful catch-up clears the mark.
+
+Memory is bounded: at most ``max_conversations`` conversations (least recently used first
+out), each with at most ``max_above`` ids above its watermark. The LRU never forgets a
+conversation that is gapped or that has live messages waiting in the dispatcher queue (a
+*hold*): forgetting it could lose the gap or deliver a queued copy twice. Such conversations
+are few (at most one per queued message event, one per gap). See ``docs/events.md``.
+
+Used from the dispatcher thread (admit, catch-up bookkeeping), the reader thread (holds, gaps
+at the queue bound) and the sending thread (``note_sent``), under one small lock that is never
+held while a listener runs or while I/O is under way.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Hashable
+from collections.abc import Iterable
 from typing import Generic
 from typing import Optional
 from typing import TypeVar
@@ -25,21 +37,44 @@ from ..models import BaseMessage
 
 __all__ = ["Conversation", "MessageLedger"]
 
+#: Conversations remembered (least recently used first out; gapped or held ones never).
+MAX_CONVERSATIONS = 10_000
+#: Settled ids above a conversation's watermark (this client's own sends, mostly).
+MAX_ABOVE = 256
+
 
 class Conversation:
-    """One conversation the client follows: who it is with (``receiver_type`` ``"user"`` or
-    ``"group"``, and the other user's uid or the group's guid) and the message id after which
-    a catch-up starts."""
+    """One conversation to catch up: who it is with (``receiver_type`` ``"user"`` or
+    ``"group"``, and the other user's uid or the group's guid), the message id after which
+    the catch-up starts, and ``key``, the ledger's name for it (the server's
+    ``conversationId`` when known)."""
 
-    __slots__ = ("receiver_id", "receiver_type", "watermark")
+    __slots__ = ("key", "receiver_id", "receiver_type", "watermark")
 
-    def __init__(self, receiver_type: str, receiver_id: str, watermark: int) -> None:
+    def __init__(
+        self, receiver_type: str, receiver_id: str, watermark: int, key: Optional[str] = None
+    ) -> None:
         self.receiver_type = receiver_type
         self.receiver_id = receiver_id
         self.watermark = watermark
+        self.key = key or f"{receiver_type}:{receiver_id}"
 
     def __repr__(self) -> str:
         return f"Conversation({self.receiver_type} {self.receiver_id!r}, after={self.watermark})"
+
+
+class _Followed:
+    """The ledger's record of one conversation."""
+
+    __slots__ = ("above", "delivered_any", "gap_marks", "gapped", "peer", "watermark")
+
+    def __init__(self, peer: tuple[str, str], watermark: int) -> None:
+        self.peer = peer
+        self.watermark = watermark
+        self.above: set[int] = set()
+        self.delivered_any = False
+        self.gapped = False
+        self.gap_marks = 0  # bumped by each new gap: a catch-up clears only the gap it saw
 
 
 _T = TypeVar("_T", bound=Hashable)
@@ -75,70 +110,202 @@ class _Recent(Generic[_T]):
 
 
 class MessageLedger:
-    """Delivered message ids and per-conversation watermarks (see the module docstring).
+    """Per-conversation watermarks, gaps and holds (see the module docstring)."""
 
-    ``max_ids`` bounds each record of ids. De-duplication only has to cover the overlap of a
-    catch-up with live delivery (a catch-up fetches only ids above each conversation's
-    watermark), so a few thousand is plenty and keeps memory flat.
-    """
-
-    def __init__(self, own_uid: Optional[str] = None, max_ids: int = 2_000) -> None:
+    def __init__(
+        self,
+        own_uid: Optional[str] = None,
+        max_conversations: int = MAX_CONVERSATIONS,
+        max_above: int = MAX_ABOVE,
+    ) -> None:
         self._lock = threading.Lock()
         self._own_uid = own_uid
-        self._conversations: dict[str, Conversation] = {}
-        self._delivered: _Recent[int] = _Recent(max_ids)
-        self._sent_here: _Recent[int] = _Recent(max_ids)
-        self._own_actions: _Recent[tuple[int, str]] = _Recent(max_ids)
+        self._max_conversations = max_conversations
+        self._max_above = max_above
+        self._followed: collections.OrderedDict[str, _Followed] = collections.OrderedDict()
+        self._holds: dict[str, int] = {}
+        # Edits and deletes this client made: their echo is not delivered on a catch-up.
+        self._own_actions: _Recent[tuple[int, str]] = _Recent(2_000)
+
+    @property
+    def own_uid(self) -> Optional[str]:
+        return self._own_uid
 
     def reset(self, own_uid: Optional[str]) -> None:
         """Forget everything (a new user logged in, or the user logged out)."""
         with self._lock:
             self._own_uid = own_uid
-            self._conversations.clear()
-            self._delivered.clear()
-            self._sent_here.clear()
+            self._followed.clear()
+            self._holds.clear()
             self._own_actions.clear()
 
     def after_fork_in_child(self) -> None:
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()
 
-    def conversations(self) -> list[Conversation]:
-        """A snapshot of the conversations to catch up, each with its current watermark."""
-        with self._lock:
-            return [
-                Conversation(c.receiver_type, c.receiver_id, c.watermark)
-                for c in self._conversations.values()
-            ]
+    def __len__(self) -> int:
+        return len(self._followed)
 
-    def admit(self, message: BaseMessage) -> bool:
-        """True if ``message`` should be delivered now (and record it); False for a
-        duplicate or for a message this client itself sent."""
+    # -- what to catch up ------------------------------------------------------------------
+
+    def conversations(self) -> list[Conversation]:
+        """A snapshot of every followed conversation, each with its current watermark."""
+        with self._lock:
+            return [self._snapshot(k, f) for k, f in self._followed.items()]
+
+    def gapped(self) -> list[Conversation]:
+        """A snapshot of the conversations with a gap to fill."""
+        with self._lock:
+            return [self._snapshot(k, f) for k, f in self._followed.items() if f.gapped]
+
+    def has_gaps(self) -> bool:
+        with self._lock:
+            return any(f.gapped for f in self._followed.values())
+
+    def gap_marks(self, key: str) -> int:
+        """How many gaps were marked in ``key`` so far (see :meth:`filled`)."""
+        with self._lock:
+            found = self._followed.get(key)
+            return found.gap_marks if found is not None else 0
+
+    # -- delivery (dispatcher thread) ------------------------------------------------------
+
+    def admit(self, message: BaseMessage, *, live: bool = True) -> bool:
+        """True if ``message`` is to be delivered now (and record it as delivered).
+
+        False for an id at or below its conversation's watermark, for one this client sent
+        or whose echo it must not hear, and, ``live``, for a message of a gapped
+        conversation (the catch-up that fills the gap brings it, in order). ``live``
+        messages also release the hold taken by :meth:`hold`.
+        """
         mid = message.id
         if mid <= 0:
             return True
         with self._lock:
-            if mid in self._delivered or mid in self._sent_here or self._is_own_action(message):
+            key = self._key_of(message)
+            if live and key is not None:
+                self._release_locked(key)
+            own = self._is_own_action(message)
+            if key is None:
+                return not own
+            followed = self._follow_locked(key, message, mid - 1)
+            if followed is None:
+                return not own
+            if live and followed.gapped:
                 return False
-            self._delivered.add(mid)
-            self._follow(message, mid)
+            seen = (followed.delivered_any and mid <= followed.watermark) or mid in followed.above
+            if seen or own:
+                if not live:  # a catch-up runs in order: everything up to here is settled
+                    self._advance_locked(followed, mid)
+                return False
+            followed.delivered_any = True
+            self._advance_locked(followed, mid)
             return True
 
     def note_sent(self, message: BaseMessage) -> None:
-        """``message`` was sent by this client: never deliver it back, but follow its
+        """``message`` was sent by this client: never deliver it back, and follow its
         conversation from just before it (so replies sent meanwhile are caught up)."""
         mid = message.id
         if mid <= 0:
             return
         with self._lock:
-            self._sent_here.add(mid)
-            self._follow(message, mid - 1)
+            key = self._key_of(message)
+            followed = self._follow_locked(key, message, mid - 1) if key else None
+            if followed is None or mid <= followed.watermark:
+                return
+            followed.above.add(mid)
+            if len(followed.above) > self._max_above and not followed.gapped:
+                # Bound the set: the oldest of this client's own sends becomes the watermark.
+                self._advance_locked(followed, min(followed.above))
 
     def note_own_action(self, message_id: int, action: str) -> None:
         """This client edits or deletes ``message_id``: the server's ``action`` message about
         it (an echo, dropped live by its resource stamp) is not delivered on catch-up."""
         with self._lock:
             self._own_actions.add((message_id, action))
+
+    # -- holds and gaps (reader thread, catch-up) ------------------------------------------
+
+    def hold(self, messages: Iterable[BaseMessage]) -> None:
+        """Live ``messages`` are being queued: keep their conversations until each is
+        admitted (or :meth:`release`\\ d)."""
+        with self._lock:
+            for message in messages:
+                key = self._key_of(message)
+                if key is not None:
+                    self._holds[key] = self._holds.get(key, 0) + 1
+
+    def release(self, messages: Iterable[BaseMessage]) -> None:
+        """Undo :meth:`hold` for ``messages`` that will not be admitted."""
+        with self._lock:
+            for message in messages:
+                key = self._key_of(message)
+                if key is not None:
+                    self._release_locked(key)
+
+    def mark_gap(self, message: BaseMessage) -> bool:
+        """``message`` will not be delivered live (the queue is full): mark its conversation
+        gapped, so a catch-up fetches it. False when it belongs to no conversation (it cannot
+        be fetched back)."""
+        mid = message.id
+        with self._lock:
+            key = self._key_of(message) if mid > 0 else None
+            followed = self._follow_locked(key, message, mid - 1) if key else None
+            if followed is None:
+                return False
+            if not followed.delivered_any:
+                followed.watermark = min(followed.watermark, mid - 1)
+            self._mark_locked(followed)
+            return True
+
+    def mark_gapped(self, key: str) -> None:
+        """A catch-up of ``key`` failed: it stays gapped until one succeeds."""
+        with self._lock:
+            followed = self._followed.get(key)
+            if followed is not None:
+                self._mark_locked(followed)
+
+    def advance(self, conversation: Conversation, upto: int) -> None:
+        """A catch-up delivered (or settled) everything of ``conversation`` up to ``upto``."""
+        with self._lock:
+            followed = self._followed.get(conversation.key)
+            if followed is None:
+                peer = (conversation.receiver_type, conversation.receiver_id)
+                followed = self._add_locked(conversation.key, peer, conversation.watermark)
+            self._advance_locked(followed, upto)
+
+    def filled(self, key: str, marks: int) -> None:
+        """A catch-up of ``key`` reached the end: clear its gap, unless a new gap was marked
+        since it read ``marks`` (:meth:`gap_marks`)."""
+        with self._lock:
+            followed = self._followed.get(key)
+            if followed is not None and followed.gap_marks == marks:
+                followed.gapped = False
+
+    # -- internals (lock held) --------------------------------------------------------------
+
+    @staticmethod
+    def _snapshot(key: str, followed: _Followed) -> Conversation:
+        return Conversation(followed.peer[0], followed.peer[1], followed.watermark, key)
+
+    @staticmethod
+    def _mark_locked(followed: _Followed) -> None:
+        followed.gapped = True
+        followed.gap_marks += 1
+
+    @staticmethod
+    def _advance_locked(followed: _Followed, upto: int) -> None:
+        if upto > followed.watermark:
+            followed.watermark = upto
+            if followed.above:
+                followed.above = {i for i in followed.above if i > upto}
+
+    def _release_locked(self, key: str) -> None:
+        left = self._holds.get(key, 0) - 1
+        if left > 0:
+            self._holds[key] = left
+        else:
+            self._holds.pop(key, None)
 
     def _is_own_action(self, message: BaseMessage) -> bool:
         if not self._own_actions or not isinstance(message, Action):
@@ -151,19 +318,41 @@ class MessageLedger:
             and (target.id, message.action) in self._own_actions
         )
 
-    def _follow(self, message: BaseMessage, watermark: int) -> None:
-        key = message.conversation_id
-        known = self._conversations.get(key) if key else None
-        if known is None:
-            peer = self._peer_of(message)
-            if peer is None:
+    def _key_of(self, message: BaseMessage) -> Optional[str]:
+        if message.conversation_id:
+            return message.conversation_id
+        peer = self._peer_of(message)
+        return f"{peer[0]}:{peer[1]}" if peer else None
+
+    def _follow_locked(
+        self, key: Optional[str], message: BaseMessage, watermark: int
+    ) -> Optional[_Followed]:
+        """The record of ``key`` (most recently used now), made with ``watermark`` if new."""
+        if key is None:
+            return None
+        followed = self._followed.get(key)
+        if followed is not None:
+            self._followed.move_to_end(key)
+            return followed
+        peer = self._peer_of(message)
+        if peer is None:
+            return None
+        return self._add_locked(key, peer, watermark)
+
+    def _add_locked(self, key: str, peer: tuple[str, str], watermark: int) -> _Followed:
+        followed = _Followed(peer, watermark)
+        self._followed[key] = followed
+        if len(self._followed) > self._max_conversations:
+            self._evict_locked(key)
+        return followed
+
+    def _evict_locked(self, added: str) -> None:
+        """Forget the least recently used conversation that is neither gapped nor held
+        (nor ``added``, the one just made)."""
+        for key, followed in self._followed.items():
+            if key != added and not followed.gapped and key not in self._holds:
+                del self._followed[key]
                 return
-            key = key or f"{peer[0]}:{peer[1]}"
-            known = self._conversations.get(key)
-            if known is None:
-                self._conversations[key] = Conversation(peer[0], peer[1], watermark)
-                return
-        known.watermark = max(known.watermark, watermark)
 
     def _peer_of(self, message: BaseMessage) -> Optional[tuple[str, str]]:
         """``(receiver_type, id)`` of the conversation ``message`` belongs to."""

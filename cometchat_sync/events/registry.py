@@ -69,18 +69,34 @@ class ListenerRegistry(Generic[L]):
         """In a forked child: a new lock (another thread may have held the old one)."""
         self._lock = threading.Lock()
 
-    def emit(self, method: str, args: tuple[Any, ...], on_error: Optional[ErrorHook]) -> None:
-        """Call ``method(*args)`` on every listener; a raising listener is logged and
-        reported through ``on_error``, and the others still run."""
+    def emit(
+        self,
+        method: str,
+        args: tuple[Any, ...],
+        on_error: Optional[ErrorHook],
+        allowed: Optional[Callable[[], bool]] = None,
+    ) -> None:
+        """Call ``method(*args)`` on every listener, while ``allowed()`` holds (checked
+        before each call: the session the event belongs to may end meanwhile).
+
+        A listener that raises anything at all — ``BaseException`` included, so
+        ``SystemExit`` and ``KeyboardInterrupt`` too — is logged with its traceback and
+        reported through ``on_error``, and the others still run. This runs on an SDK thread:
+        a ``KeyboardInterrupt`` or ``SystemExit`` raised here would not reach the main
+        thread anyway, it would only end the thread and cost every later event its
+        delivery, so it is swallowed like any listener bug.
+        """
         for listener in self._listeners.values():
+            if allowed is not None and not allowed():
+                return
             try:
                 getattr(listener, method)(*args)
-            except Exception as exc:
+            except BaseException as exc:  # any exception at all: see the docstring
                 log.exception(
                     "%s listener %s.%s raised", self._family, type(listener).__name__, method
                 )
                 if on_error is not None:
                     try:
                         on_error(exc, listener, method)
-                    except Exception:
+                    except BaseException:  # the hook is user code too
                         log.exception("on_listener_error itself raised")

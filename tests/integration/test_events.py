@@ -835,8 +835,8 @@ def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator
     ledger = b.client._delivery.ledger  # instrumented only to prove the scenario produced doubles
     admit = ledger.admit
 
-    def counting_admit(message: Any) -> bool:
-        ok: bool = admit(message)
+    def counting_admit(message: Any, *, live: bool = True) -> bool:
+        ok: bool = admit(message, live=live)
         if not ok:
             rejected.append(message.id)
         return ok
@@ -976,3 +976,30 @@ def test_live_echo_of_own_call_and_edit_is_dropped(pair, emulator):
     barrier(emulator, b)
     assert b.calls.log.names() == []
     assert b.messages.log.names() == ["on_text_message_received"]  # the barrier only
+
+
+class ListenerAbort(BaseException):
+    """A ``BaseException`` subclass that is not an ``Exception``, raised by a listener."""
+
+
+@pytest.mark.parametrize("raised", [ListenerAbort, SystemExit, KeyboardInterrupt, GeneratorExit])
+def test_a_listener_raising_any_base_exception_costs_no_other_delivery(side, emulator, raised):
+    b = side(B)
+    hooked: list[BaseException] = []
+    b.client.set_listener_error_hook(lambda exc, lst, method: hooked.append(exc))
+
+    class Abort(MessageListener):
+        def on_text_message_received(self, message: TextMessage) -> None:
+            raise raised("listener gives up")
+
+    after = MessageRecorder()
+    b.client.add_message_listener("abort", Abort())
+    b.client.add_message_listener("after", after)  # called after it, for the same event
+    emulator.send_message(A, B, "one")
+    emulator.send_message(A, B, "two")
+    assert after.log.wait_for_count("on_text_message_received", 2, WAIT)
+    assert after.texts() == ["one", "two"]
+    assert [type(e) for e in hooked] == [raised, raised]
+    b.client.remove_message_listener("abort")
+    barrier(emulator, b)  # the dispatcher thread is alive and still delivering
+    assert b.client.get_connection_status() == "connected"

@@ -35,6 +35,7 @@ CANNOT_RAISE = {
     "remove_message_listener",
     "remove_user_listener",
     "set_listener_error_hook",
+    "stats",
     "threads",
 }
 # The mixins whose every method is one REST call or one socket send.

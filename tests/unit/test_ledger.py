@@ -1,0 +1,103 @@
+"""The message ledger: per-conversation watermarks that never forget, gaps that stay until
+filled, holds, and a bounded number of conversations."""
+
+from __future__ import annotations
+
+from cometchat_sync import TextMessage
+from cometchat_sync.events.ledger import Conversation
+from cometchat_sync.events.ledger import MessageLedger
+
+ME = "me"
+
+
+def text(mid: int, sender: str, receiver: str = ME) -> TextMessage:
+    return TextMessage.from_json(
+        {
+            "id": mid,
+            "sender": sender,
+            "receiver": receiver,
+            "receiverType": "user",
+            "category": "message",
+            "type": "text",
+            "data": {"text": f"t{mid}"},
+            "conversationId": "_user_".join(sorted((sender, receiver))),
+        }
+    )
+
+
+def test_an_id_at_or_below_the_watermark_is_never_delivered_again_however_busy_others_are():
+    ledger = MessageLedger(ME)
+    assert ledger.admit(text(10, "c"))
+    # 5 000 deliveries in another conversation (the old single window held 2 000 ids).
+    for mid in range(100, 5_100):
+        assert ledger.admit(text(mid, "a"), live=False)
+    assert not ledger.admit(text(10, "c"))
+    assert ledger.admit(text(6_000, "c"))
+    assert not ledger.admit(text(5_999, "c"))  # below the watermark: settled
+
+
+def test_a_gapped_conversation_holds_live_messages_until_a_catch_up_fills_it():
+    ledger = MessageLedger(ME)
+    assert ledger.admit(text(1, "a"))
+    key = ledger.conversations()[0].key
+    ledger.mark_gapped(key)
+    assert not ledger.admit(text(5, "a"))  # held: the catch-up brings it
+    assert [c.watermark for c in ledger.gapped()] == [1]
+    marks = ledger.gap_marks(key)
+    for mid in (2, 3, 5):  # the catch-up, in order
+        assert ledger.admit(text(mid, "a"), live=False)
+    ledger.advance(ledger.gapped()[0], 5)
+    ledger.filled(key, marks)
+    assert ledger.gapped() == []
+    assert not ledger.admit(text(5, "a"))  # its live copy
+    assert ledger.admit(text(6, "a"))
+
+
+def test_a_gap_marked_during_a_catch_up_survives_its_end():
+    ledger = MessageLedger(ME)
+    assert ledger.admit(text(1, "a"))
+    key = ledger.conversations()[0].key
+    ledger.mark_gapped(key)
+    marks = ledger.gap_marks(key)
+    assert ledger.mark_gap(text(9, "a"))  # the queue was full meanwhile
+    ledger.filled(key, marks)
+    assert [c.key for c in ledger.gapped()] == [key]
+
+
+def test_a_new_conversation_deferred_at_the_bound_is_caught_up_from_before_it():
+    ledger = MessageLedger(ME)
+    assert ledger.mark_gap(text(42, "new"))
+    assert [(c.receiver_id, c.watermark) for c in ledger.gapped()] == [("new", 41)]
+
+
+def test_own_sends_are_not_delivered_back_and_do_not_hide_older_replies():
+    ledger = MessageLedger(ME)
+    assert ledger.admit(text(1, "a"))
+    ledger.note_sent(text(5, ME, "a"))
+    assert ledger.admit(text(4, "a"))  # a reply older than the send, arriving after it
+    assert not ledger.admit(text(5, ME, "a"), live=False)  # the catch-up's copy of ours
+    assert ledger.admit(text(6, "a"))
+
+
+def test_conversations_are_bounded_but_gapped_and_held_ones_are_kept():
+    ledger = MessageLedger(ME, max_conversations=3)
+    gapped, held = text(1, "g"), text(2, "h")
+    assert ledger.admit(gapped) and ledger.admit(held)
+    ledger.mark_gapped(ledger.conversations()[0].key)
+    ledger.hold([text(3, "h")])  # a live copy of h waits in the queue
+    for n in range(10):
+        assert ledger.admit(text(100 + n, f"other{n}"))
+    assert len(ledger) == 3
+    peers = {c.receiver_id for c in ledger.conversations()}
+    assert {"g", "h"} <= peers
+    assert not ledger.admit(held)  # h's watermark was not forgotten
+    ledger.release([text(3, "h")])
+    for n in range(10, 14):
+        ledger.admit(text(200 + n, f"other{n}"))
+    assert "h" not in {c.receiver_id for c in ledger.conversations()}  # now it may go
+
+
+def test_advance_follows_a_conversation_the_ledger_did_not_know():
+    ledger = MessageLedger(ME)
+    ledger.advance(Conversation("user", "z", 0, "z_user_me"), 7)
+    assert [(c.key, c.watermark) for c in ledger.conversations()] == [("z_user_me", 7)]
