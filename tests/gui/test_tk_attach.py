@@ -82,10 +82,27 @@ class RecordingTk:
         return call
 
 
-def spy_on_executor(client: CometChatClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+class Handed:
+    """One listener call handed to the bridge: the handing thread and the listener method."""
+
+    def __init__(self, thread: str, method: str) -> None:
+        self.thread, self.method = thread, method
+
+
+def method_of(call: Callable[[], None]) -> str:
+    """The listener method a handed call will call (``on_...``), read from the call's
+    closure; "" if it names none."""
+    for cell in call.__closure__ or ():
+        value = cell.cell_contents
+        if isinstance(value, str) and value.startswith("on_"):
+            return value
+    return ""
+
+
+def spy_on_executor(client: CometChatClient, monkeypatch: pytest.MonkeyPatch) -> list[Handed]:
     """Record, through the public setter, each listener call handed to the executor that
-    ``attach`` installs (the name of the handing thread)."""
-    handed: list[str] = []
+    ``attach`` installs."""
+    handed: list[Handed] = []
     real = client.set_callback_executor
 
     def spy(executor: Optional[Callable[[Callable[[], None]], None]]) -> None:
@@ -96,7 +113,7 @@ def spy_on_executor(client: CometChatClient, monkeypatch: pytest.MonkeyPatch) ->
 
         def recorded(call: Callable[[], None]) -> None:
             inner(call)
-            handed.append(threading.current_thread().name)
+            handed.append(Handed(threading.current_thread().name, method_of(call)))
 
         real(recorded)
 
@@ -130,13 +147,15 @@ def test_listener_calls_before_mainloop_wait_then_run_on_the_tk_thread(
     client.login(A, emulator.auth_key)
     for n in range(3):
         emulator.send_message(B, A, f"early {n}")
-    # Tk has not run at all: the calls are handed over by the dispatcher and wait.
-    assert wait_until(lambda: len(handed) >= 5)
+    # Tk has not run at all: the calls are handed over by the dispatcher, at once, and wait.
+    texts = "on_text_message_received"
+    assert wait_until(lambda: [h.method for h in handed].count(texts) == 3)
     assert seen.calls == []
-    assert all(name.startswith("cometchat-dispatch-") for name in handed)
-    # Busy for longer than tkinter's one-second wait for a main loop: nothing is lost.
+    assert all(h.thread.startswith("cometchat-dispatch-") for h in handed)
+    # The Tk thread is busy elsewhere (here: waiting), for any time: nothing is lost.
     emulator.send_message(B, A, "while busy")
-    assert wait_until(lambda: len(handed) >= 6)
+    assert wait_until(lambda: [h.method for h in handed].count(texts) == 4)
+    assert seen.calls == []
     assert pump(root, lambda: len(seen.of("text")) == 4)
     assert seen.of("text") == ["early 0", "early 1", "early 2", "while busy"]
     assert seen.threads() == {threading.current_thread().name}
@@ -226,9 +245,8 @@ def test_close_from_a_tk_handler_returns_at_once_and_drops_what_is_queued(
     seen = Seen(client)
     client.login(A, emulator.auth_key)
     assert pump(root, lambda: "connected" in seen.of("status"))
-    before = len(handed)
     emulator.send_message(B, A, "never shown")
-    assert wait_until(lambda: len(handed) > before)
+    assert wait_until(lambda: "on_text_message_received" in [h.method for h in handed])
     took: list[float] = []
 
     def close() -> None:
