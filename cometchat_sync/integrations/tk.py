@@ -265,20 +265,24 @@ class TkBridge:
             return
         deadline = time.monotonic() + _TICK_BUDGET
         more = False
-        while self._attached:
-            try:
-                call = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                call()
-            except Exception:  # the next call must still run; listeners' own are logged
-                log.exception("a callback on the Tk thread raised; the next one still runs")
-            if time.monotonic() >= deadline:
-                more = True
-                break
-        if self._attached:
-            self._schedule(1 if more else self._poll_ms)
+        try:
+            while self._attached:
+                try:
+                    call = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                try:
+                    call()
+                except Exception:  # the next call must still run; listeners' own are logged
+                    log.exception("a callback on the Tk thread raised; the next one still runs")
+                if time.monotonic() >= deadline:
+                    more = True
+                    break
+        finally:
+            # Also after a KeyboardInterrupt or SystemExit that goes on to Tk: the bridge
+            # keeps polling for as long as it is attached.
+            if self._attached:
+                self._schedule(1 if more or not self._queue.empty() else self._poll_ms)
 
     def _on_map_change(self, event: tkinter.Event[tkinter.Misc]) -> None:
         # Every widget of the window has the window's binding tag, so the window's binding

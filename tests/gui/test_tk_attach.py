@@ -478,3 +478,21 @@ def test_state_changes_reach_the_tk_thread_in_order(
     assert "disconnected" in statuses[:last_connected]
     for earlier, later in zip(changes, changes[1:]):
         assert later.previous == earlier.current
+
+
+def test_polling_goes_on_after_a_callback_raised_keyboard_interrupt(
+    root: tkinter.Tk, pump: Pump, make_client: MakeClient
+) -> None:
+    reported: list[type[BaseException]] = []
+    root.report_callback_exception = lambda kind, value, tb: reported.append(kind)
+    bridge = attach(make_client(), root)
+    ran: list[str] = []
+
+    def interrupted() -> None:  # Ctrl-C lands while a callback runs on the Tk thread
+        raise KeyboardInterrupt
+
+    bridge.post(interrupted)
+    bridge.post(lambda: ran.append("after"))
+    assert pump(root, lambda: reported == [KeyboardInterrupt])  # Tk reports it, goes on
+    bridge.post(lambda: ran.append("later"))
+    assert pump(root, lambda: ran == ["after", "later"])
