@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -155,6 +156,10 @@ class CometChatClient(
         # does no I/O.
         self._session: Optional[Session] = None
         self._session_loaded = False
+        # The auth token of the session this client logged in, or resumed with login() of
+        # the same user: the only one it revokes when another user logs in here.
+        self._own_token: Optional[str] = None
+        self._ignored_token: Optional[str] = None  # of a stored session of another server
         self._pid: Optional[int] = None  # the process that last used this client
         self._start_lock = threading.Lock()
         self._ends = Ends()
@@ -295,8 +300,12 @@ class CometChatClient(
                 return user
             self._login_busy = True
         try:
-            if current is not None:
+            if current is not None and current.auth_token == self._own_token:
                 self._logout_before_switching()
+            elif current is not None:
+                # Found in the store, never taken up here: another process's session. It is
+                # neither revoked nor cleared; the new login replaces it in the store.
+                self._forget_session(DisconnectReason.LOGOUT, clear_stored=False)
             user = self._login(uid, auth_key, auth_token)
         except CometChatException as exc:
             self._emit_login(LoginListener.on_login_failure, (exc,))
@@ -315,7 +324,7 @@ class CometChatClient(
         creating another auth token: N workers share one session and one token."""
         if self._session is not None:
             return
-        stored = self._store.load()
+        stored = self._stored_session()
         if stored is None or not (
             (uid is not None and stored.uid == uid)
             or (auth_token is not None and stored.auth_token == auth_token)
@@ -324,7 +333,22 @@ class CometChatClient(
         with self._lock:
             if self._session is None and not self._login_busy:
                 self._session = stored
+                self._own_token = stored.auth_token
                 self._delivery.ledger.reset(stored.uid)
+
+    def _stored_session(self) -> Optional[Session]:
+        """The session in the store, unless it was made for another server (another app,
+        region, host or port, e.g. a new emulator): that one is not used, and not touched
+        (one INFO line says so)."""
+        stored = self._store.load()
+        if stored is None or not stored.origin or stored.origin == self._endpoints.origin():
+            return stored
+        if self._ignored_token != stored.auth_token:
+            self._ignored_token = stored.auth_token
+            log.info(
+                "the stored session of %s was made for another server; not using it", stored.uid
+            )
+        return None
 
     def _login(
         self, uid: Optional[str], auth_key: Optional[str], auth_token: Optional[str]
@@ -338,9 +362,11 @@ class CometChatClient(
             device_id=self._store.device_id(),
             resource=self._resource,
         )
+        session = dataclasses.replace(session, origin=self._endpoints.origin())
         self._store.save(session)
         with self._lock:
             self._session = session
+            self._own_token = session.auth_token
         self._delivery.ledger.reset(session.uid)
         log.info("logged in as %s", session.uid)
         return auth.user_of(session)
@@ -349,7 +375,9 @@ class CometChatClient(
         """Log the user out: ``DELETE me`` on the server, then clear the local session, close
         the link and end the SDK threads, whatever the server said.
 
-        Idempotent: with no user logged in it does nothing. The local session is cleared
+        Idempotent: with no user logged in it does nothing. The stored session is cleared
+        only while it is still this one (another process sharing the session folder may
+        have stored its own since; ``docs/sessions.md``). The local session is cleared
         even when this raises (for example ``ERR_NO_INTERNET``: the server could not be
         told). A server that no longer knows the auth token counts as success. Login
         listeners hear ``on_logout_success`` or ``on_logout_failure`` before the
@@ -396,13 +424,18 @@ class CometChatClient(
         except CometChatException as exc:
             log.warning("logging the previous user out failed on the server (%s)", exc.code)
 
-    def _forget_session(self, reason: DisconnectReason) -> None:
+    def _forget_session(self, reason: DisconnectReason, *, clear_stored: bool = True) -> None:
+        """Forget the session here; clear it from the store too (``clear_stored``), but only
+        while the store still holds this very session: another process sharing the folder
+        may have stored its own since."""
         with self._lock:
-            self._session = None
+            session, self._session = self._session, None
         self._delivery.ledger.reset(None)
         with self._typing_lock:
             self._typing.clear()
-        self._store.clear()
+        if clear_stored and session is not None:
+            token = session.auth_token
+            self._store.update(lambda stored: None if _same_token(stored, token) else stored)
         self._connection.close(reason)
         self._ends.note()
 
@@ -552,7 +585,7 @@ class CometChatClient(
             if self._pid == pid:
                 return
             if not self._session_loaded:
-                session = self._store.load()
+                session = self._stored_session()
                 with self._lock:
                     if self._session is None:  # a login on another thread may have won
                         self._session = session
@@ -608,6 +641,10 @@ class CometChatClient(
         path = conversation_path(conversation.receiver_id, conversation.receiver_type)
         params = {"id": after, "affix": "append", "per_page": per_page}
         return self._client_call("GET", path, params=params).data
+
+
+def _same_token(stored: Optional[Session], token: str) -> bool:
+    return stored is not None and stored.auth_token == token
 
 
 # -- interpreter exit ---------------------------------------------

@@ -58,6 +58,14 @@ class Endpoints:
         region = self._settings.region
         return f"https://{self._app_id}.{default_prefix}-{region}.cometchat.io/{API_VERSION}/"
 
+    def origin(self) -> str:
+        """The server a session made here belongs to: the app id, the region and the base
+        URLs of the client and admin APIs (overrides included), as one string. A stored
+        session of another origin is not used (another app, region, host or port)."""
+        return " ".join(
+            (self._app_id, self._settings.region, self.client_base(), self.admin_base())
+        )
+
     def websocket_url(self, server_settings: Optional[Mapping[str, Any]] = None) -> str:
         """``wss://{host}:{CHAT_WSS_PORT}`` from the server's settings (``ws://`` when the
         client host override is plain ``http://``)."""

@@ -61,6 +61,9 @@ class Session:
         settings: the app settings fetched at login.
         resource: the per-run resource id the session was made with (see
             :func:`new_resource_id`), or ``""``.
+        origin: the server the session was made for (the app id, region and API base
+            URLs, as one string), or ``""`` in a session stored by an older version. A
+            client pointed at another server does not use it.
     """
 
     uid: str
@@ -69,6 +72,7 @@ class Session:
     user: dict[str, Any]
     settings: dict[str, Any]
     resource: str = ""
+    origin: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """This session as a JSON-ready dict (tokens included: store it with care)."""
@@ -79,6 +83,7 @@ class Session:
             "user": dict(self.user),
             "settings": dict(self.settings),
             "resource": self.resource,
+            "origin": self.origin,
         }
 
     @classmethod
@@ -97,8 +102,9 @@ class Session:
                 raise ValueError(f"session field {name!r} must be a non-empty string")
         if not isinstance(data.get("jwt"), str):
             raise ValueError("session field 'jwt' must be a string")
-        if not isinstance(data.get("resource", ""), str):
-            raise ValueError("session field 'resource' must be a string")
+        for name in ("resource", "origin"):
+            if not isinstance(data.get(name, ""), str):
+                raise ValueError(f"session field {name!r} must be a string")
         for name in ("user", "settings"):
             if not isinstance(data.get(name), dict):
                 raise ValueError(f"session field {name!r} must be a JSON object")
@@ -109,6 +115,7 @@ class Session:
             user=dict(data["user"]),
             settings=dict(data["settings"]),
             resource=data.get("resource", ""),
+            origin=data.get("origin", ""),
         )
 
     def __repr__(self) -> str:
