@@ -37,14 +37,20 @@ PRESENCE = {"subscribe_presence_for_all_users": ()}
 
 @pytest.fixture(scope="module")
 def tk_chat() -> Iterator[ModuleType]:
-    """The sample, imported as a module (it runs nothing on import)."""
+    """The sample, imported as a module (it runs nothing on import), with its sibling
+    ``tk_chat_peer`` importable as when the script runs."""
     spec = importlib.util.spec_from_file_location("tk_chat_sample", SAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(SAMPLE.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SAMPLE.parent))
     yield module
     del sys.modules[spec.name]
+    sys.modules.pop("tk_chat_peer", None)
 
 
 def open_window(
