@@ -389,10 +389,6 @@ class Delivery:
             if self._draining == ended:
                 self._draining = None
 
-    def stop(self, timeout: float) -> None:
-        """Deliver what is queued, then end the dispatcher thread (see ``Dispatcher.stop``)."""
-        self.dispatcher.stop(timeout)
-
     def after_fork_in_child(self) -> None:
         """In a forked child: fresh locks and no inherited thread or queue."""
         for registry in self._registries.values():

@@ -214,9 +214,14 @@ class MessageLedger:
             if followed is None or mid <= followed.watermark:
                 return
             followed.above.add(mid)
-            if len(followed.above) > self._max_above and not followed.gapped:
-                # Bound the set: the oldest of this client's own sends becomes the watermark.
-                self._advance_locked(followed, min(followed.above))
+            if len(followed.above) > self._max_above:
+                oldest = min(followed.above)
+                if followed.gapped:
+                    # The watermark must stay below the gap: forget the oldest own send
+                    # instead (a catch-up could then deliver that one message back).
+                    followed.above.discard(oldest)
+                else:  # the oldest of this client's own sends becomes the watermark
+                    self._advance_locked(followed, oldest)
 
     def note_own_action(self, message_id: int, action: str) -> None:
         """This client edits or deletes ``message_id``: the server's ``action`` message about
@@ -231,7 +236,7 @@ class MessageLedger:
         admitted (or :meth:`release`\\ d)."""
         with self._lock:
             for message in messages:
-                key = self._key_of(message)
+                key = self._key_of(message) if message.id > 0 else None
                 if key is not None:
                     self._holds[key] = self._holds.get(key, 0) + 1
 
@@ -239,7 +244,7 @@ class MessageLedger:
         """Undo :meth:`hold` for ``messages`` that will not be admitted."""
         with self._lock:
             for message in messages:
-                key = self._key_of(message)
+                key = self._key_of(message) if message.id > 0 else None
                 if key is not None:
                     self._release_locked(key)
 

@@ -101,3 +101,22 @@ def test_advance_follows_a_conversation_the_ledger_did_not_know():
     ledger = MessageLedger(ME)
     ledger.advance(Conversation("user", "z", 0, "z_user_me"), 7)
     assert [(c.key, c.watermark) for c in ledger.conversations()] == [("z_user_me", 7)]
+
+
+def test_own_sends_above_the_watermark_are_bounded():
+    ledger = MessageLedger(ME, max_above=4)
+    assert ledger.admit(text(1, "a"))
+    for mid in range(10, 20):  # ten sends, no reply
+        ledger.note_sent(text(mid, ME, "a"))
+    (conversation,) = ledger.conversations()
+    assert conversation.watermark == 15  # the oldest sends became the watermark
+    for mid in range(10, 20):
+        assert not ledger.admit(text(mid, ME, "a"), live=False)  # none comes back
+
+
+def test_a_message_without_an_id_takes_no_hold():
+    ledger = MessageLedger(ME, max_conversations=1)
+    assert ledger.admit(text(1, "a"))
+    ledger.hold([text(0, "a")])  # admit() returns early for it and releases nothing
+    assert ledger.admit(text(5, "b")) and ledger.admit(text(6, "c"))
+    assert [c.receiver_id for c in ledger.conversations()] == ["c"]
