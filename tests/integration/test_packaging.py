@@ -105,8 +105,11 @@ def test_the_index_description_has_only_absolute_links_and_no_checkout_commands(
     assert links
     relative = [link for link in links if not link.startswith(("https://", "http://"))]
     assert not relative, relative
-    assert "pip install -e" not in description
-    assert "python samples/" not in description and "checkout-only" not in description
+    assert "checkout-only" not in description
+    # No command in a code block that only a checkout can run.
+    blocks = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", description, re.S))
+    assert "## Quickstart" in description and "pip install cometchat-sync" in blocks
+    assert "pip install -e" not in blocks and "python samples/" not in blocks, blocks
 
 
 def test_the_sdist_carries_the_tests_and_they_run_from_it(built, tmp_path):
