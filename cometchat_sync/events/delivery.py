@@ -64,6 +64,9 @@ _STATUS_METHODS: dict[ConnectionStatus, ListenerMethod] = {
     ConnectionStatus.DISCONNECTED: ConnectionListener.on_disconnected,
     ConnectionStatus.FEATURE_THROTTLED: ConnectionListener.on_feature_throttled,
 }
+# The statuses in which a socket is up (catch-ups and their retries run only then).
+_LINK_UP = frozenset({ConnectionStatus.CONNECTED, ConnectionStatus.FEATURE_THROTTLED})
+
 # Default bound of the dispatcher queue, in events. A queued message event (its parsed
 # frame, the model objects, the Event tuple, its share of the batch's closure) takes about
 # 4.3 KiB for a typical ~475-byte text frame queued one frame per batch (the worst case):
@@ -147,17 +150,19 @@ class Delivery:
             self._emit(ConnectionListener.on_state_change, (change,), gen)
             self._emit(method, (), gen)
 
-        connected = change.current is ConnectionStatus.CONNECTED
+        up = change.current in _LINK_UP
+        # A new socket (not the same one leaving or entering feature throttling).
+        new_link = change.current is ConnectionStatus.CONNECTED and change.previous not in _LINK_UP
         with self._status_lock:
             self._queued_change = change
-            if connected:
+            if new_link:
                 self._link_gen += 1
                 self._retries = 0
-            self._connected = connected
+            self._connected = up
             self._submit(deliver)
-        if connected:
+        if new_link:
             self._queue_catch_up(full=True)
-        else:
+        elif not up:
             self.dispatcher.cancel_scheduled()  # the next connect catches up anyway
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:

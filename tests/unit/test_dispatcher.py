@@ -1,5 +1,5 @@
 """The dispatcher: a bound counted in events, SDK items past it, any exception survived, a
-cancellable scheduled item."""
+cancellable scheduled item; and how delivery uses it across status changes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import threading
 
 import pytest
 
+from cometchat_sync import ConnectionStateChange
+from cometchat_sync import ConnectionStatus as S
+from cometchat_sync import TextMessage
+from cometchat_sync.events.delivery import Delivery
 from cometchat_sync.events.dispatcher import Dispatcher
 
 WAIT = 5.0
@@ -82,3 +86,41 @@ def test_stop_drops_a_scheduled_item():
     d.stop(WAIT)
     assert d.thread is None
     assert not ran.wait(0.4)
+
+
+# -- delivery's use of it -------------------------------------------------------------------------
+
+
+def test_feature_throttling_is_the_same_link_so_no_second_catch_up():
+    fetched: list[str] = []
+
+    def fetch(conversation, after, per_page):
+        fetched.append(conversation.receiver_id)
+        return []
+
+    delivery = Delivery(lambda: "cometchat-dispatch-test", "me", fetch=fetch)
+    message = TextMessage.from_json(
+        {
+            "id": 1,
+            "sender": "a",
+            "receiver": "me",
+            "receiverType": "user",
+            "type": "text",
+            "category": "message",
+            "data": {"text": "hi"},
+        }
+    )
+    assert delivery.ledger.admit(message)
+    steps = [
+        (S.DISCONNECTED, S.CONNECTING),
+        (S.CONNECTING, S.CONNECTED),  # a new socket: one catch-up
+        (S.CONNECTED, S.FEATURE_THROTTLED),
+        (S.FEATURE_THROTTLED, S.CONNECTED),  # the same socket: none
+    ]
+    for previous, current in steps:
+        delivery.state_change(ConnectionStateChange(previous, current))
+    done = threading.Event()
+    delivery.dispatcher.submit(done.set)
+    assert done.wait(WAIT)
+    assert fetched == ["a"]
+    delivery.end_session(WAIT)
