@@ -9,7 +9,8 @@ sent, which are never delivered back to it).
 A conversation is *gapped* when messages of it may be missing: a catch-up after a reconnect
 failed, or the dispatcher queue was full when one of its messages came. While gapped, its live
 messages are held back (not delivered, not recorded): the catch-up that fills the gap fetches
-them with the rest, in order of id. Only a successful catch-up clears the mark.
+them with the rest, in order of id. Only a catch-up that read the conversation to its end
+clears the mark (or one that found it cannot be read at all: the user left the group, ...).
 
 Memory is bounded: at most ``max_conversations`` conversations (least recently used first
 out), each with at most ``max_above`` ids above its watermark. The LRU never forgets a
