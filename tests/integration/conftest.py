@@ -4,8 +4,10 @@ with bounded waits."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +38,7 @@ class Proc:
             cwd=cwd,
             text=True,
             bufsize=1,
+            start_new_session=True,  # its own process group: close() ends its children too
         )
         self.out: list[str] = []
         self.err: list[str] = []
@@ -87,9 +90,15 @@ class Proc:
         return rc
 
     def close(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(5.0)
+        """End the program and everything it started (SIGTERM, then SIGKILL after 5 s)."""
+        for signum, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signum)
+            try:
+                self.popen.wait(grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         for pump in self._pumps:
             pump.join(2.0)
         for stream in (self.popen.stdout, self.popen.stderr):
