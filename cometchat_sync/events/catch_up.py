@@ -100,6 +100,11 @@ class CatchUp:
             except CometChatException as exc:
                 self.failures += 1
                 return self._failed(conversation, exc)
+            except Exception:  # not a REST error: a bug; keep the gap, try again later
+                self.failures += 1
+                log.exception("catch-up of %r failed", conversation)
+                self._ledger.mark_gapped(conversation.key)
+                return Outcome.RETRY
             if not current():  # the page of an ended session or link: dropped unread
                 return Outcome.CANCELLED
             items = [i for i in page if isinstance(i, dict)] if isinstance(page, list) else []

@@ -1,9 +1,18 @@
 """The message ledger: per-conversation watermarks that never forget, gaps that stay until
-filled, holds, and a bounded number of conversations."""
+filled, holds, and a bounded number of conversations; and what a catch-up leaves in it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from cometchat_sync import CometChatException
+from cometchat_sync import ErrorCode
+from cometchat_sync import NotLoggedInError
 from cometchat_sync import TextMessage
+from cometchat_sync.events.catch_up import CatchUp
+from cometchat_sync.events.catch_up import Outcome
 from cometchat_sync.events.ledger import Conversation
 from cometchat_sync.events.ledger import MessageLedger
 
@@ -120,3 +129,59 @@ def test_a_message_without_an_id_takes_no_hold():
     ledger.hold([text(0, "a")])  # admit() returns early for it and releases nothing
     assert ledger.admit(text(5, "b")) and ledger.admit(text(6, "c"))
     assert [c.receiver_id for c in ledger.conversations()] == ["c"]
+
+
+# -- what a catch-up leaves in the ledger ---------------------------------------------------------
+
+
+def follow(ledger: MessageLedger, *peers: str) -> None:
+    for n, peer in enumerate(peers, start=1):
+        assert ledger.admit(text(n, peer))
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome", "gapped"),
+    [
+        (CometChatException(ErrorCode.TIMEOUT, "slow"), Outcome.RETRY, ["a", "b"]),
+        (CometChatException("ERR_INTERNAL", "5xx", {"status": 503}), Outcome.RETRY, ["a", "b"]),
+        (RuntimeError("bug"), Outcome.RETRY, ["a", "b"]),
+        (CometChatException("ERR_GROUP_NOT_JOINED", "gone", {"status": 403}), Outcome.DONE, []),
+        (NotLoggedInError(), Outcome.CANCELLED, []),
+    ],
+)
+def test_a_failed_catch_up_keeps_the_gaps_it_could_not_fill(error, outcome, gapped):
+    ledger = MessageLedger(ME)
+    follow(ledger, "a", "b")
+
+    def fetch(conversation: Conversation, after: int, per_page: int) -> Any:
+        raise error
+
+    result = CatchUp(ledger, fetch).run(ledger.conversations(), lambda: True, lambda e: None)
+    assert result is outcome
+    assert [c.receiver_id for c in ledger.gapped()] == gapped
+
+
+def test_a_catch_up_page_of_an_ended_session_is_dropped_unread():
+    ledger = MessageLedger(ME)
+    follow(ledger, "a")
+    live = [True]
+    delivered: list[Any] = []
+
+    def fetch(conversation: Conversation, after: int, per_page: int) -> Any:
+        live[0] = False  # the session ends while the page is in flight
+        return [
+            {
+                "id": 9,
+                "sender": "a",
+                "receiver": ME,
+                "receiverType": "user",
+                "category": "message",
+                "type": "text",
+                "data": {"text": "late"},
+            }
+        ]
+
+    result = CatchUp(ledger, fetch).run(ledger.conversations(), lambda: live[0], delivered.append)
+    assert result is Outcome.CANCELLED
+    assert delivered == []
+    assert [c.watermark for c in ledger.conversations()] == [1]
