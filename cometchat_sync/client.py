@@ -306,6 +306,7 @@ class CometChatClient(
                 # Found in the store, never taken up here: another process's session. It is
                 # neither revoked nor cleared; the new login replaces it in the store.
                 self._forget_session(DisconnectReason.LOGOUT, clear_stored=False)
+                self._delivery.end_session(1.0)  # nothing of it reaches a listener now
             user = self._login(uid, auth_key, auth_token)
         except CometChatException as exc:
             self._emit_login(LoginListener.on_login_failure, (exc,))
