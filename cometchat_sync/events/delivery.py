@@ -227,12 +227,7 @@ class Delivery:
                 self.ledger.release(messages)
                 return
             for event in events:
-                try:
-                    self._deliver(event, gen, live=True)
-                except BaseException:  # the app's executor failed; the next event still goes
-                    log.exception(
-                        "delivering %s.%s failed", event.listener_type.__name__, event.method
-                    )
+                self._deliver(event, gen, live=True)
 
         if self.dispatcher.offer(deliver, len(events)):
             return
@@ -295,7 +290,12 @@ class Delivery:
         if message is not None and not self.ledger.admit(message, live=live):
             return  # already delivered, sent by this client, or held for a catch-up
         self._delivered += 1
-        self._call(self._registries[event.listener_type], event.method, event.args, gen, final=live)
+        try:
+            self._call(
+                self._registries[event.listener_type], event.method, event.args, gen, final=live
+            )
+        except BaseException:  # the app's executor failed; the next event still goes
+            log.exception("delivering %s.%s failed", event.listener_type.__name__, event.method)
 
     # -- the catch-up ----------------------------------------------------------------------------
 
