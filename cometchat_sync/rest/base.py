@@ -35,7 +35,8 @@ class ResourceAPI:
     and :class:`~cometchat_sync.rest.calls.CallsAPI`) checks its arguments before any network
     I/O, then makes one request to the client API as the logged-in user (its auth token) and
     blocks the calling thread until the server answers or the request timeout of the settings
-    runs out. Ids that go in the request's path are percent-encoded.
+    runs out. Ids and reactions that go in the request's path are percent-encoded, and ``.``
+    or ``..`` there is ``ERR_INVALID_PARAMETER``: no argument can change the endpoint called.
 
     REST calls may be made from any thread, including from a listener; there they block the
     dispatcher thread for their duration, so later events wait.
