@@ -6,8 +6,9 @@ with ``os.replace``, then the folder is ``fsync``-ed. An ``OSError`` that means 
 can't be written (read-only file system, no permission, disk full) becomes :class:`Unwritable`,
 on which the store switches to memory; any other ``OSError`` propagates.
 
-Trust (POSIX): the store's folder must be a real folder (not a link) owned by this user, and
-is made 0700 when it is wider; the session and lock files are opened without following links
+Trust (POSIX): the store's folder must be a real folder (not a link) owned by this user, in a
+parent that is not world-writable (unless sticky, like ``/tmp``), and is made 0700 when it
+is wider; the session and lock files are opened without following links
 (``O_NOFOLLOW``) or blocking on a FIFO (``O_NONBLOCK``), and must be regular files owned by
 this user. A folder that fails is :class:`Untrusted`, on which the store keeps the session in
 memory; nothing is ever changed through a link or on a file of another user.
@@ -97,8 +98,14 @@ def open_no_follow(path: str, flags: int, mode: int = 0o600) -> int:
 
 def check_folder(path: str) -> None:
     """Trust the store's folder or raise :class:`Untrusted`: a real folder (not a link) owned
-    by this user, made 0700 if it was wider. Raises ``FileNotFoundError`` when it is missing.
+    by this user, made 0700 if it was wider, in a parent that others can't rename it in
+    (not world-writable, or sticky like ``/tmp``). Raises ``FileNotFoundError`` when it is
+    missing.
     """
+    parent = os.stat(os.path.dirname(os.path.abspath(path)))
+    if parent.st_mode & stat.S_IWOTH and not parent.st_mode & stat.S_ISVTX:
+        # Anyone may rename the session folder away and put their own in its place.
+        raise Untrusted("others may replace the session folder (its parent is world-writable)")
     fd = open_no_follow(path, os.O_RDONLY | _DIRECTORY)
     try:
         st = os.fstat(fd)

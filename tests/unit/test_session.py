@@ -919,3 +919,30 @@ def test_a_planted_fifo_does_not_block_the_store(tmp_path, caplog_debug):
     assert store.load() is None  # returns: a FIFO opened for reading would block for ever
     store.save(make_session())
     assert store.load() == make_session()
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX modes")
+def test_a_parent_folder_anyone_may_rename_in_is_refused(tmp_path, caplog_debug):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # no sticky bit: anyone may swap the app's folder for theirs
+
+    store = FileSessionStore(APP, directory=shared)
+    store.save(make_session())
+
+    assert store.in_memory
+    assert not (shared / APP / "session.json").exists()
+    assert "others" in session_warnings(caplog_debug)[0].getMessage()
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX modes")
+def test_a_sticky_world_writable_parent_is_fine(tmp_path):
+    shared = tmp_path / "tmp-like"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: others may add, not rename ours
+
+    store = FileSessionStore(APP, directory=shared)
+    store.save(make_session())
+
+    assert not store.in_memory
+    assert FileSessionStore(APP, directory=shared).load() == make_session()
