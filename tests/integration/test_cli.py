@@ -39,7 +39,9 @@ def test_listen_prints_a_message_from_another_client_and_exits_0_on_sigint(
 
     def connected(line: str) -> bool:
         event(line)
-        return events[-1]["type"] == "connection" and events[-1]["data"]["current"] == "connected"
+        return bool(
+            events[-1]["type"] == "connection" and events[-1]["data"]["current"] == "connected"
+        )
 
     proc.expect(connected)
     first = events[0]
