@@ -553,8 +553,7 @@ class CometChatClient(
         Returns:
             An immutable :class:`~cometchat_sync.stats.ClientStats`.
         """
-        # The lifecycle keeps the connection figures; the manager has no accessor of its own.
-        connection = self._connection._lc.counters()
+        connection = self._connection.counters()
         return ClientStats.of(connection, self._delivery.counters())
 
     # -- fork ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ..errors import ErrorCode
 from ..errors import NotLoggedInError
 from ..settings import AppSettings
 from .backoff import Backoff
+from .lifecycle import ConnectionCounters
 from .lifecycle import Lifecycle
 from .lifecycle import LinkState
 from .lifecycle import LinkView
@@ -104,6 +105,10 @@ class ConnectionManager:
     @property
     def last_disconnect_reason(self) -> Optional[DisconnectReason]:
         return self._lc.last_reason
+
+    def counters(self) -> ConnectionCounters:
+        """Connection figures since the client was made (cheap; see ``client.stats()``)."""
+        return self._lc.counters()
 
     def threads(self) -> list[threading.Thread]:
         """The SDK threads of this connection that are alive."""
