@@ -108,6 +108,9 @@ class ChatWindow:
         self.online: dict[str, bool] = {}
         self.lines: dict[str, list[Line]] = {}
         self.unread: dict[str, int] = {}
+        # Per contact, the newest own message they have had delivered / read: a receipt can
+        # come before the answer of the REST call that sent the message.
+        self.receipts: dict[str, dict[str, int]] = {}
         self.status_history: list[str] = []
         self._typing_since = 0.0
         self._typing_to: Optional[str] = None
@@ -279,14 +282,22 @@ class ChatWindow:
 
     def _on_receipt(self, receipt: MessageReceipt, status: str) -> None:
         who = receipt.sender.uid if receipt.sender else receipt.receiver_id
-        changed = False
-        for line in self.lines.get(who, []):
-            mine_before = line.sender == self.me.uid and line.id <= receipt.message_id
-            if mine_before and (status == "read" or line.status == "sent"):
-                changed = changed or line.status != status
-                line.status = status
-        if changed and who == self.peer:
+        marks = self.receipts.setdefault(who, {})
+        marks[status] = max(marks.get(status, 0), receipt.message_id)
+        changed = [self._tick(who, line) for line in self.lines.get(who, [])]
+        if any(changed) and who == self.peer:
             self._render()
+
+    def _tick(self, uid: str, line: Line) -> bool:
+        """Bring an own message's ticks up to the receipts ``uid`` sent; whether they moved."""
+        if line.sender != self.me.uid:
+            return False
+        marks, before = self.receipts.get(uid, {}), line.status
+        if line.id <= marks.get("read", 0):
+            line.status = "read"
+        elif line.id <= marks.get("delivered", 0) and line.status == "sent":
+            line.status = "delivered"
+        return line.status != before
 
     def _presence(self, user: User, online: bool) -> None:
         if user.uid in self.lines:
@@ -340,7 +351,9 @@ class ChatWindow:
     def _add(self, uid: str, message: BaseMessage) -> None:
         if any(line.id == message.id for line in self.lines[uid]):
             return
-        self.lines[uid].append(self._line(message))
+        line = self._line(message)
+        self._tick(uid, line)
+        self.lines[uid].append(line)
         if uid == self.peer:
             self._render()
             if message.sender_uid == uid:

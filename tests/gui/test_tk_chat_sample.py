@@ -125,6 +125,26 @@ def test_the_window_shows_another_users_presence_typing_messages_and_read_ticks(
     other.close()
 
 
+def test_a_read_receipt_that_beats_the_sends_answer_still_shows(
+    tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
+) -> None:
+    client = make_client()
+    window = open_window(tk_chat, root, client, emulator)
+    reads: list[Any] = []
+    client.add_message_listener("reads", MessageListener(on_messages_read=reads.append))
+    other = make_client(auto=False)
+    other.login(B, emulator.auth_key)
+    other.connect()
+    # The send's REST answer is slow: the other side reads the message, and its receipt
+    # reaches the window, before the window learns the message's id.
+    message = client.send_message(TextMessage(B, "quick question"))
+    other.mark_as_read(message)
+    assert pump(root, lambda: [r.message_id for r in reads] == [message.id])
+    window._add(B, message)  # what the worker hands back once the answer came
+    assert shown(window) == ["quick question"]
+    assert ticks(window) == [("✓✓", "#34b7f1")]
+
+
 def test_contacts_unread_counts_and_history_come_from_the_server(
     tk_chat: ModuleType, root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
 ) -> None:
