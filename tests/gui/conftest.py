@@ -49,12 +49,20 @@ def pump(root: tkinter.Misc, predicate: Callable[[], object], timeout: float = 5
         time.sleep(0.005)  # yield the CPU to the SDK threads between two turns of the loop
 
 
+# Xvfb must not outlive the test process, also one that dies without its teardown (an abort,
+# the timeout plugin's exit, a kill): a shell started with a pipe from this process as its
+# standard input starts Xvfb and kills it once the pipe closes, however this process ends.
+# (twm ends by itself with its X server.)
+XVFB_WATCHDOG = 'Xvfb "$@" & server=$!; cat > /dev/null; kill "$server"; wait "$server"'
+
+
 def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     read_end, write_end = os.pipe()
-    command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24"]
+    arguments = ["-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]
     try:
         proc = subprocess.Popen(
-            [*command, "-nolisten", "tcp"],
+            ["sh", "-c", XVFB_WATCHDOG, "xvfb-watchdog", *arguments],
+            stdin=subprocess.PIPE,
             pass_fds=(write_end,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -69,8 +77,7 @@ def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
             ready, _, _ = select.select([read_end], [], [], max(left, 0))
             chunk = os.read(read_end, 16) if ready else b""
             if not chunk:
-                proc.kill()
-                proc.wait(5)
+                _stop(proc)
                 raise RuntimeError("Xvfb did not report its display number")
             number += chunk
     finally:
@@ -102,13 +109,18 @@ def _window_manager_runs() -> bool:
 
 
 def _stop(proc: Optional[subprocess.Popen[bytes]]) -> None:
-    if proc is not None and proc.poll() is None:
+    """End ``proc``: Xvfb's watchdog by closing its pipe, twm by a signal."""
+    if proc is None or proc.poll() is not None:
+        return
+    if proc.stdin is not None:
+        proc.stdin.close()
+    else:
         proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 @pytest.fixture(scope="session")
