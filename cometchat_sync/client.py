@@ -244,7 +244,8 @@ class CometChatClient(
         Logging in again as the stored user returns it without a network call, unless the
         server refused that session's socket credentials for good (even after renewing them
         with the auth token): then the stored session is logged out and replaced by a real
-        login. Logging in as someone else logs the stored user out first. In auto mode
+        login. Logging in as someone else first logs out a session this client logged in
+        (one it only found in the store is dropped locally, never revoked). In auto mode
         ``login`` returns once the socket is authenticated or the connect timeout passed; a
         socket failure never makes it fail (connection listeners hear of it, and attempts go
         on). Login listeners hear ``on_login_success`` or ``on_login_failure``.
@@ -485,7 +486,11 @@ class CometChatClient(
                     ErrorCode.WEBSOCKET_ERROR, "The session changed while it was renewed."
                 )
             self._session = fresh
-        self._store.save(fresh)
+        # Stored only over this client's own session: another process may have stored a
+        # newer one (another user's, or a new login) meanwhile.
+        self._store.update(
+            lambda stored: fresh if _same_token(stored, fresh.auth_token) else stored
+        )
         log.info("renewed the socket's credentials of %s", fresh.uid)
         return Renewal.RENEWED, None
 

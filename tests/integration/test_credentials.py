@@ -157,3 +157,28 @@ def test_a_renewal_in_flight_is_cancelled_at_once(make_client, emulator, how):
     assert time.monotonic() - started < 1.0
     assert client.get_connection_status() == "disconnected"
     emulator.set_request_delay(0.0)
+
+
+def test_a_renewal_never_overwrites_a_session_another_process_stored(
+    settings_for, emulator, closing
+):
+    store = MemorySessionStore(emulator.app_id)
+    a = closing(
+        CometChatClient(emulator.app_id, settings_for(emulator, set_session_store=store).build())
+    )
+    rec = ConnectionRecorder()
+    a.add_connection_listener("rec", rec)
+    a.login(UID, emulator.auth_key)
+    assert rec.wait_for_status("connected", 5)
+    # Another worker of the app (same store) logs in as someone else meanwhile.
+    b = closing(
+        CometChatClient(
+            emulator.app_id, settings_for(emulator, auto=False, set_session_store=store).build()
+        )
+    )
+    b.login("superhero2", emulator.auth_key)
+    emulator.expire_jwt(UID)
+    emulator.close_sockets(UID, 1006)
+    assert rec.wait_for_status("connected", 5, count=2), "a renewed itself"
+    stored = store.load()
+    assert stored is not None and stored.uid == "superhero2", "a's renewal overwrote b's session"
