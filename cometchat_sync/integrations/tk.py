@@ -59,7 +59,9 @@ _BRIDGED: weakref.WeakKeyDictionary[CometChatClient, weakref.ref[TkBridge]] = (
 _BRIDGED_LOCK = threading.Lock()
 
 
-def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBridge:
+def attach(
+    client: CometChatClient, root: Window, *, poll_ms: int = 20, app_state: bool = True
+) -> TkBridge:
     """Run ``client``'s listener calls on the Tk thread and tie the client to ``root``.
 
     From now on:
@@ -67,10 +69,10 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
     * every listener call of ``client`` runs on the thread that called ``attach`` (the Tk
       thread), in order, within about ``poll_ms`` of the event; calls made before
       ``mainloop()`` starts wait and run when it does (or at ``root.update()``);
-    * hiding the window (iconified or withdrawn: ``<Unmap>`` of ``root`` itself) sets
-      :attr:`~cometchat_sync.AppState.BACKGROUND`, showing it again (``<Map>``) sets
-      ``FOREGROUND``; repeated events with no change of state do nothing, and focus changes
-      never count (a dialog would otherwise make the link flap);
+    * unless ``app_state`` is false, hiding the window (iconified or withdrawn: ``<Unmap>``
+      of ``root`` itself) sets :attr:`~cometchat_sync.AppState.BACKGROUND`, showing it again
+      (``<Map>``) sets ``FOREGROUND``; repeated events with no change of state do nothing,
+      and focus changes never count (a dialog would otherwise make the link flap);
     * closing the window (``WM_DELETE_WINDOW``) runs the handler the app had set, or
       destroys the window if there was none; when ``root`` is destroyed, for whatever
       reason, the bridge detaches and the client is closed. A handler that only hides
@@ -88,6 +90,9 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
             the application).
         poll_ms: how often the Tk thread looks for listener calls, in milliseconds (an int
             from 1 to 1000; default 20).
+        app_state: whether the window's map state is the app state (a bool; default
+            true). In auto mode the background drops the link, so a chat app that should
+            go on receiving while minimised passes false.
 
     Returns:
         The :class:`TkBridge`; keep it to :meth:`TkBridge.detach` or :meth:`TkBridge.close`.
@@ -95,7 +100,8 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
     Raises:
         CometChatException: ``ERR_INVALID_PARAMETER`` when ``client`` is not a
             ``CometChatClient``, ``root`` is not a Tk window or is destroyed, ``poll_ms`` is
-            not an int from 1 to 1000, or ``client`` already has a bridge that is attached.
+            not an int from 1 to 1000, ``app_state`` is not a bool, or ``client`` already has
+            a bridge that is attached.
     """
     if not isinstance(client, CometChatClient):
         raise CometChatException(ErrorCode.INVALID_PARAMETER, "client must be a CometChatClient.")
@@ -107,6 +113,8 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
         raise CometChatException(
             ErrorCode.INVALID_PARAMETER, f"poll_ms must be an int from 1 to {_MAX_POLL_MS}."
         )
+    if not isinstance(app_state, bool):
+        raise CometChatException(ErrorCode.INVALID_PARAMETER, "app_state must be a bool.")
     try:
         exists = bool(int(root.winfo_exists()))
     except tkinter.TclError:
@@ -120,7 +128,7 @@ def attach(client: CometChatClient, root: Window, *, poll_ms: int = 20) -> TkBri
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER, "client already has a Tk bridge; detach it first."
             )
-        bridge = TkBridge(client, root, poll_ms)
+        bridge = TkBridge(client, root, poll_ms, app_state)
         _BRIDGED[client] = weakref.ref(bridge)
     bridge._start()
     return bridge
@@ -135,10 +143,13 @@ class TkBridge:
     window keeps redrawing during a burst. Build it with :func:`attach`.
     """
 
-    def __init__(self, client: CometChatClient, root: Window, poll_ms: int) -> None:
+    def __init__(
+        self, client: CometChatClient, root: Window, poll_ms: int, app_state: bool = True
+    ) -> None:
         self._client = client
         self._root = root
         self._poll_ms = poll_ms
+        self._follow_map_state = app_state
         self._queue: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
         self._attached = False
         self._after_id: Optional[str] = None
@@ -236,11 +247,10 @@ class TkBridge:
         self._previous_protocol = str(root.protocol("WM_DELETE_WINDOW") or "")
         root.protocol("WM_DELETE_WINDOW", self._on_delete_window)
         self._own_protocol = str(root.protocol("WM_DELETE_WINDOW"))
-        for sequence, handler in (
-            ("<Map>", self._on_map_change),
-            ("<Unmap>", self._on_map_change),
-            ("<Destroy>", self._on_destroy),
-        ):
+        handlers = [("<Destroy>", self._on_destroy)]
+        if self._follow_map_state:
+            handlers += [("<Map>", self._on_map_change), ("<Unmap>", self._on_map_change)]
+        for sequence, handler in handlers:
             funcid = root.bind(sequence, handler, add="+")
             self._bindings.append((sequence, funcid))
         self._schedule(self._poll_ms)

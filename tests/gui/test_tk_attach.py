@@ -348,6 +348,22 @@ def test_hiding_and_showing_the_window_switch_the_app_state_once_each(
     assert told == [AppState.FOREGROUND, AppState.BACKGROUND, AppState.FOREGROUND]
 
 
+def test_with_app_state_false_a_hidden_window_keeps_the_link(
+    root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator
+) -> None:
+    client = make_client()
+    attach(client, root, app_state=False)  # a chat app that goes on receiving when hidden
+    seen = Seen(client)
+    client.login(A, emulator.auth_key)
+    assert pump(root, root.winfo_ismapped)
+    root.withdraw()
+    assert pump(root, lambda: not root.winfo_ismapped())
+    emulator.send_message(B, A, "while hidden")
+    assert pump(root, lambda: seen.of("text") == ["while hidden"])
+    assert client.app_state is AppState.FOREGROUND
+    assert client.get_connection_status() == "connected"
+
+
 def test_iconify_is_the_background(
     root: tkinter.Tk, pump: Pump, make_client: MakeClient, emulator: Emulator, display: Any
 ) -> None:
@@ -429,9 +445,16 @@ def test_post_runs_the_apps_callbacks_on_the_tk_thread_in_order(
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"poll_ms": 0}, {"poll_ms": 1001}, {"poll_ms": True}, {"poll_ms": 2.5}, {"poll_ms": "20"}],
+    [
+        {"poll_ms": 0},
+        {"poll_ms": 1001},
+        {"poll_ms": True},
+        {"poll_ms": 2.5},
+        {"poll_ms": "20"},
+        {"app_state": "yes"},
+    ],
 )
-def test_attach_refuses_a_bad_poll_interval(
+def test_attach_refuses_a_bad_poll_interval_or_app_state(
     root: tkinter.Tk, make_client: MakeClient, kwargs: dict[str, Any]
 ) -> None:
     with pytest.raises(CometChatException) as info:
