@@ -197,3 +197,21 @@ def test_the_console_script_is_declared():
     scripts = metadata.entry_points(group="console_scripts")
     found = [ep.value for ep in scripts if ep.name == "cometchat-sync"]
     assert found == ["cometchat_sync.cli:main"]
+
+
+def test_from_env_reads_the_region_and_hosts_the_command_reads():
+    from cometchat_sync import AppSettingsBuilder  # noqa: PLC0415
+
+    env = {
+        "COMETCHAT_REGION": " US ",
+        "COMETCHAT_CLIENT_HOST": "http://127.0.0.1:9",
+        "COMETCHAT_ADMIN_HOST": "",  # empty: the default stays
+    }
+    settings = AppSettingsBuilder.from_env(env).build()
+    assert settings.region == "us"
+    assert (
+        settings.client_host is not None and settings.client_host.base_url == "http://127.0.0.1:9"
+    )
+    assert settings.admin_host is None
+    defaults = AppSettingsBuilder.from_env({}).build()
+    assert defaults == AppSettingsBuilder().build()

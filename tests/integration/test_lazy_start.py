@@ -158,3 +158,21 @@ def test_a_manual_mode_worker_sends_with_no_socket_and_no_thread(make_client, em
     assert sent.id > 0
     assert client.threads() == [] and sdk_threads() == []
     assert emulator.socket_count(UID) == 0
+
+
+def test_login_reuses_a_session_another_process_stored_meanwhile(emulator, settings_for, tmp_path):
+    # Two processes in effect (two clients on one session folder, as two web workers):
+    # the second read the empty store before the first logged in.
+    settings = settings_for(emulator, auto=False).set_session_dir(str(tmp_path)).build()
+    with (
+        CometChatClient(emulator.app_id, settings) as first,
+        CometChatClient(emulator.app_id, settings) as second,
+    ):
+        assert second.get_logged_in_user() is None  # its first use: nothing stored yet
+        first.login(UID, emulator.auth_key)
+        user = second.login(UID, emulator.auth_key)
+        assert user.uid == UID
+        mine, theirs = second.get_logged_in_user(), first.get_logged_in_user()
+        assert mine is not None and theirs is not None
+        assert mine.auth_token == theirs.auth_token
+    assert emulator.revoke_auth_token(UID) == 1  # one auth token between them
