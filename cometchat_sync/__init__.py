@@ -52,6 +52,7 @@ from .models import TextMessage
 from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
+from .rest.admin import CreatedGroup
 from .session import FileSessionStore
 from .session import MemorySessionStore
 from .session import Session
@@ -84,6 +85,7 @@ __all__ = [
     "ConnectionStatus",
     "Conversation",
     "ConversationsRequestBuilder",
+    "CreatedGroup",
     "CustomMessage",
     "DisconnectReason",
     "ErrorCode",

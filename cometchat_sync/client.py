@@ -21,6 +21,7 @@ import os
 import socket
 import threading
 import weakref
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 from typing import Callable
@@ -53,6 +54,9 @@ from .listeners import LoginListener
 from .models import BaseMessage
 from .models import User
 from .rest import auth
+from .rest.admin import AdminAPI
+from .rest.app import AppAPI
+from .rest.blocking import BlockingAPI
 from .rest.calls import CallsAPI
 from .rest.conversations import ConversationsAPI
 from .rest.endpoints import Endpoints
@@ -82,6 +86,9 @@ class CometChatClient(
     GroupsAPI,
     CallsAPI,
     ConversationsAPI,
+    BlockingAPI,
+    AdminAPI,
+    AppAPI,
     LiveEventsAPI,
     RunForeverAPI,
 ):
@@ -508,6 +515,15 @@ class CometChatClient(
 
     def _note_own_action(self, message_id: int, action: str) -> None:
         self._delivery.ledger.note_own_action(message_id, action)
+
+    def _note_current_user(self, user: User) -> None:
+        with self._lock:
+            session = self._session
+            if session is None or session.uid != user.uid:
+                return
+            fresh = replace(session, user={**session.user, **user.to_json()})
+            self._session = fresh
+        self._store.save(fresh)
 
     # -- shutdown ------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from .models import MessageReceipt
 from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
+from .rest.admin import CreatedGroup
 from .settings import AppSettings
 from .stats import ClientStats
 
@@ -372,13 +373,91 @@ class CometChat:
 
     @staticmethod
     @_delegates_to(CometChatClient.add_reaction)
-    def add_reaction(message_id: int, reaction: str) -> None:
-        _client().add_reaction(message_id, reaction)
+    def add_reaction(message_id: int, reaction: str) -> BaseMessage:
+        return _client().add_reaction(message_id, reaction)
 
     @staticmethod
     @_delegates_to(CometChatClient.remove_reaction)
-    def remove_reaction(message_id: int, reaction: str) -> None:
-        _client().remove_reaction(message_id, reaction)
+    def remove_reaction(message_id: int, reaction: str) -> BaseMessage:
+        return _client().remove_reaction(message_id, reaction)
+
+    # -- blocking, administration, app settings -------------------------------------------------
+
+    @staticmethod
+    @_delegates_to(CometChatClient.block_users)
+    def block_users(uids: list[str]) -> dict[str, str]:
+        return _client().block_users(uids)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.unblock_users)
+    def unblock_users(uids: list[str]) -> dict[str, str]:
+        return _client().unblock_users(uids)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.update_group)
+    def update_group(group: Group) -> Group:
+        return _client().update_group(group)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.delete_group)
+    def delete_group(guid: str) -> None:
+        _client().delete_group(guid)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.transfer_group_ownership)
+    def transfer_group_ownership(guid: str, uid: str) -> str:
+        return _client().transfer_group_ownership(guid, uid)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.create_group_with_members)
+    def create_group_with_members(
+        group: Group,
+        members: Optional[list[GroupMember]] = None,
+        banned_uids: Optional[list[str]] = None,
+    ) -> CreatedGroup:
+        return _client().create_group_with_members(group, members, banned_uids)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.update_current_user_details)
+    def update_current_user_details(user: User) -> User:
+        return _client().update_current_user_details(user)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.create_user)
+    def create_user(user: User, api_key: str) -> User:
+        return _client().create_user(user, api_key)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.update_user)
+    def update_user(user: User, api_key: str) -> User:
+        return _client().update_user(user, api_key)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_app_settings)
+    def get_app_settings() -> dict[str, Any]:
+        return _client().get_app_settings()
+
+    @staticmethod
+    @_delegates_to(CometChatClient.is_extension_enabled)
+    def is_extension_enabled(extension_id: str) -> bool:
+        return _client().is_extension_enabled(extension_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_extension_details)
+    def get_extension_details(extension_id: str) -> dict[str, Any]:
+        return _client().get_extension_details(extension_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.is_feature_enabled)
+    def is_feature_enabled(feature: str) -> bool:
+        return _client().is_feature_enabled(feature)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.call_extension)
+    def call_extension(
+        slug: str, method: str, endpoint: str, body: Optional[dict[str, Any]] = None
+    ) -> Any:
+        return _client().call_extension(slug, method, endpoint, body)
 
     @staticmethod
     @_delegates_to(CometChatClient.initiate_call)

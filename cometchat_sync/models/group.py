@@ -36,6 +36,10 @@ class Group:
 
     Built from the wire JSON with :meth:`from_json`; known fields are typed attributes and the
     whole JSON object stays in :attr:`raw` (unknown fields included, the password never).
+
+    :attr:`password` is what you set on a ``"password"`` group you create or update (the
+    server never returns it): it is sent by those calls and kept out of :meth:`to_json`,
+    ``raw`` and ``repr()``.
     """
 
     __slots__ = (
@@ -49,6 +53,7 @@ class Group:
         "metadata",
         "name",
         "owner",
+        "password",
         "raw",
         "scope",
         "tags",
@@ -73,9 +78,11 @@ class Group:
         updated_at: Optional[int] = None,
         metadata: Optional[Mapping[str, Any]] = None,
         tags: Optional[list[str]] = None,
+        password: Optional[str] = None,
         raw: Optional[Mapping[str, Any]] = None,
     ) -> None:
         self.guid = guid
+        self.password = password
         self.name = name
         self.type = type
         self.description = description

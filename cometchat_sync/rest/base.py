@@ -18,6 +18,7 @@ from ..errors import ErrorCode
 from ..errors import NotLoggedInError
 from ..models import BaseMessage
 from ..models import Call
+from ..models import User
 from ..session import Session
 from .endpoints import Endpoints
 from .transport import RestClient
@@ -109,6 +110,10 @@ class ResourceAPI:
 
     def _note_own_action(self, message_id: int, action: str) -> None:
         """This client edits or deletes ``message_id``: its echo is not delivered."""
+        raise NotImplementedError
+
+    def _note_current_user(self, user: User) -> None:
+        """The server changed the logged-in user's profile: keep it in the session."""
         raise NotImplementedError
 
 

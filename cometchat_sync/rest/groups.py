@@ -41,8 +41,9 @@ class GroupsAPI(ResourceAPI):
         Args:
             group: a :class:`~cometchat_sync.models.Group` with a ``guid`` (letters,
                 digits, ``-`` and ``_``), a ``name`` and a ``type`` (``"public"``,
-                ``"password"`` or ``"private"``). For a password group put the password in
-                ``group.raw["password"]``; it is sent but never kept in the returned group.
+                ``"password"`` or ``"private"``). For a password group set ``group.password``
+                (``group.raw["password"]`` is read too); it is sent but never kept in the
+                returned group.
 
         Returns:
             The created group as the server stored it (``owner``, ``created_at``, ...).
@@ -56,16 +57,7 @@ class GroupsAPI(ResourceAPI):
         """
         if not isinstance(group, Group) or not group.guid:
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "The group needs a guid.")
-        body: dict[str, Any] = {"guid": group.guid, "name": group.name, "type": group.type}
-        password = group.raw.get("password") if isinstance(group.raw, dict) else None
-        if password:
-            body["password"] = password
-        for key, value in (("description", group.description), ("icon", group.icon)):
-            if value:
-                body[key] = value
-        if group.metadata:
-            body["metadata"] = group.metadata
-        data = self._client_call("POST", "groups", body=body).data
+        data = self._client_call("POST", "groups", body=group_body(group)).data
         return Group.from_json(as_object(data, "group"))
 
     def get_group(self, guid: str) -> Group:
@@ -339,6 +331,26 @@ class GroupsAPI(ResourceAPI):
             _path(guid, "members", uid),
             body={"scope": scope},
         )
+
+
+def group_body(group: Group) -> dict[str, Any]:
+    """The body of ``POST groups`` (and ``PUT groups/{guid}``): ``guid``, ``name``, ``type``
+    and, when set, ``password`` (``group.password``, else ``group.raw["password"]``),
+    ``description``, ``icon``, ``metadata`` and ``tags``."""
+    body: dict[str, Any] = {"guid": group.guid, "name": group.name, "type": group.type}
+    password = group.password
+    if not password and isinstance(group.raw, dict):
+        password = group.raw.get("password")
+    if password:
+        body["password"] = password
+    for key, value in (("description", group.description), ("icon", group.icon)):
+        if value:
+            body[key] = value
+    if group.metadata:
+        body["metadata"] = group.metadata
+    if group.tags:
+        body["tags"] = list(group.tags)
+    return body
 
 
 def _uid_list(value: object, name: str) -> list[str]:

@@ -224,11 +224,12 @@ class MessagesAPI(ResourceAPI):
             raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no list.")
         return [BaseMessage.from_json(item) for item in data if isinstance(item, dict)]
 
-    def add_reaction(self, message_id: int, reaction: str) -> None:
-        """Add the logged-in user's reaction to a message.
+    def add_reaction(self, message_id: int, reaction: str) -> BaseMessage:
+        """Add the logged-in user's reaction to a message; return the updated message.
 
         ``POST messages/{id}/reactions/{reaction}`` (the reaction percent-encoded). The
-        participants' message listeners hear ``on_message_reaction_added``.
+        participants' message listeners hear ``on_message_reaction_added``. The service
+        answers with the message, its ``reactions`` counted (as the official SDKs return it).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/reactions.
 
@@ -236,6 +237,10 @@ class MessagesAPI(ResourceAPI):
             message_id: the message's id, a positive int.
             reaction: an emoji (``"😊"``) or a short name, a non-empty string of at most 64
                 characters.
+
+        Returns:
+            The message with its reactions (``message.raw["reactions"]``: each ``reaction``,
+            ``count`` and ``reactedByMe``), typed by its category and type.
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
@@ -246,10 +251,11 @@ class MessagesAPI(ResourceAPI):
         """
         mid = check.message_id_segment(message_id)
         emoji = check.path_segment(reaction, "reaction", check.reaction)
-        self._client_call("POST", f"messages/{mid}/reactions/{emoji}")
+        return as_message(self._client_call("POST", f"messages/{mid}/reactions/{emoji}"))
 
-    def remove_reaction(self, message_id: int, reaction: str) -> None:
-        """Remove a reaction the logged-in user added to a message.
+    def remove_reaction(self, message_id: int, reaction: str) -> BaseMessage:
+        """Remove a reaction the logged-in user added to a message; return the updated
+        message.
 
         The reverse of :meth:`add_reaction`, with the same checks:
         ``DELETE messages/{id}/reactions/{reaction}``. The participants' message listeners
@@ -262,6 +268,9 @@ class MessagesAPI(ResourceAPI):
             reaction: the reaction as it was added (a non-empty string of at most 64
                 characters).
 
+        Returns:
+            The message with its remaining reactions, as :meth:`add_reaction` returns it.
+
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` for a ``message_id`` or
                 ``reaction`` that :meth:`add_reaction` would refuse; the server's code when
@@ -270,7 +279,7 @@ class MessagesAPI(ResourceAPI):
         """
         mid = check.message_id_segment(message_id)
         emoji = check.path_segment(reaction, "reaction", check.reaction)
-        self._client_call("DELETE", f"messages/{mid}/reactions/{emoji}")
+        return as_message(self._client_call("DELETE", f"messages/{mid}/reactions/{emoji}"))
 
 
 def _acted_on(response: RestResponse) -> BaseMessage:

@@ -128,6 +128,14 @@ CASES: dict[str, Case] = {
     "update_group_member_scope uid": Case(
         lambda c, v: c.client.update_group_member_scope(c.guid, v, "admin"), None
     ),
+    "delete_group": Case(lambda c, v: c.client.delete_group(v), None),
+    "transfer_group_ownership guid": Case(
+        lambda c, v: c.client.transfer_group_ownership(v, "x"), None
+    ),
+    "transfer_group_ownership uid": Case(
+        lambda c, v: c.client.transfer_group_ownership(c.guid, v), None
+    ),
+    "call_extension slug": Case(lambda c, v: c.client.call_extension(v, "GET", "v1/x"), None),
     "accept_call": Case(lambda c, v: c.client.accept_call(v), None),
     "reject_call": Case(lambda c, v: c.client.reject_call(v), None),
     "end_call": Case(lambda c, v: c.client.end_call(v), None),
@@ -270,6 +278,7 @@ SAFE_CALLS = {
     "message_id",
     "conversation_path",
     "conversation_resource",
+    "extension_path",  # rest/app.py: an extension's endpoint, each segment through the helper
 }
 # Fixed words of a module ("members", "bannedusers", "users"/"groups"), never caller input.
 FIXED_WORDS = {"part", "kind"}

@@ -16,7 +16,10 @@ from cometchat_sync import CometChatClient
 from cometchat_sync.connection.api import ConnectionAPI
 from cometchat_sync.events.listeners_api import ListenersAPI
 from cometchat_sync.events.outbound import LiveEventsAPI
+from cometchat_sync.rest.admin import AdminAPI
+from cometchat_sync.rest.app import AppAPI
 from cometchat_sync.rest.base import ResourceAPI
+from cometchat_sync.rest.blocking import BlockingAPI
 from cometchat_sync.rest.calls import CallsAPI
 from cometchat_sync.rest.conversations import ConversationsAPI
 from cometchat_sync.rest.groups import GroupsAPI
@@ -39,7 +42,16 @@ CANNOT_RAISE = {
     "threads",
 }
 # The mixins whose every method is one REST call or one socket send.
-REST_MIXINS = (MessagesAPI, UsersAPI, GroupsAPI, CallsAPI, ConversationsAPI)
+REST_MIXINS = (
+    MessagesAPI,
+    UsersAPI,
+    GroupsAPI,
+    CallsAPI,
+    ConversationsAPI,
+    BlockingAPI,
+    AdminAPI,
+    AppAPI,
+)
 WIRE_MIXINS = (*REST_MIXINS, LiveEventsAPI)
 MIXINS = (ResourceAPI, *WIRE_MIXINS, ListenersAPI, ConnectionAPI)
 DOCS_URL = "https://www.cometchat.com/docs/"

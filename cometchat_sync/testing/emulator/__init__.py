@@ -27,6 +27,8 @@ except ImportError as exc:  # the optional extra is not installed
 
 from .._service import LocalService
 from ._backend import Backend
+from ._extensions import ExtensionCall
+from ._extensions import ExtensionHandler
 from ._hooks import Hooks
 from ._net import Listener
 from ._net import abort_socket
@@ -43,7 +45,7 @@ from ._ws import AUTH_FAILED_CODE
 from ._ws import AUTH_TIMEOUT_CODE
 from ._ws import make_ws_server
 
-__all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator"]
+__all__ = ["AUTH_FAILED_CODE", "AUTH_TIMEOUT_CODE", "ApiError", "Emulator", "ExtensionCall"]
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +338,24 @@ class Emulator(LocalService):
     def set_mode(self, mode: str) -> None:
         """The ``MODE`` setting: ``DEFAULT``, ``LIMITED_TRANSIENT`` or ``NO_TRANSIENT``."""
         self._hooks.mode = mode
+
+    def set_extensions(self, extensions: list[JSON]) -> None:
+        """The ``extensions`` list the settings carry from now on: each a dict with at least
+        an ``id`` (``{"id": "polls", "name": "Polls", "version": "v2"}``); ``[]`` (the
+        default) enables none. ``ValueError`` for an item without a string ``id``."""
+        self._backend.extensions.set_items(extensions)
+
+    def set_feature_parameters(self, parameters: JSON) -> None:
+        """The ``parameters`` (feature name -> value) the settings carry from now on."""
+        self._backend.extensions.set_parameters(parameters)
+
+    def handle_extension(self, slug: str, handler: ExtensionHandler) -> None:
+        """What the extension ``slug`` answers while it is enabled (:meth:`set_extensions`):
+        ``handler(call)`` gets an :class:`~._extensions.ExtensionCall` (caller uid, method,
+        endpoint, JSON body, query) and returns the answer's ``data``, or raises
+        :class:`ApiError`. It runs on a REST thread of the emulator, outside its lock. The
+        emulator serves extensions at ``extensions/{slug}/{endpoint}`` of its REST port."""
+        self._backend.extensions.set_handler(slug, handler)
 
     def push_raw(self, uid: str, data: Union[str, bytes], resource: Optional[str] = None) -> int:
         """Send ``data`` as one text (str) or binary (bytes) frame to every socket of ``uid``

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ._calls import Calls
 from ._conversation_list import ConversationList
+from ._extensions import Extensions
+from ._group_admin import GroupAdmin
 from ._groups import Groups
 from ._hooks import Hooks
 from ._lists import Lists
@@ -35,22 +37,28 @@ class Backend:
     realtime: Realtime
     conversations: ConversationList
     lists: Lists
+    group_admin: GroupAdmin
+    extensions: Extensions
 
     @classmethod
     def create(cls, app: AppRec) -> Backend:
         """A new app with the default users and every hook off."""
         store = Store(app)
         hooks = Hooks()
-        users = Users(store, hooks)
+        extensions = Extensions(store)
+        users = Users(store, hooks, extensions)
         users.seed()
+        groups = Groups(store)
         return cls(
             store=store,
             hooks=hooks,
             users=users,
             messages=Messages(store),
-            groups=Groups(store),
+            groups=groups,
             calls=Calls(store),
             realtime=Realtime(store, hooks),
             conversations=ConversationList(store),
             lists=Lists(store),
+            group_admin=GroupAdmin(store, groups),
+            extensions=extensions,
         )

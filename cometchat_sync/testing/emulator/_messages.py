@@ -16,6 +16,7 @@ import copy
 from typing import Callable
 from typing import Optional
 
+from ._blocking import require_not_blocked
 from ._conversations import can_see
 from ._conversations import conversation_id
 from ._conversations import history_filter
@@ -78,6 +79,8 @@ class Messages:
         with store.lock:
             sender_rec = store.user(sender)
             receiver, receiver_type = resolve_receiver(store, sender_rec.uid, body)
+            if receiver_type == "user":
+                require_not_blocked(store, sender_rec.uid, receiver)
             category = choice(
                 body,
                 "category",

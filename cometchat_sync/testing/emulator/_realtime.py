@@ -3,8 +3,9 @@
 A socket's first frame must be ``auth`` with a JWT the emulator issued and has not revoked;
 :meth:`Realtime.check_auth` decides, :meth:`Realtime.register` adds the :class:`~._peer.Peer`
 and, for the user's first socket, sends ``online`` presence to every socket whose subscription
-covers the user (``offline`` when the last one goes). After auth, pings get pongs (unless
-:class:`~._hooks.Hooks` ``drop_pongs``) and ``typing_indicator``, ``receipts`` and
+covers the user (``offline`` when the last one goes), except those of a user who blocked
+it or whom it blocked (:mod:`._blocking`; typing skips them too). After auth, pings get
+pongs (unless :class:`~._hooks.Hooks` ``drop_pongs``) and ``typing_indicator``, ``receipts`` and
 ``transient_message`` frames are relayed to their target and to the sender's other sockets.
 Receipts are stored (:mod:`._receipts`); once every member of a group but the sender of a
 message has delivered (read) it, the receipt (or REST mark, :meth:`Realtime.group_marked`) that
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Optional
 
+from ._blocking import blocked_either
 from ._hooks import Hooks
 from ._peer import Conn
 from ._peer import Outbox
@@ -206,7 +208,7 @@ class Realtime:
         watchers = [
             p
             for uid, peers in store.sockets.items()
-            if uid != rec.uid
+            if uid != rec.uid and not blocked_either(store, uid, rec.uid)
             for p in peers
             if self._covers(p, rec)
         ]
@@ -284,6 +286,8 @@ class Realtime:
             targets = [receiver]
         else:
             return []
+        if kind == "typing_indicator":  # typing never crosses a block (either way)
+            targets = [t for t in targets if not blocked_either(self.store, peer.uid, t)]
         text = envelope(
             self.store.app.app_id,
             kind,

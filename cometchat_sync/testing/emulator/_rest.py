@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from urllib.parse import unquote
 
 from ._backend import Backend
+from ._extensions import ExtensionCall
 from ._params import truthy
 from ._peer import Outbox
 from ._peer import deliver
@@ -79,7 +80,7 @@ class RestApp:
     def _build_routes(self) -> list[_Route]:
         b = self.backend
         users, messages, groups, calls = b.users, b.messages, b.groups, b.calls
-        convs, lists = b.conversations, b.lists
+        convs, lists, admin = b.conversations, b.lists, b.group_admin
 
         def one(data: Any, outbox: Optional[Outbox] = None) -> Result:
             return Result(data, outbox=outbox)
@@ -104,10 +105,10 @@ class RestApp:
              lambda c: one(users.update_user(c.params["uid"], c.body))),
             ("GET", ("users",), "either", lambda c: page(lists.users(c.uid, c.query))),
             ("GET", ("users", "{uid}"), "either",
-             lambda c: one(users.get_user(c.params["uid"]))),
+             lambda c: one(users.get_user(c.params["uid"], c.uid))),
             # session
             ("GET", ("settings",), "app", lambda c: one(users.settings())),
-            ("PUT", ("me",), "client", lambda c: one(users.me(token(c)))),
+            ("PUT", ("me",), "client", lambda c: one(users.update_me(token(c), c.body))),
             ("GET", ("me",), "client", lambda c: one(users.me(token(c)))),
             ("DELETE", ("me",), "client", self._logout),
             ("POST", ("me", "jwt"), "client", lambda c: one(users.new_jwt(token(c)))),
@@ -140,7 +141,14 @@ class RestApp:
              lambda c: pair(
                  messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
             # groups
-            ("POST", ("groups",), "client", lambda c: one(groups.create(c.uid, c.body))),
+            ("POST", ("groups",), "client",
+             lambda c: pair(admin.create(c.uid, c.resource, c.body))),
+            ("PUT", ("groups", "{guid}"), "client",
+             lambda c: one(admin.update(c.uid, c.params["guid"], c.body))),
+            ("DELETE", ("groups", "{guid}"), "client",
+             lambda c: one(admin.delete(c.uid, c.params["guid"]))),
+            ("PATCH", ("groups", "{guid}", "owner"), "client",
+             lambda c: one(admin.transfer_owner(c.uid, c.params["guid"], c.body))),
             ("GET", ("groups",), "client", lambda c: page(lists.groups(c.uid, c.query))),
             ("GET", ("groups", "{guid}"), "client",
              lambda c: one(groups.get(c.uid, c.params["guid"]))),
@@ -229,7 +237,16 @@ class RestApp:
             self.backend.users.logout(c.token)
         return Result({"success": True, "message": "Logged out successfully."})
 
+    def _extension(self, c: Ctx) -> Result:
+        """``extensions/{slug}/{endpoint...}``: the emulator's stand-in for the extension hosts
+        (:mod:`._extensions`)."""
+        call = ExtensionCall(c.uid, c.params["method"], c.params["endpoint"], c.body, c.query)
+        return Result(self.backend.extensions.call(c.params["slug"], call))
+
     def _match(self, method: str, segments: list[str]) -> tuple[Optional[_Route], dict[str, str]]:
+        if len(segments) >= 3 and segments[0] == "extensions" and segments[1]:
+            found = {"slug": segments[1], "endpoint": "/".join(segments[2:]), "method": method}
+            return (method, (), "client", self._extension), found
         for route in self.routes:
             r_method, pattern, _, _ = route
             if r_method != method or len(pattern) != len(segments):

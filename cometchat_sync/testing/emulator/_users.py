@@ -15,6 +15,8 @@ import copy
 import secrets
 from typing import Optional
 
+from ._blocking import blocked_flags
+from ._extensions import Extensions
 from ._hooks import Hooks
 from ._jwt import make_jwt
 from ._params import Errors
@@ -53,9 +55,10 @@ _KEPT_IF_EMPTY = ("name", "role")
 class Users:
     """Users, auth tokens, JWTs, the login answer and the settings of one store."""
 
-    def __init__(self, store: Store, hooks: Hooks) -> None:
+    def __init__(self, store: Store, hooks: Hooks, extensions: Extensions) -> None:
         self.store = store
         self.hooks = hooks
+        self.extensions = extensions
 
     def seed(self) -> None:
         """Create the five users every new CometChat app starts with."""
@@ -87,7 +90,7 @@ class Users:
                 "APP_VERSION": 4,
                 "ANALYTICS_PING_DISABLED": True,
                 "POLLING_ENABLED": False,
-                "extensions": [],
+                **self.extensions.settings(),
             }
 
     def require(self, uid: str) -> str:
@@ -130,6 +133,15 @@ class Users:
             out["jwt"] = self._issue_jwt(token, rec.uid)
             out["settings"] = self.settings()
             return out
+
+    def update_me(self, token: str, body: JSON) -> JSON:
+        """``PUT me``: the login answer, after applying the profile fields the body carries
+        (name, avatar, link, role, metadata, statusMessage, tags: what
+        ``updateCurrentUserDetails`` sends, https://www.cometchat.com/docs/sdk/javascript/user-management).
+        A login's body (``platform``, ``deviceId``, ``appInfo``) carries none of them."""
+        with self.store.lock:
+            self.update_user(self.store.tokens[token].uid, body)
+            return self.me(token)
 
     def new_jwt(self, token: str) -> JSON:
         with self.store.lock:
@@ -200,9 +212,11 @@ class Users:
                 setattr(rec, _ATTRIBUTES.get(key, key), copy.deepcopy(value))
             return user_json(self.store, rec)
 
-    def get_user(self, uid: str) -> JSON:
+    def get_user(self, uid: str, viewer: str = "") -> JSON:
+        """``GET users/{uid}``; with a ``viewer``, its ``blockedByMe``/``hasBlockedMe``."""
         with self.store.lock:
-            return user_json(self.store, self.store.user(uid))
+            out = user_json(self.store, self.store.user(uid))
+            return blocked_flags(self.store, viewer, out) if viewer else out
 
     def list_users(self, query: dict[str, str]) -> tuple[list[JSON], JSON]:
         """``GET users``: ``searchKey`` (uid or name), ``status`` online|offline, pages."""
