@@ -41,10 +41,15 @@ from .models import BaseMessage
 from .models import Call
 from .models import Conversation
 from .models import CustomMessage
+from .models import FlagReason
 from .models import Group
 from .models import GroupMember
+from .models import InteractionGoal
+from .models import InteractionReceipt
+from .models import InteractiveMessage
 from .models import MediaMessage
 from .models import MessageReceipt
+from .models import ModerationStatus
 from .models import Reaction
 from .models import ReactionCount
 from .models import ReactionEvent
@@ -52,6 +57,7 @@ from .models import TextMessage
 from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
+from .models import mention
 from .rest.admin import CreatedGroup
 from .session import FileSessionStore
 from .session import MemorySessionStore
@@ -90,17 +96,22 @@ __all__ = [
     "DisconnectReason",
     "ErrorCode",
     "FileSessionStore",
+    "FlagReason",
     "Group",
     "GroupListener",
     "GroupMember",
     "GroupMembersRequestBuilder",
     "GroupsRequestBuilder",
+    "InteractionGoal",
+    "InteractionReceipt",
+    "InteractiveMessage",
     "LoginListener",
     "MediaMessage",
     "MemorySessionStore",
     "MessageListener",
     "MessageReceipt",
     "MessagesRequestBuilder",
+    "ModerationStatus",
     "NotLoggedInError",
     "Reaction",
     "ReactionCount",
@@ -115,4 +126,5 @@ __all__ = [
     "UserListener",
     "UsersRequestBuilder",
     "__version__",
+    "mention",
 ]

@@ -62,7 +62,10 @@ from .rest.conversations import ConversationsAPI
 from .rest.endpoints import Endpoints
 from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
+from .rest.interactive import InteractiveAPI
+from .rest.media import MediaAPI
 from .rest.messages import MessagesAPI
+from .rest.moderation import ModerationAPI
 from .rest.transport import RestClient
 from .rest.users import UsersAPI
 from .session import FileSessionStore
@@ -82,6 +85,9 @@ class CometChatClient(
     ConnectionAPI,
     ListenersAPI,
     MessagesAPI,
+    MediaAPI,
+    ModerationAPI,
+    InteractiveAPI,
     UsersAPI,
     GroupsAPI,
     CallsAPI,

@@ -55,6 +55,12 @@ class ErrorCode:
     # (``details["limit"]`` holds it, in bytes).
     RESPONSE_TOO_LARGE = "ERR_RESPONSE_TOO_LARGE"
 
+    # Media uploads and flags, checked before anything is sent (official SDK names).
+    INVALID_FILE_OBJECT = "ERR_INVALID_FILE_OBJECT"
+    FILE_SIZE_EXCEEDED = "ERR_FILE_SIZE_EXCEEDED"
+    FILE_COUNT_EXCEEDED = "ERR_FILE_COUNT_EXCEEDED"
+    INVALID_REASON_ID = "INVALID_REASON_ID"
+
     # Server codes the SDK itself reacts to.
     AUTH_TOKEN_NOT_FOUND = "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
 

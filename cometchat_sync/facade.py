@@ -39,13 +39,17 @@ from .listeners import UserListener
 from .models import BaseMessage
 from .models import Call
 from .models import Conversation
+from .models import FlagReason
 from .models import Group
 from .models import GroupMember
+from .models import InteractiveMessage
+from .models import MediaMessage
 from .models import MessageReceipt
 from .models import TransientMessage
 from .models import TypingIndicator
 from .models import User
 from .rest.admin import CreatedGroup
+from .rest.media import Progress
 from .settings import AppSettings
 from .stats import ClientStats
 
@@ -190,6 +194,35 @@ class CometChat:
     @_delegates_to(CometChatClient.send_message)
     def send_message(message: BaseMessage) -> BaseMessage:
         return _client().send_message(message)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.send_media_message)
+    def send_media_message(
+        message: MediaMessage, *, progress: Optional[Progress] = None
+    ) -> BaseMessage:
+        return _client().send_media_message(message, progress=progress)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.send_interactive_message)
+    def send_interactive_message(message: InteractiveMessage) -> BaseMessage:
+        return _client().send_interactive_message(message)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.mark_as_interacted)
+    def mark_as_interacted(message_id: int, element_id: str) -> str:
+        return _client().mark_as_interacted(message_id, element_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.get_flag_reasons)
+    def get_flag_reasons() -> list[FlagReason]:
+        return _client().get_flag_reasons()
+
+    @staticmethod
+    @_delegates_to(CometChatClient.flag_message)
+    def flag_message(
+        message_id: int, reason_id: str, remark: Optional[str] = None
+    ) -> dict[str, Any]:
+        return _client().flag_message(message_id, reason_id, remark)
 
     @staticmethod
     @_delegates_to(CometChatClient.get_user)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .models import Call
     from .models import CustomMessage
     from .models import Group
+    from .models import InteractionReceipt
+    from .models import InteractiveMessage
     from .models import MediaMessage
     from .models import MessageReceipt
     from .models import ReactionEvent
@@ -180,6 +182,19 @@ class MessageListener(_Listener):
     def on_message_reaction_removed(self, reaction: ReactionEvent) -> None:
         """Someone removed a reaction from a message."""
 
+    def on_interactive_message_received(self, message: InteractiveMessage) -> None:
+        """A form, card, scheduler or other interactive message arrived
+        (https://www.cometchat.com/docs/sdk/javascript/interactive-messages)."""
+
+    def on_interaction_goal_completed(self, receipt: InteractionReceipt) -> None:
+        """Someone's interaction met the goal of an interactive message of one of your
+        conversations (the ``interaction_completed`` event)."""
+
+    def on_message_moderated(self, message: BaseMessage) -> None:
+        """Moderation decided on a message you sent: ``message.moderation_status`` is
+        ``APPROVED`` or ``DISAPPROVED`` (also heard by the device that sent it;
+        https://www.cometchat.com/docs/sdk/javascript/ai-moderation)."""
+
     def on_unhandled_event(self, frame: dict[str, Any]) -> None:
         """A real-time event the official SDKs deliver but this SDK does not model yet.
 
@@ -187,13 +202,10 @@ class MessageListener(_Listener):
         ``type``, ``sender``, ``receiver``, ``receiverType`` and ``body``). It comes for:
 
         * ``message`` frames whose ``body.category`` is not ``message``, ``custom``,
-          ``action`` or ``call`` — ``interactive``
-          (https://www.cometchat.com/docs/sdk/javascript/interactive-messages), ``agentic``
-          (AI assistant and tool results) and ``card``; these are messages, so they are
-          delivered once and caught up after a reconnect like the others;
-        * the frame types ``interaction_completed`` (an interactive message's goal was met),
-          ``on_moderation_status_changed`` (a message was moderated; also for the user's own
-          messages), ``streamed_message`` (AI assistant stream events),
+          ``action``, ``call`` or ``interactive`` — ``agentic`` (AI assistant and tool
+          results) and ``card``; these are messages, so they are delivered once and
+          caught up after a reconnect like the others;
+        * the frame types ``streamed_message`` (AI assistant stream events),
           ``notification_feed_item``, and the pin and save events of messages and
           conversations (``message_pin_save`` and its kin).
 

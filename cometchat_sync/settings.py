@@ -134,6 +134,8 @@ class AppSettings:
     probe_interval: float = 1.0
     max_frame_size: int = 1024 * 1024
     max_response_size: int = 4 * 1024 * 1024
+    max_upload_size: int = 100 * 1024 * 1024
+    upload_timeout: float = 300.0
     #: The HTTP proxy of ``set_proxy`` (it may carry a password: kept out of the repr).
     proxy: Optional[str] = field(default=None, repr=False)
     max_queued_events: int = 12_000
@@ -312,6 +314,18 @@ class AppSettingsBuilder:
         answer is ``ERR_RESPONSE_TOO_LARGE``, found without reading it all."""
         return self._set(max_response_size=size)
 
+    def set_max_upload_size(self, size: int) -> AppSettingsBuilder:
+        """Largest file :meth:`~cometchat_sync.CometChatClient.send_media_message` uploads,
+        in bytes (an int of at least 1). Default 100 MiB, the official SDKs' default; a
+        smaller ``file.size.max`` in the app's settings wins. A larger file is
+        ``ERR_FILE_SIZE_EXCEEDED``, found before anything is sent."""
+        return self._set(max_upload_size=size)
+
+    def set_upload_timeout(self, seconds: float) -> AppSettingsBuilder:
+        """Longest one media upload (the whole request, answer included) may take, in
+        seconds. Default 300. Other REST calls keep the request timeout."""
+        return self._set(upload_timeout=seconds)
+
     def set_proxy(self, url: str) -> AppSettingsBuilder:
         """Send REST calls and the socket through the HTTP proxy ``url``
         (``"http://[user:password@]host[:port]"``; the socket is tunnelled with ``CONNECT``),
@@ -358,6 +372,7 @@ class AppSettingsBuilder:
             "background_ping_deadline",
             "connect_timeout",
             "request_timeout",
+            "upload_timeout",
             "reconnect_backoff_base",
             "reconnect_backoff_cap",
             "probe_interval",
@@ -390,6 +405,14 @@ class AppSettingsBuilder:
             raise CometChatException(
                 ErrorCode.INVALID_PARAMETER,
                 "The max response size must be an int of at least 1024.",
+            )
+        if (
+            isinstance(s.max_upload_size, bool)
+            or not isinstance(s.max_upload_size, int)
+            or s.max_upload_size < 1
+        ):
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER, "The max upload size must be an int of at least 1."
             )
         if (
             isinstance(s.max_queued_events, bool)

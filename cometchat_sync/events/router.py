@@ -21,10 +21,15 @@ https://www.cometchat.com/docs/sdk/javascript/all-real-time-listeners):
   the initiator.
 * ``typing_indicator``, ``receipts``, ``transient_message`` and ``reaction`` go to the message
   family; ``presence`` to the user family.
+* ``interactive`` messages go to ``on_interactive_message_received``;
+  ``interaction_completed`` to ``on_interaction_goal_completed``;
+  ``on_moderation_status_changed`` (delivered even from our own device) to
+  ``on_message_moderated``. A message that mentions the logged-in user has
+  ``has_mentioned_me`` set.
 * What the official SDKs deliver but this SDK does not model yet — the frame types of
-  :data:`UNMODELLED_TYPES` (interactions, moderation, AI streams, the notification feed, pins
-  and saves) and ``message`` frames of other categories (``interactive``, ``agentic``,
-  ``card``, ...) — goes, as it came, to ``MessageListener.on_unhandled_event``.
+  :data:`UNMODELLED_TYPES` (AI streams, the notification feed, pins and saves) and
+  ``message`` frames of other categories (``agentic``, ``card``, ...) — goes, as it came, to
+  ``MessageListener.on_unhandled_event``.
 * Anything else — unknown frame types, unknown actions, wrong shapes — gives ``[]`` and one
   DEBUG record on the ``cometchat_sync.events.router`` logger naming only the frame type and the
   reason, never the payload. :func:`route` never raises on any input.
@@ -54,6 +59,9 @@ from ..models.events import TransientMessage
 from ..models.events import TypingIndicator
 from ..models.group import Group
 from ..models.group import parse_user
+from ..models.interactive import InteractionReceipt
+from ..models.interactive import InteractiveMessage
+from ..models.mentions import mentioned_uids
 from ..models.messages import Action
 from ..models.messages import BaseMessage
 from ..models.messages import Call
@@ -215,6 +223,10 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
         text = TextMessage.from_json(body)
         return _event(MessageListener.on_text_message_received, (text,), text)
     msg = BaseMessage.from_json(body)
+    if own_uid and msg.mentioned_users:
+        msg.has_mentioned_me = own_uid in mentioned_uids(body)
+    if isinstance(msg, InteractiveMessage):
+        return _event(MessageListener.on_interactive_message_received, (msg,), msg)
     if isinstance(msg, TextMessage):
         return _event(MessageListener.on_text_message_received, (msg,), msg)
     if isinstance(msg, MediaMessage):
@@ -316,6 +328,24 @@ def _route_reaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Ev
     return _by_action(frame, "reaction", _REACTION_METHODS, ReactionEvent.from_frame)
 
 
+def _route_interaction(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    receipt = InteractionReceipt.from_frame(frame)
+    if not receipt.message_id:
+        return _drop("interaction_completed", "no messageId")
+    return _event(MessageListener.on_interaction_goal_completed, (receipt,))
+
+
+def _route_moderated(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    body = as_mapping(frame.get("body"))
+    if body is None:
+        return _drop("on_moderation_status_changed", "body is not an object")
+    msg = BaseMessage.from_json(body)
+    if not msg.id:
+        return _drop("on_moderation_status_changed", "message without id")
+    # Not a new message: no ``message`` for the ledger (it must not count as a delivery).
+    return _event(MessageListener.on_message_moderated, (msg,))
+
+
 def _route_unmodelled(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
     return _event(MessageListener.on_unhandled_event, (dict(frame),))
 
@@ -324,8 +354,6 @@ def _route_unmodelled(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[
 #: reach ``MessageListener.on_unhandled_event`` as they came.
 UNMODELLED_TYPES = frozenset(
     {
-        "interaction_completed",
-        "on_moderation_status_changed",
         "streamed_message",
         "notification_feed_item",
         # pins and saves of messages and conversations
@@ -350,6 +378,8 @@ _HANDLERS = {
     "presence": _route_presence,
     "transient_message": _route_transient,
     "reaction": _route_reaction,
+    "interaction_completed": _route_interaction,
+    "on_moderation_status_changed": _route_moderated,
 }
 
 

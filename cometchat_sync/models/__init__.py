@@ -10,6 +10,11 @@ from .events import TransientMessage
 from .events import TypingIndicator
 from .group import Group
 from .group import GroupMember
+from .interactive import Interaction
+from .interactive import InteractionGoal
+from .interactive import InteractionReceipt
+from .interactive import InteractiveMessage
+from .mentions import mention
 from .messages import MEDIA_TYPES
 from .messages import RECEIVER_TYPES
 from .messages import Action
@@ -19,6 +24,8 @@ from .messages import Call
 from .messages import CustomMessage
 from .messages import MediaMessage
 from .messages import TextMessage
+from .moderation import FlagReason
+from .moderation import ModerationStatus
 from .user import User
 
 __all__ = [
@@ -31,10 +38,16 @@ __all__ = [
     "Call",
     "Conversation",
     "CustomMessage",
+    "FlagReason",
     "Group",
     "GroupMember",
+    "Interaction",
+    "InteractionGoal",
+    "InteractionReceipt",
+    "InteractiveMessage",
     "MediaMessage",
     "MessageReceipt",
+    "ModerationStatus",
     "Reaction",
     "ReactionCount",
     "ReactionEvent",
@@ -42,4 +55,5 @@ __all__ = [
     "TransientMessage",
     "TypingIndicator",
     "User",
+    "mention",
 ]

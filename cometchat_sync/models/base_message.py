@@ -32,6 +32,9 @@ from ._coerce import as_str
 from ._coerce import as_str_list
 from .group import Group
 from .group import parse_user
+from .mentions import mentioned_users
+from .moderation import ModerationStatus
+from .moderation import moderation_status
 from .user import User
 
 __all__ = ["BaseMessage", "register_message_classes"]
@@ -73,6 +76,9 @@ _LAZY_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "parent_id": lambda d: as_opt_int(d.get("parentId")) or None,
     "reply_count": lambda d: as_int(d.get("replyCount")),
     "tags": lambda d: as_str_list(d.get("tags")),
+    "mentioned_users": mentioned_users,
+    "has_mentioned_me": lambda d: False,  # the SDK sets it when it knows who "me" is
+    "moderation_status": moderation_status,
 }
 
 
@@ -130,6 +136,13 @@ class BaseMessage:
         parent_id: the thread's parent message id, or ``None``.
         reply_count: number of thread replies.
         tags: list of strings.
+        mentioned_users: the users the text mentions (``data.mentions``), a list of
+            :class:`User` (https://www.cometchat.com/docs/sdk/javascript/mentions).
+        has_mentioned_me: whether it mentions the logged-in user (set for the messages the
+            SDK delivers to listeners; ``False`` elsewhere).
+        moderation_status: a :class:`~cometchat_sync.models.ModerationStatus` from
+            ``data.moderation.status`` (``UNMODERATED`` without one;
+            https://www.cometchat.com/docs/sdk/javascript/ai-moderation).
         raw: the whole wire JSON object (unknown fields included).
     """
 
@@ -145,8 +158,11 @@ class BaseMessage:
         "delivered_at",
         "edited_at",
         "edited_by",
+        "has_mentioned_me",
         "id",
+        "mentioned_users",
         "metadata",
+        "moderation_status",
         "muid",
         "parent_id",
         "raw",
@@ -175,6 +191,9 @@ class BaseMessage:
     parent_id: Optional[int]
     reply_count: int
     tags: list[str]
+    mentioned_users: list[User]
+    has_mentioned_me: bool
+    moderation_status: ModerationStatus
 
     def __init__(
         self,
@@ -402,7 +421,7 @@ class BaseMessage:
 #: The class built for each kind of message, by role: ``text``, ``media``, ``custom``,
 #: ``action`` and ``call``.
 _CLASSES: dict[str, type[BaseMessage]] = {}
-_ROLES = frozenset(("text", "media", "custom", "action", "call"))
+_ROLES = frozenset(("text", "media", "custom", "action", "call", "interactive"))
 
 
 def register_message_classes(**classes: type[BaseMessage]) -> None:
@@ -430,6 +449,8 @@ def _message_class(data: Mapping[str, Any]) -> type[BaseMessage]:
         return _CLASSES["action"]
     if category == "call":
         return _CLASSES["call"]
+    if category == "interactive":
+        return _CLASSES["interactive"]
     return BaseMessage
 
 

@@ -28,6 +28,7 @@ from .actions import Action
 from .actions import Call
 from .base_message import BaseMessage
 from .base_message import register_message_classes
+from .upload_sources import split_file_sources
 
 __all__ = [
     "MEDIA_TYPES",
@@ -159,14 +160,20 @@ class MediaMessage(BaseMessage):
 
     ``url`` is ``data.url`` (or the first attachment's url); ``attachments`` the list of
     :class:`Attachment`; ``caption`` the optional ``data.text``.
+
+    To send files, give ``url`` a file instead of a URL, as the official SDKs' ``file``
+    argument (https://www.cometchat.com/docs/sdk/javascript/send-message): a path (a
+    ``pathlib.Path``, or a ``str`` without a ``scheme://``), ``bytes``, a binary file object
+    opened for reading, or a list of these (several attachments); they are kept in
+    :attr:`files` and uploaded by ``send_media_message`` (nothing is read here).
     """
 
-    __slots__ = ("attachments", "caption", "url")
+    __slots__ = ("attachments", "caption", "files", "url")
 
     def __init__(
         self,
         receiver_id: str,
-        url: str,
+        url: Any,
         message_type: str = "image",
         receiver_type: str = "user",
         *,
@@ -193,9 +200,10 @@ class MediaMessage(BaseMessage):
                 f"message_type must be one of {', '.join(MEDIA_TYPES)}, "
                 f"not {str(message_type)[:40]!r}.",
             )
-        if not isinstance(url, str) or not url.strip():
+        self.files: list[Any] = split_file_sources(url)
+        if not self.files and (not isinstance(url, str) or not url.strip()):
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "url cannot be empty.")
-        self.url: Optional[str] = url
+        self.url: Optional[str] = None if self.files else url
         self.caption = caption
         self.attachments: list[Attachment] = list(attachments or [])
 
@@ -211,6 +219,7 @@ class MediaMessage(BaseMessage):
         if not self.url and self.attachments:
             self.url = self.attachments[0].url or None
         self.caption = as_opt_str(data.get("text"))
+        self.files = []
         return data
 
     def _send_data(self) -> dict[str, Any]:

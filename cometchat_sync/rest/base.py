@@ -23,6 +23,7 @@ from ..session import Session
 from .endpoints import Endpoints
 from .transport import RestClient
 from .transport import RestResponse
+from .transport import Upload
 
 __all__ = ["ResourceAPI", "as_call", "as_message", "as_object"]
 
@@ -74,9 +75,10 @@ class ResourceAPI:
         *,
         body: Optional[dict[str, Any]] = None,
         params: Optional[dict[str, Any]] = None,
+        upload: Optional[Upload] = None,
     ) -> RestResponse:
         """One call to the client API as the logged-in user (``path`` relative to the
-        client API base of the session's settings)."""
+        client API base of the session's settings); ``upload``: a streamed body instead."""
         self._check_fork()
         session = self._session
         if session is None:
@@ -88,6 +90,7 @@ class ResourceAPI:
                 auth_token=session.auth_token,
                 body=body,
                 params=params,
+                upload=upload,
             )
         except CometChatException as exc:
             if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:

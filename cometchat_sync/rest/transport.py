@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 from typing import Callable
+from typing import NamedTuple
 from typing import Optional
 
 import requests
@@ -28,7 +29,13 @@ from ..errors import CometChatTimeoutError
 from ..errors import ErrorCode
 from . import deadline
 
-__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RestClient", "RestResponse", "classify_network_error"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "RestClient",
+    "RestResponse",
+    "Upload",
+    "classify_network_error",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +75,16 @@ def _is_tls_error(exc: BaseException) -> bool:
     return any(isinstance(current, ssl.SSLError) for current in _chain(exc)) or isinstance(
         exc, requests.exceptions.SSLError
     )
+
+
+class Upload(NamedTuple):
+    """A request body streamed from a file-like ``body`` (its ``read(n)`` is called as the
+    request is sent), sent with ``content_type``; the whole call then has ``timeout``
+    seconds instead of the request timeout."""
+
+    body: Any
+    content_type: str
+    timeout: float
 
 
 class RestResponse:
@@ -140,13 +157,15 @@ class RestClient:
         body: Optional[Mapping[str, Any]] = None,
         params: Optional[Mapping[str, Any]] = None,
         on_socket: Optional[Callable[[socket.socket], None]] = None,
+        upload: Optional[Upload] = None,
     ) -> RestResponse:
         """Make one call and return its envelope, or raise ``CometChatException``.
         ``on_socket`` is told the call's connected socket, so another thread can cancel the
         call by shutting it down (the reader does so for a renewal of the credentials).
         Errors:
         ``ERR_TIMEOUT`` (:class:`CometChatTimeoutError`) when the whole call outlasts the
-        timeout, ``ERR_RESPONSE_TOO_LARGE`` for a body over the size cap, ``FAILED_TO_FETCH``
+        timeout (``upload.timeout`` for a streamed ``upload`` body, see :class:`Upload`),
+        ``ERR_RESPONSE_TOO_LARGE`` for a body over the size cap, ``FAILED_TO_FETCH``
         for a redirect, ``ERR_NO_INTERNET`` or ``FAILED_TO_FETCH`` for network failures, the
         server's code for its error envelopes."""
         headers = {
@@ -160,11 +179,14 @@ class RestClient:
             headers["authToken"] = auth_token
         if api_key is not None:
             headers["apiKey"] = api_key
-        data = None if body is None else json.dumps(body, separators=(",", ":"))
+        data: Any = None if body is None else json.dumps(body, separators=(",", ":"))
+        total = self._total
+        if upload is not None:  # a streamed body (multipart): read as it is sent
+            data, headers["Content-Type"], total = upload.body, upload.content_type, upload.timeout
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         log.debug("%s /%s", method, path)
         failure: Optional[CometChatException] = None
-        with deadline.within(self._total, on_socket):
+        with deadline.within(total, on_socket):
             try:
                 response = self._session.request(
                     method,
@@ -229,9 +251,7 @@ class RestClient:
     ) -> CometChatException:
         """The SDK error for a failed request: a sentence and a code, nothing of ``exc``."""
         if not isinstance(exc, requests.exceptions.ConnectTimeout) and _is_timeout(exc):
-            return CometChatTimeoutError(
-                f"The server did not answer {method} /{path} within {self._total:g} s."
-            )
+            return CometChatTimeoutError(f"The server did not answer {method} /{path} in time.")
         if _is_tls_error(exc):
             return CometChatException(
                 ErrorCode.FAILED_TO_FETCH,

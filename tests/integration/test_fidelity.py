@@ -305,10 +305,11 @@ def test_custom_text_and_unmodelled_events_reach_a_listener(login, emulator):
     ]  # fmt: skip
     for frame in frames:
         emulator.push_raw(A, json.dumps(frame))
-    assert log.log.wait_for_count("on_unhandled_event", 2, WAIT)
+    # interactive messages and their goal events have their own listener methods
+    assert log.log.wait_for_count("on_interaction_goal_completed", 1, WAIT)
     assert log.texts() == ["custom text"]
-    assert [args[0]["type"] for args in log.log.args_of("on_unhandled_event")] == [
-        "message",
-        "interaction_completed",
-    ]
-    assert log.log.args_of("on_unhandled_event")[0][0]["body"]["category"] == "interactive"
+    (interactive,) = log.log.args_of("on_interactive_message_received")[0]
+    assert (interactive.id, interactive.type) == (9002, "form")
+    (receipt,) = log.log.args_of("on_interaction_goal_completed")[0]
+    assert receipt.message_id == 9002
+    assert log.log.args_of("on_unhandled_event") == []

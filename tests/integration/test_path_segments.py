@@ -31,6 +31,8 @@ from cometchat_sync.builders.reactions import ReactionsRequestBuilder
 from cometchat_sync.errors import CometChatException
 from cometchat_sync.errors import ErrorCode
 from cometchat_sync.models import BaseMessage
+from cometchat_sync.models import InteractiveMessage
+from cometchat_sync.models import MediaMessage
 from cometchat_sync.models import TextMessage
 from cometchat_sync.rest.base import ResourceAPI
 from cometchat_sync.testing import Emulator
@@ -90,6 +92,20 @@ def message_with(**fields: Any) -> BaseMessage:
     return message
 
 
+def media_with(**fields: Any) -> MediaMessage:
+    message = MediaMessage("superhero2", b"file bytes", "file")
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return message
+
+
+def interactive_with(**fields: Any) -> InteractiveMessage:
+    message = InteractiveMessage("superhero2", "user", "form", {"title": "t"})
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return message
+
+
 CASES: dict[str, Case] = {
     "login": Case(lambda c, v: c.client.login(v, "emulator-auth-key"), None),
     "get_user": Case(lambda c, v: c.client.get_user(v), None),
@@ -138,6 +154,14 @@ CASES: dict[str, Case] = {
     "call_extension slug": Case(lambda c, v: c.client.call_extension(v, "GET", "v1/x"), None),
     "accept_call": Case(lambda c, v: c.client.accept_call(v), None),
     "reject_call": Case(lambda c, v: c.client.reject_call(v), None),
+    "flag_message": Case(lambda c, v: c.client.flag_message(v, "spam"), None),
+    "mark_as_interacted": Case(lambda c, v: c.client.mark_as_interacted(v, "x"), None),
+    "send_media_message parent id": Case(
+        lambda c, v: c.client.send_media_message(media_with(parent_id=v)), None
+    ),
+    "send_interactive_message parent id": Case(
+        lambda c, v: c.client.send_interactive_message(interactive_with(parent_id=v)), None
+    ),
     "end_call": Case(lambda c, v: c.client.end_call(v), None),
     "get_conversation": Case(lambda c, v: c.client.get_conversation(v, "user"), None),
     "tag_conversation": Case(lambda c, v: c.client.tag_conversation(v, "group", ["t"]), None),

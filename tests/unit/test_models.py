@@ -16,6 +16,7 @@ from cometchat_sync.models import Call
 from cometchat_sync.models import CustomMessage
 from cometchat_sync.models import Group
 from cometchat_sync.models import GroupMember
+from cometchat_sync.models import InteractiveMessage
 from cometchat_sync.models import MediaMessage
 from cometchat_sync.models import MessageReceipt
 from cometchat_sync.models import ReactionEvent
@@ -320,7 +321,7 @@ def test_subclass_from_json_builds_that_subclass():
         ("action", "groupMember", Action),
         ("action", "message", Action),
         ("call", "audio", Call),
-        ("interactive", "form", BaseMessage),
+        ("interactive", "form", InteractiveMessage),
         ("message", None, BaseMessage),
         (None, None, BaseMessage),
         (["x"], {"y": 1}, BaseMessage),

@@ -317,7 +317,7 @@ def test_custom_message_of_type_text_is_a_text_message():
     assert ev.message is ev.args[0] and ev.message.id == 101
 
 
-@pytest.mark.parametrize("category", ["interactive", "agentic", "card", "something_new"])
+@pytest.mark.parametrize("category", ["agentic", "card", "something_new"])
 def test_messages_of_unmodelled_categories_reach_the_catch_all(category):
     body = message_body(category, "form", {"interactiveData": {"title": "t"}})
     frame = envelope("message", body)
@@ -343,8 +343,6 @@ def test_unmodelled_frame_types_reach_the_catch_all(ftype):
 def test_frame_types_the_official_sdks_dispatch_are_not_dropped():
     # each of these reaches a listener the official SDKs call (by type declarations)
     for ftype in (
-        "interaction_completed",
-        "on_moderation_status_changed",
         "streamed_message",
         "notification_feed_item",
         "message_pin_save",
@@ -473,7 +471,7 @@ def test_echo_exemptions_are_not_dropped_as_echo(caplog):
     assert "not a listener event" in caplog.text
     # a moderation verdict on our own message reaches us too
     moderated = envelope("on_moderation_status_changed", message_body(), deviceId=ME)
-    assert one(route(moderated, ME)).method == "on_unhandled_event"
+    assert one(route(moderated, ME)).method == "on_message_moderated"
 
 
 def test_empty_own_resource_drops_nothing_as_echo():

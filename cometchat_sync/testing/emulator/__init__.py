@@ -27,9 +27,11 @@ except ImportError as exc:  # the optional extra is not installed
 
 from .._service import LocalService
 from ._backend import Backend
+from ._chat_controls import ChatControls
 from ._extensions import ExtensionCall
 from ._extensions import ExtensionHandler
 from ._hooks import Hooks
+from ._media import media_of
 from ._net import Listener
 from ._net import abort_socket
 from ._net import bind_listener
@@ -52,7 +54,7 @@ log = logging.getLogger(__name__)
 _UNSENDABLE_CLOSE_CODES = (1004, 1005, 1006, 1015)
 
 
-class Emulator(LocalService):
+class Emulator(LocalService, ChatControls):
     """A local CometChat app: REST (client + admin API, one port) and WebSocket (second port).
 
     Use it as a context manager, or call :meth:`start` / :meth:`stop`. ``stop()`` followed by
@@ -170,6 +172,7 @@ class Emulator(LocalService):
             self._http = self._ws = self._ws_server = None
             # Refuse new sockets and forget the live ones (no offline presence during a crash).
             self._backend.realtime.close_all()
+            media_of(self._backend.store).close()  # uploaded files: removed
             self._stop_event.set()  # wakes REST handlers sleeping on set_request_delay()
             stragglers = ws.stop() + http.stop()
             if server is not None:

@@ -26,6 +26,10 @@ from ._conversations import participants
 from ._conversations import post
 from ._conversations import require_visible
 from ._conversations import resolve_receiver
+from ._interactions import check_interactive
+from ._mentions import mentions_filter
+from ._mentions import resolve_mentions
+from ._moderation import moderation_of
 from ._params import choice
 from ._params import csv_param
 from ._params import int_param
@@ -84,7 +88,7 @@ class Messages:
             category = choice(
                 body,
                 "category",
-                ("message", "custom"),
+                ("message", "custom", "interactive"),
                 default="message",
                 code="ERR_INVALID_MESSAGE_CATEGORY",
             )
@@ -110,6 +114,10 @@ class Messages:
                 if not text:
                     raise ApiError(400, "ERR_EMPTY_MESSAGE_TEXT", "The message text is empty.")
                 data["text"] = text
+            if category == "interactive":
+                check_interactive(data)
+            data.pop("moderation", None)  # the service's to set, never the sender's
+            resolve_mentions(store, data)
             parent: Optional[JSON] = None
             if parent_id is not None:
                 parent = store.message(parent_id)
@@ -134,7 +142,9 @@ class Messages:
             if parent is not None:
                 msg["parentId"] = parent["id"]
                 parent["replyCount"] = int(parent.get("replyCount", 0)) + 1
-            outbox = post(store, msg, device_id)
+            moderation = moderation_of(store)
+            moderation.hold(msg)  # pending: only the sender's devices see it for now
+            outbox = moderation.after_post(msg, post(store, msg, device_id), device_id)
             return copy.deepcopy(msg), outbox
 
     def history(
@@ -145,6 +155,7 @@ class Messages:
         with store.lock:
             visible = self._conversation_filter(caller, kind, target)
             wanted = history_filter(store, caller, query)
+            mentioned = mentions_filter(query)
             per_page = int_param(query, "per_page", 30, 1, 100)
             categories = csv_param(query, "categories")
             types = csv_param(query, "types")
@@ -159,6 +170,7 @@ class Messages:
                 and not (hide_deleted and "deletedAt" in m)
                 and not (hide_replies and "parentId" in m)
                 and wanted(m)
+                and mentioned(m)
             ]
             raw_id = query.get("id")
             affix = query.get("affix", "prepend")

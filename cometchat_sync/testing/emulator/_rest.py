@@ -25,6 +25,11 @@ from urllib.parse import unquote
 
 from ._backend import Backend
 from ._extensions import ExtensionCall
+from ._interactions import mark_interacted
+from ._media import is_multipart
+from ._media import media_of
+from ._media import serve_media
+from ._moderation import moderation_of
 from ._params import truthy
 from ._peer import Outbox
 from ._peer import deliver
@@ -140,6 +145,12 @@ class RestApp:
             ("DELETE", ("messages", "{id}", "reactions", "{reaction}"), "client",
              lambda c: pair(
                  messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
+            # moderation and interactive messages
+            ("POST", ("messages", "{id}", "flagged"), "client",
+             lambda c: one(moderation_of(b.store).flag(c.uid, c.params["id"], c.body))),
+            ("PATCH", ("messages", "{id}", "interacted"), "client",
+             lambda c: pair(
+                 mark_interacted(b.store, c.uid, c.resource, c.params["id"], c.body))),
             # groups
             ("POST", ("groups",), "client",
              lambda c: pair(admin.create(c.uid, c.resource, c.body))),
@@ -419,7 +430,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def _dispatch(self, method: str) -> None:
-        body = self._read_body()
+        if is_multipart(self.headers.get("Content-Type") or ""):
+            try:
+                body = self._read_upload()  # a media message's files: streamed to disk
+            except ApiError as exc:
+                self._send_json(exc.status, exc.to_json())
+                return
+        else:
+            body = self._read_body()
         if body is None:
             self.close_connection = True
             status, payload = 400, bad_request({"body": ["Unreadable request body."]}).to_json()
@@ -427,6 +445,17 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, payload = self._app().handle(method, self.path, headers, body)
         self._send_json(status, payload)
+
+    def _read_upload(self) -> Optional[bytes]:
+        """A multipart body as the JSON body it stands for (:mod:`._media`), or ``None``
+        without a ``Content-Length``."""
+        length = self.headers.get("Content-Length") or ""
+        if not length.isdigit():
+            return None
+        store = self._app().backend.store
+        base = f"{'https' if store.app.tls else 'http'}://{store.app.api_host()}"
+        form = media_of(store).receive(self.rfile, int(length), self.headers["Content-Type"], base)
+        return json.dumps(form).encode("utf-8")
 
     def _send_json(self, status: int, payload: JSON) -> None:
         data = json.dumps(payload).encode("utf-8")
@@ -438,6 +467,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
+        if self.path.startswith("/media/"):  # an uploaded file (:mod:`._media`)
+            serve_media(self, media_of(self._app().backend.store).path_of(self.path))
+            return
         self._dispatch("GET")
 
     def do_POST(self) -> None:

@@ -19,6 +19,7 @@ from ._blocking import blocked_flags
 from ._extensions import Extensions
 from ._hooks import Hooks
 from ._jwt import make_jwt
+from ._moderation import moderation_of
 from ._params import Errors
 from ._params import paginate
 from ._params import read_fields
@@ -90,6 +91,7 @@ class Users:
                 "APP_VERSION": 4,
                 "ANALYTICS_PING_DISABLED": True,
                 "POLLING_ENABLED": False,
+                "flagReasons": moderation_of(self.store).flag_reasons(),
                 **self.extensions.settings(),
             }
 
