@@ -261,8 +261,13 @@ class Delivery:
         self.dispatcher.submit(item)
 
     def _emit(self, method: ListenerMethod, args: tuple[Any, ...], gen: int) -> None:
-        """Call ``method`` (a family's unbound event method) on that family's listeners."""
-        self._call(self._registries[_family_of(method)], method.__name__, args, gen)
+        """Call ``method`` (a family's unbound event method) on that family's listeners: a
+        status change, a connection error or a login outcome. These tell the app what its
+        own calls did (``on_logout_success``, the last ``on_disconnected``), so once the
+        dispatcher took them they reach the listeners even when an app executor (a Tk
+        bridge) runs them after ``logout()`` or ``close()`` returned; only the session's
+        messages and catch-up pages end with it."""
+        self._call(self._registries[_family_of(method)], method.__name__, args, gen, always=True)
 
     def _call(
         self,
@@ -272,13 +277,15 @@ class Delivery:
         gen: int,
         *,
         final: bool = True,
+        always: bool = False,
     ) -> None:
         """Call the listeners here, or hand the call to the app's executor; each listener
-        call first checks that session ``gen`` may still be delivered."""
+        call first checks that session ``gen`` may still be delivered (``always``: no
+        check, see :meth:`_emit`)."""
         hook, executor = self.error_hook, self.executor
 
         def allowed() -> bool:
-            return self._may_run(gen, final=final)
+            return always or self._may_run(gen, final=final)
 
         if executor is None:
             registry.emit(name, args, hook, allowed)

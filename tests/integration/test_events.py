@@ -688,6 +688,31 @@ def test_callback_executor_runs_listener_calls_where_the_app_says(side, emulator
     assert where[-1][1].name.startswith("cometchat-dispatch")
 
 
+def test_an_executor_running_calls_after_logout_still_hears_what_logout_did(side, emulator):
+    """An app executor (a Tk bridge) runs listener calls later, on its own thread. Calls it
+    runs after logout() returned: the logout outcome and the last status change still reach
+    the listeners (they tell the app what its own call did); a message of the ended session
+    does not."""
+    b = side(B)
+    pending: queue.Queue[Callable[[], None]] = queue.Queue()
+    b.client.set_callback_executor(pending.put)
+    emulator.send_message(A, B, "of the old session")
+    first = pending.get(timeout=WAIT)  # the message, handed over but not run yet
+    b.client.logout()
+    calls = [first]
+    while True:
+        try:
+            calls.append(pending.get(timeout=0.5))
+        except queue.Empty:
+            break
+    for call in calls:
+        call()
+    assert b.messages.texts() == [], "a message of the ended session reached a listener"
+    assert "on_logout_success" in b.logins.log.names()
+    assert b.conn.statuses()[-1] == "disconnected"
+    b.client.set_callback_executor(None)
+
+
 # -- hostile frames -----------------------------------------------------------------------------
 
 
