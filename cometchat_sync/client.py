@@ -84,8 +84,8 @@ log = logging.getLogger(__name__)
 class CometChatClient(
     ConnectionAPI,
     ListenersAPI,
-    MessagesAPI,
     MediaAPI,
+    MessagesAPI,
     ModerationAPI,
     InteractiveAPI,
     UsersAPI,

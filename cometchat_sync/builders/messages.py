@@ -43,7 +43,12 @@ _FLAGS = (
     ("with_tags", "withTags"),
     ("updates_only", "onlyUpdates"),
 )
-_LISTS = (("categories", "categories"), ("types", "types"), ("tags", "tags"))
+_LISTS = (
+    ("categories", "categories"),
+    ("types", "types"),
+    ("tags", "tags"),
+    ("mentioned_uids", "mentionedUids"),
+)
 
 
 def _epoch(value: object, name: str) -> int:
@@ -261,6 +266,12 @@ class MessagesRequestBuilder(RequestBuilder):
     def has_mentions(self, flag: bool) -> MessagesRequestBuilder:
         """Only messages that mention someone."""
         return self._set("has_mentions", flag)
+
+    def set_mentioned_uids(self, uids: list[str]) -> MessagesRequestBuilder:
+        """Only messages that mention one of these users (``mentionedUids``; the official
+        ``setMentionedUIDs``, https://www.cometchat.com/docs/sdk/javascript/mentions); pass
+        your own uid for the messages that mention you."""
+        return self._set("mentioned_uids", uids)
 
     def has_reactions(self, flag: bool) -> MessagesRequestBuilder:
         """Only messages with reactions."""

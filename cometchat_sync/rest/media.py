@@ -40,8 +40,8 @@ from ..models import BaseMessage
 from ..models import MediaMessage
 from ..models.upload_sources import is_text_file
 from ..settings import AppSettings
-from .base import ResourceAPI
 from .base import as_message
+from .messages import MessagesAPI
 from .transport import Upload
 
 __all__ = ["DEFAULT_MAX_FILE_COUNT", "MediaAPI", "Progress"]
@@ -136,13 +136,48 @@ def _opened(sources: list[Any]) -> Iterator[list[_File]]:
         yield files
 
 
-class MediaAPI(ResourceAPI):
-    """The media upload of :class:`~cometchat_sync.client.CometChatClient` (a mixin).
+class MediaAPI(MessagesAPI):
+    """The media upload of :class:`~cometchat_sync.client.CometChatClient` (a mixin over the
+    message calls: ``send_message`` uploads a media message's files too).
 
     Threads and the errors every REST call raises: :class:`~cometchat_sync.rest.base.ResourceAPI`.
     """
 
     _settings: AppSettings
+
+    def send_message(self, message: BaseMessage) -> BaseMessage:
+        """Send a message to a user or a group and return it as the server stored it.
+
+        As :meth:`~cometchat_sync.rest.messages.MessagesAPI.send_message`; a
+        :class:`~cometchat_sync.models.MediaMessage` that carries files (not a URL) is
+        uploaded as :meth:`send_media_message` uploads it (without progress), as the official
+        SDKs' ``sendMessage`` does.
+
+        Wire: https://www.cometchat.com/docs/rest-api/messages/send-message and
+        https://www.cometchat.com/docs/sdk/javascript/send-message.
+
+        Args:
+            message: a :class:`~cometchat_sync.models.TextMessage`, a
+                :class:`~cometchat_sync.models.MediaMessage` (a URL or files) or a
+                :class:`~cometchat_sync.models.CustomMessage`, addressed with its receiver
+                id (a uid or guid string) and ``receiver_type`` (``"user"`` or ``"group"``).
+
+        Returns:
+            The stored message, typed by its category and type (a new object; ``message``
+            is not changed).
+
+        Raises:
+            CometChatException: ``ERR_INVALID_PARAMETER`` when ``message`` is not a
+                message with a category; for files, the codes of
+                :meth:`send_media_message`; the server's code when it refuses the message;
+                and the errors of every REST call (see
+                :class:`~cometchat_sync.rest.base.ResourceAPI`).
+
+        May be called from a listener (it blocks the dispatcher for the request).
+        """
+        if isinstance(message, MediaMessage) and message.files:
+            return self.send_media_message(message)
+        return super().send_message(message)
 
     def send_media_message(
         self, message: MediaMessage, *, progress: Optional[Progress] = None
@@ -199,7 +234,7 @@ class MediaAPI(ResourceAPI):
         if progress is not None and not callable(progress):
             raise CometChatException(ErrorCode.INVALID_PARAMETER, "progress must be callable.")
         if not message.files:
-            return self._send_json_media(message)
+            return super().send_message(message)
         size_limit, count_limit = self._upload_limits()
         if len(message.files) > count_limit:
             raise CometChatException(
@@ -228,14 +263,6 @@ class MediaAPI(ResourceAPI):
                 )
             upload = Upload(body, encoder.content_type, self._settings.upload_timeout)
             sent = as_message(self._client_call("POST", path, upload=upload))
-        self._note_sent(sent)
-        return sent
-
-    def _send_json_media(self, message: MediaMessage) -> BaseMessage:
-        path = "messages"
-        if message.parent_id:
-            path = f"messages/{check.message_id_segment(message.parent_id)}/thread"
-        sent = as_message(self._client_call("POST", path, body=message.to_send_json()))
         self._note_sent(sent)
         return sent
 

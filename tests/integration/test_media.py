@@ -149,3 +149,11 @@ def test_a_url_is_still_sent_as_json_and_files_are_gone_after_stop(login, emulat
     emulator.stop()
     emulator.start()
     assert requests.get(url, timeout=5).status_code == 404
+
+
+def test_send_message_uploads_a_media_message_with_files(login):
+    # as the official SDKs' sendMessage does (before: a JSON body with "url": null)
+    a = login(A)
+    sent = a.send_message(MediaMessage(B, b"via send_message", "file"))
+    assert isinstance(sent, MediaMessage)
+    assert [_download(x.url) for x in sent.attachments] == [b"via send_message"]

@@ -50,8 +50,11 @@ def test_history_filters_on_mentions(login):
     a, b = login(A), login(B)
     a.send_message(TextMessage(B, "no one"))
     a.send_message(TextMessage(B, f"you {mention(B)}"))
+    a.send_message(TextMessage(B, f"them {mention(C)}"))
     page = MessagesRequestBuilder(b).set_uid(A).has_mentions(True).build().fetch_previous()
-    assert [m.raw["data"]["text"] for m in page] == [f"you {mention(B)}"]
+    assert [m.raw["data"]["text"] for m in page] == [f"you {mention(B)}", f"them {mention(C)}"]
+    mine = MessagesRequestBuilder(b).set_uid(A).set_mentioned_uids([B]).build().fetch_previous()
+    assert [m.raw["data"]["text"] for m in mine] == [f"you {mention(B)}"]
 
 
 def test_the_helper_refuses_bad_uids():

@@ -100,3 +100,16 @@ def test_a_disapproved_message_never_reaches_the_receiver(login, emulator):
     assert [m.text for (m,) in theirs.log.args_of("on_text_message_received")] == ["kind words"]
     with pytest.raises(Exception, match="ERR_BAD_REQUEST"):  # no longer pending
         emulator.moderate(bad.id, approved=True)
+
+
+def test_history_hides_a_held_message_from_the_receiver_until_approved(login, emulator):
+    a, b = login(A), login(B)
+    emulator.enable_moderation()
+    held = a.send_message(TextMessage(B, "wait for it"))
+    refused = a.send_message(TextMessage(B, "never"))
+    emulator.moderate(refused.id, approved=False)
+    # a catch-up after a reconnect reads history: it must not hand over what is held
+    assert [m.id for m in b.fetch_messages(A)] == []
+    assert [m.id for m in a.fetch_messages(B)] == [held.id, refused.id]  # the sender sees both
+    emulator.moderate(held.id, approved=True)
+    assert [m.id for m in b.fetch_messages(A)] == [held.id]

@@ -156,6 +156,7 @@ class Messages:
             visible = self._conversation_filter(caller, kind, target)
             wanted = history_filter(store, caller, query)
             mentioned = mentions_filter(query)
+            held = moderation_of(store).held_from(caller)
             per_page = int_param(query, "per_page", 30, 1, 100)
             categories = csv_param(query, "categories")
             types = csv_param(query, "types")
@@ -171,6 +172,7 @@ class Messages:
                 and not (hide_replies and "parentId" in m)
                 and wanted(m)
                 and mentioned(m)
+                and not held(m)
             ]
             raw_id = query.get("id")
             affix = query.get("affix", "prepend")

@@ -3,9 +3,10 @@
 As the hosted service does when moderation is on
 (https://www.cometchat.com/docs/sdk/javascript/ai-moderation): a text, image or video message
 is stored with ``data.moderation.status`` ``"pending"`` and reaches only its sender's
-devices; the verdict (``approved`` or ``disapproved``) goes to the sender's devices as an
-``on_moderation_status_changed`` frame whose body is the message (the official SDKs deliver it
-even to the device that sent the message). An approved message then reaches the receivers as an
+devices (history requests of others leave it out, a disapproved one for good); the verdict
+(``approved`` or ``disapproved``) goes to the sender's devices as an
+``on_moderation_status_changed`` frame whose body is the message (the official SDKs deliver
+it even to the device that sent the message). An approved message then reaches the receivers as an
 ordinary ``message`` frame; a disapproved one never does (the emulator's reading of "blocked"
 messages in https://www.cometchat.com/docs/rest-api/moderation-apis/approve-blocked-messages).
 
@@ -86,6 +87,18 @@ class Moderation:
         if verdict is None:
             return held
         return held + self._verdict(msg, verdict, device_id)
+
+    def held_from(self, viewer: str) -> Callable[[JSON], bool]:
+        """Whether a stored message is hidden from ``viewer``: pending or disapproved, and
+        not theirs (the caller holds the store lock)."""
+
+        def held(m: JSON) -> bool:
+            data = m.get("data")
+            moderation = data.get("moderation") if isinstance(data, dict) else None
+            status = moderation.get("status") if isinstance(moderation, dict) else None
+            return status in ("pending", "disapproved") and m["sender"] != viewer
+
+        return held
 
     # -- verdicts ---------------------------------------------------------------------------
 
