@@ -66,6 +66,7 @@ from .rest.interactive import InteractiveAPI
 from .rest.media import MediaAPI
 from .rest.messages import MessagesAPI
 from .rest.moderation import ModerationAPI
+from .rest.pins import PinsAPI
 from .rest.transport import RestClient
 from .rest.users import UsersAPI
 from .session import FileSessionStore
@@ -95,6 +96,7 @@ class CometChatClient(
     BlockingAPI,
     AdminAPI,
     AppAPI,
+    PinsAPI,
     LiveEventsAPI,
     RunForeverAPI,
 ):

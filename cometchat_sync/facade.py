@@ -486,6 +486,26 @@ class CometChat:
         return _client().is_feature_enabled(feature)
 
     @staticmethod
+    @_delegates_to(CometChatClient.pin_message)
+    def pin_message(message_id: int) -> BaseMessage:
+        return _client().pin_message(message_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.unpin_message)
+    def unpin_message(message_id: int) -> BaseMessage:
+        return _client().unpin_message(message_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.save_message)
+    def save_message(message_id: int) -> BaseMessage:
+        return _client().save_message(message_id)
+
+    @staticmethod
+    @_delegates_to(CometChatClient.unsave_message)
+    def unsave_message(message_id: int) -> BaseMessage:
+        return _client().unsave_message(message_id)
+
+    @staticmethod
     @_delegates_to(CometChatClient.call_extension)
     def call_extension(
         slug: str, method: str, endpoint: str, body: Optional[dict[str, Any]] = None

@@ -195,6 +195,19 @@ class MessageListener(_Listener):
         ``APPROVED`` or ``DISAPPROVED`` (also heard by the device that sent it;
         https://www.cometchat.com/docs/sdk/javascript/ai-moderation)."""
 
+    def on_message_pinned(self, message: BaseMessage) -> None:
+        """A message of one of your conversations was pinned (``message.raw["pinnedBy"]``
+        pinned it; https://www.cometchat.com/docs/sdk/javascript/pin-message)."""
+
+    def on_message_unpinned(self, message: BaseMessage) -> None:
+        """A pinned message of one of your conversations was unpinned."""
+
+    def on_message_saved(self, message: BaseMessage) -> None:
+        """You saved a message on another device (``message.raw["savedAt"]``)."""
+
+    def on_message_unsaved(self, message: BaseMessage) -> None:
+        """You removed a message from your saved messages on another device."""
+
     def on_unhandled_event(self, frame: dict[str, Any]) -> None:
         """A real-time event the official SDKs deliver but this SDK does not model yet.
 
@@ -206,8 +219,8 @@ class MessageListener(_Listener):
           results) and ``card``; these are messages, so they are delivered once and
           caught up after a reconnect like the others;
         * the frame types ``streamed_message`` (AI assistant stream events),
-          ``notification_feed_item``, and the pin and save events of messages and
-          conversations (``message_pin_save`` and its kin).
+          ``notification_feed_item``, and the pin events of conversations
+          (``conversation_pinned`` and its kin).
 
         Without an override they are dropped, as before. Read only what you need: the
         shapes are the service's and may grow.

@@ -26,8 +26,11 @@ https://www.cometchat.com/docs/sdk/javascript/all-real-time-listeners):
   ``on_moderation_status_changed`` (delivered even from our own device) to
   ``on_message_moderated``. A message that mentions the logged-in user has
   ``has_mentioned_me`` set.
+* ``message_pin_save`` frames (and the older message pin and save types) go to
+  ``on_message_pinned``/``unpinned``/``saved``/``unsaved`` by ``body.action`` (else the frame
+  type), with the message of ``body.message``.
 * What the official SDKs deliver but this SDK does not model yet — the frame types of
-  :data:`UNMODELLED_TYPES` (AI streams, the notification feed, pins and saves) and
+  :data:`UNMODELLED_TYPES` (AI streams, the notification feed, conversation pins) and
   ``message`` frames of other categories (``agentic``, ``card``, ...) — goes, as it came, to
   ``MessageListener.on_unhandled_event``.
 * Anything else — unknown frame types, unknown actions, wrong shapes — gives ``[]`` and one
@@ -70,7 +73,7 @@ from ..models.messages import MediaMessage
 from ..models.messages import TextMessage
 from ..models.user import User
 
-__all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "UNMODELLED_TYPES", "Event", "route"]
+__all__ = ["ECHO_EXEMPT_TYPES", "FAMILIES", "PIN_SAVE_TYPES", "UNMODELLED_TYPES", "Event", "route"]
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +349,40 @@ def _route_moderated(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[E
     return _event(MessageListener.on_message_moderated, (msg,))
 
 
+_PIN_SAVE_METHODS: dict[str, ListenerMethod] = {
+    **dict.fromkeys(("pinned", "pin", "message_pinned"), MessageListener.on_message_pinned),
+    **dict.fromkeys(("unpinned", "unpin", "message_unpinned"), MessageListener.on_message_unpinned),
+    **dict.fromkeys(("saved", "save", "message_saved"), MessageListener.on_message_saved),
+    **dict.fromkeys(("unsaved", "unsave", "message_unsaved"), MessageListener.on_message_unsaved),
+}
+#: The frame types of a message's pin or save (the official SDKs' names, old and new).
+PIN_SAVE_TYPES = frozenset(
+    {
+        "message_pin_save",
+        "message_pin",
+        "message_save",
+        "message_pinned",
+        "message_unpinned",
+        "message_saved",
+        "message_unsaved",
+    }
+)
+
+
+def _route_pin_save(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    ftype = as_str(frame.get("type"))
+    body, action = _action_of(frame)
+    method = _PIN_SAVE_METHODS.get(action or ftype)
+    if method is None:
+        return _drop(ftype, "unknown action")
+    inner = as_mapping(body.get("message"))
+    msg = BaseMessage.from_json(inner if inner is not None else body)
+    if not msg.id:
+        return _drop(ftype, "message without id")
+    # Not a new message: no ``message`` for the ledger (it must not count as a delivery).
+    return _event(method, (msg,))
+
+
 def _route_unmodelled(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
     return _event(MessageListener.on_unhandled_event, (dict(frame),))
 
@@ -356,14 +393,7 @@ UNMODELLED_TYPES = frozenset(
     {
         "streamed_message",
         "notification_feed_item",
-        # pins and saves of messages and conversations
-        "message_pin_save",
-        "message_pin",
-        "message_save",
-        "message_pinned",
-        "message_unpinned",
-        "message_saved",
-        "message_unsaved",
+        # pins of conversations
         "conversation_pin",
         "conversation_pinned",
         "conversation_unpinned",
@@ -378,6 +408,7 @@ _HANDLERS = {
     "presence": _route_presence,
     "transient_message": _route_transient,
     "reaction": _route_reaction,
+    **dict.fromkeys(PIN_SAVE_TYPES, _route_pin_save),
     "interaction_completed": _route_interaction,
     "on_moderation_status_changed": _route_moderated,
 }

@@ -144,6 +144,10 @@ CASES: dict[str, Case] = {
     "update_group_member_scope uid": Case(
         lambda c, v: c.client.update_group_member_scope(c.guid, v, "admin"), None
     ),
+    "pin_message": Case(lambda c, v: c.client.pin_message(v), None),
+    "unpin_message": Case(lambda c, v: c.client.unpin_message(v), None),
+    "save_message": Case(lambda c, v: c.client.save_message(v), None),
+    "unsave_message": Case(lambda c, v: c.client.unsave_message(v), None),
     "delete_group": Case(lambda c, v: c.client.delete_group(v), None),
     "transfer_group_ownership guid": Case(
         lambda c, v: c.client.transfer_group_ownership(v, "x"), None

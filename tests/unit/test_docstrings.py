@@ -24,6 +24,7 @@ from cometchat_sync.rest.calls import CallsAPI
 from cometchat_sync.rest.conversations import ConversationsAPI
 from cometchat_sync.rest.groups import GroupsAPI
 from cometchat_sync.rest.messages import MessagesAPI
+from cometchat_sync.rest.pins import PinsAPI
 from cometchat_sync.rest.users import UsersAPI
 
 # Public client methods that raise no SDK error, so need no ``Raises:`` section.
@@ -51,6 +52,7 @@ REST_MIXINS = (
     BlockingAPI,
     AdminAPI,
     AppAPI,
+    PinsAPI,
 )
 WIRE_MIXINS = (*REST_MIXINS, LiveEventsAPI)
 MIXINS = (ResourceAPI, *WIRE_MIXINS, ListenersAPI, ConnectionAPI)

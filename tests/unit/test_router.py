@@ -345,7 +345,7 @@ def test_frame_types_the_official_sdks_dispatch_are_not_dropped():
     for ftype in (
         "streamed_message",
         "notification_feed_item",
-        "message_pin_save",
+        "conversation_pinned",
     ):
         assert route(envelope(ftype, {"action": "x"}), ME) != [], ftype
 

@@ -18,6 +18,7 @@ from ._groups import Groups
 from ._hooks import Hooks
 from ._lists import Lists
 from ._messages import Messages
+from ._pins import Pins
 from ._realtime import Realtime
 from ._records import AppRec
 from ._records import Store
@@ -39,6 +40,7 @@ class Backend:
     lists: Lists
     group_admin: GroupAdmin
     extensions: Extensions
+    pins: Pins
 
     @classmethod
     def create(cls, app: AppRec) -> Backend:
@@ -61,4 +63,5 @@ class Backend:
             lists=Lists(store),
             group_admin=GroupAdmin(store, groups),
             extensions=extensions,
+            pins=Pins(store),
         )

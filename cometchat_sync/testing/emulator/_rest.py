@@ -142,6 +142,11 @@ class RestApp:
             ("POST", ("messages", "{id}", "reactions", "{reaction}"), "client",
              lambda c: pair(
                  messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], True))),
+            *(
+                (method, ("messages", "{id}", word), "client", self._pin_or_save(word, method))
+                for word in ("pin", "save")
+                for method in ("POST", "DELETE")
+            ),
             ("DELETE", ("messages", "{id}", "reactions", "{reaction}"), "client",
              lambda c: pair(
                  messages.react(c.uid, c.resource, c.params["id"], c.params["reaction"], False))),
@@ -247,6 +252,16 @@ class RestApp:
         if c.token is not None:
             self.backend.users.logout(c.token)
         return Result({"success": True, "message": "Logged out successfully."})
+
+    def _pin_or_save(self, word: str, method: str) -> Handler:
+        """``POST``/``DELETE messages/{id}/pin`` and ``.../save`` (:mod:`._pins`)."""
+        act = self.backend.pins.pin if word == "pin" else self.backend.pins.save
+
+        def handle(c: Ctx) -> Result:
+            data, outbox = act(c.uid, c.resource, c.params["id"], method == "POST")
+            return Result(data, outbox=outbox)
+
+        return handle
 
     def _extension(self, c: Ctx) -> Result:
         """``extensions/{slug}/{endpoint...}``: the emulator's stand-in for the extension hosts
