@@ -165,8 +165,13 @@ class ReactionCount:
 
     @classmethod
     def of_message(cls, message: BaseMessage) -> list[ReactionCount]:
-        """The reaction counts a fetched message carries (its ``reactions``), in wire order."""
-        items = message.raw.get("reactions")
+        """The reaction counts a fetched message carries, in wire order: its
+        ``data.reactions``, where the official SDKs read them, else a top-level
+        ``reactions``."""
+        data = message.raw.get("data")
+        items = data.get("reactions") if isinstance(data, Mapping) else None
+        if items is None:
+            items = message.raw.get("reactions")
         if not isinstance(items, list):
             return []
         return [cls.from_json(item) for item in items if isinstance(item, Mapping)]

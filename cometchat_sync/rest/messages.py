@@ -239,8 +239,9 @@ class MessagesAPI(ResourceAPI):
                 characters.
 
         Returns:
-            The message with its reactions (``message.raw["reactions"]``: each ``reaction``,
-            ``count`` and ``reactedByMe``), typed by its category and type.
+            The message with its reaction counts (read them with
+            :meth:`ReactionCount.of_message <cometchat_sync.models.ReactionCount.of_message>`),
+            typed by its category and type.
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a

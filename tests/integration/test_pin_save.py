@@ -10,6 +10,7 @@ from typing import Callable
 
 import pytest
 
+from cometchat_sync import BaseMessage
 from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import Group
@@ -60,6 +61,25 @@ def test_reactions_return_the_updated_message(login):
     assert [(c.count, c.reacted_by_me) for c in ReactionCount.of_message(after_b)] == [(2, True)]
     removed = a.remove_reaction(sent.id, "👍")
     assert [(c.count, c.reacted_by_me) for c in ReactionCount.of_message(removed)] == [(1, False)]
+    # where the official SDKs read the counts: the message's data
+    assert removed.raw["data"]["reactions"] == [
+        {"reaction": "👍", "count": 1, "reactedByMe": False}
+    ]
+
+
+def test_reaction_counts_are_read_from_the_messages_data():
+    """The official SDKs read a message's counts from ``data.reactions``; so does
+    ``ReactionCount.of_message`` (a top-level ``reactions`` is the fallback)."""
+    wire = {"id": "3", "category": "message", "type": "text", "receiver": B,
+            "receiverType": "user", "data": {"text": "x", "reactions": [
+                {"reaction": "ok", "count": 2, "reactedByMe": True}]}}  # fmt: skip
+    message = BaseMessage.from_json(wire)
+    assert [(c.reaction, c.count, c.reacted_by_me) for c in ReactionCount.of_message(message)] == [
+        ("ok", 2, True)
+    ]
+    legacy = BaseMessage.from_json({**wire, "data": {"text": "x"}, "reactions": [
+        {"reaction": "no", "count": 1}]})  # fmt: skip
+    assert [c.reaction for c in ReactionCount.of_message(legacy)] == ["no"]
 
 
 def test_a_pin_is_for_everyone_in_the_conversation(login):

@@ -138,7 +138,10 @@ def post(
 
 
 def message_view(store: Store, msg: JSON, viewer: str) -> JSON:
-    """A copy of ``msg`` as ``viewer`` sees it: with ``reactions`` (count, reactedByMe)."""
+    """A copy of ``msg`` as ``viewer`` sees it: with its reaction counts (``reaction``,
+    ``count``, ``reactedByMe``) in ``data.reactions``, where the official SDKs read them
+    (observed: their ``getReactions()`` reads the message's data), and, as the emulator's
+    earlier answers had them, in ``reactions``."""
     out = copy.deepcopy(msg)
     recs = store.reactions.get(int(msg["id"]))
     if recs:
@@ -151,6 +154,8 @@ def message_view(store: Store, msg: JSON, viewer: str) -> JSON:
         out["reactions"] = [
             {"reaction": k, "count": v[0], "reactedByMe": bool(v[1])} for k, v in counts.items()
         ]
+        if isinstance(out.get("data"), dict):
+            out["data"]["reactions"] = copy.deepcopy(out["reactions"])
     out.update(receipt_fields(store, msg, viewer))
     return out
 
