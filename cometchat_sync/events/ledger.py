@@ -35,6 +35,7 @@ from typing import TypeVar
 
 from ..models import Action
 from ..models import BaseMessage
+from ..models import ModerationStatus
 
 __all__ = ["Conversation", "MessageLedger"]
 
@@ -64,15 +65,37 @@ class Conversation:
         return f"Conversation({self.receiver_type} {self.receiver_id!r}, after={self.watermark})"
 
 
+_MAX_LATE = 256
+
+
+def _approved_late(followed: _Followed, message: BaseMessage) -> bool:
+    """A live message at or below the watermark that moderation has just approved: it was
+    held from this user until its verdict, so it was never delivered (record it, once)."""
+    mid = message.id
+    if (
+        mid in followed.above
+        or mid in followed.late
+        or message.moderation_status is not ModerationStatus.APPROVED
+    ):
+        return False
+    followed.late.add(mid)
+    if len(followed.late) > _MAX_LATE:
+        followed.late.discard(min(followed.late))
+    return True
+
+
 class _Followed:
     """The ledger's record of one conversation."""
 
-    __slots__ = ("above", "delivered_any", "gap_marks", "gapped", "peer", "watermark")
+    __slots__ = ("above", "delivered_any", "gap_marks", "gapped", "late", "peer", "watermark")
 
     def __init__(self, peer: tuple[str, str], watermark: int) -> None:
         self.peer = peer
         self.watermark = watermark
         self.above: set[int] = set()
+        # Ids at or below the watermark delivered late: messages approved by moderation
+        # after later ones of the conversation were delivered (at most _MAX_LATE).
+        self.late: set[int] = set()
         self.delivered_any = False
         self.gapped = False
         self.gap_marks = 0  # bumped by each new gap: a catch-up clears only the gap it saw
@@ -195,6 +218,8 @@ class MessageLedger:
             if live and followed.gapped:
                 return False
             seen = (followed.delivered_any and mid <= followed.watermark) or mid in followed.above
+            if seen and live and not own and _approved_late(followed, message):
+                return True
             if seen or own:
                 if not live:  # a catch-up runs in order: everything up to here is settled
                     self._advance_locked(followed, mid)

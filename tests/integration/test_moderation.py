@@ -115,12 +115,6 @@ def test_history_hides_a_held_message_from_the_receiver_until_approved(login, em
     assert [m.id for m in b.fetch_messages(A)] == [held.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ledger settles every id at or below a conversation's watermark: a message "
-    "approved after a later one of the same conversation was delivered is dropped (to fix in "
-    "events/ledger.py: a held message's id must stay open until its verdict)",
-)
 def test_a_message_approved_after_a_later_one_still_reaches_the_receiver(login, emulator):
     a, b = login(A), login(B)
     theirs = MessageRecorder()

@@ -19,7 +19,10 @@ from cometchat_sync.events.ledger import MessageLedger
 ME = "me"
 
 
-def text(mid: int, sender: str, receiver: str = ME) -> TextMessage:
+def text(mid: int, sender: str, receiver: str = ME, moderation: str = "") -> TextMessage:
+    data: dict[str, Any] = {"text": f"t{mid}"}
+    if moderation:
+        data["moderation"] = {"status": moderation}
     return TextMessage.from_json(
         {
             "id": mid,
@@ -28,7 +31,7 @@ def text(mid: int, sender: str, receiver: str = ME) -> TextMessage:
             "receiverType": "user",
             "category": "message",
             "type": "text",
-            "data": {"text": f"t{mid}"},
+            "data": data,
             "conversationId": "_user_".join(sorted((sender, receiver))),
         }
     )
@@ -43,6 +46,20 @@ def test_an_id_at_or_below_the_watermark_is_never_delivered_again_however_busy_o
     assert not ledger.admit(text(10, "c"))
     assert ledger.admit(text(6_000, "c"))
     assert not ledger.admit(text(5_999, "c"))  # below the watermark: settled
+
+
+def test_a_message_approved_late_is_delivered_once_below_the_watermark():
+    """Moderation holds a message from its receivers until its verdict: a later message of
+    the conversation may be delivered first, so the approved one arrives below the
+    watermark. It is delivered, once; nothing else below the watermark is."""
+    ledger = MessageLedger(ME)
+    assert ledger.admit(text(10, "a"))
+    assert ledger.admit(text(12, "a"))  # 11 is held by moderation
+    assert not ledger.admit(text(11, "a")), "below the watermark, not approved: settled"
+    assert ledger.admit(text(11, "a", moderation="approved"))
+    assert not ledger.admit(text(11, "a", moderation="approved")), "delivered once"
+    assert not ledger.admit(text(9, "a", moderation="pending")), "only an approval is late"
+    assert not ledger.admit(text(11, "a", moderation="approved"), live=False), "catch-up: once"
 
 
 def test_a_gapped_conversation_holds_live_messages_until_a_catch_up_fills_it():
