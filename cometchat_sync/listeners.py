@@ -196,14 +196,14 @@ class MessageListener(_Listener):
         https://www.cometchat.com/docs/sdk/javascript/ai-moderation)."""
 
     def on_message_pinned(self, message: BaseMessage) -> None:
-        """A message of one of your conversations was pinned (``message.raw["pinnedBy"]``
-        pinned it; https://www.cometchat.com/docs/sdk/javascript/pin-message)."""
+        """A message of one of your conversations was pinned (``message.pinned_by`` pinned
+        it; https://www.cometchat.com/docs/sdk/javascript/pin-message)."""
 
     def on_message_unpinned(self, message: BaseMessage) -> None:
         """A pinned message of one of your conversations was unpinned."""
 
     def on_message_saved(self, message: BaseMessage) -> None:
-        """You saved a message on another device (``message.raw["savedAt"]``)."""
+        """You saved a message on another device (``message.saved_at``)."""
 
     def on_message_unsaved(self, message: BaseMessage) -> None:
         """You removed a message from your saved messages on another device."""

@@ -79,6 +79,9 @@ _LAZY_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "mentioned_users": mentioned_users,
     "has_mentioned_me": lambda d: False,  # the SDK sets it when it knows who "me" is
     "moderation_status": moderation_status,
+    "pinned_at": lambda d: as_opt_int(d.get("pinnedAt")),
+    "pinned_by": lambda d: as_opt_str(d.get("pinnedBy")),
+    "saved_at": lambda d: as_opt_int(d.get("savedAt")),
 }
 
 
@@ -143,6 +146,9 @@ class BaseMessage:
         moderation_status: a :class:`~cometchat_sync.models.ModerationStatus` from
             ``data.moderation.status`` (``UNMODERATED`` without one;
             https://www.cometchat.com/docs/sdk/javascript/ai-moderation).
+        pinned_at, pinned_by: when (epoch seconds) and by whom (a uid) the message was
+            pinned to its conversation, or ``None``; saved_at: when the logged-in user saved
+            it, or ``None`` (https://www.cometchat.com/docs/sdk/javascript/pin-message).
         raw: the whole wire JSON object (unknown fields included).
     """
 
@@ -165,11 +171,14 @@ class BaseMessage:
         "moderation_status",
         "muid",
         "parent_id",
+        "pinned_at",
+        "pinned_by",
         "raw",
         "read_at",
         "receiver_type",
         "receiver_uid",
         "reply_count",
+        "saved_at",
         "sender_uid",
         "sent_at",
         "tags",
@@ -194,6 +203,9 @@ class BaseMessage:
     mentioned_users: list[User]
     has_mentioned_me: bool
     moderation_status: ModerationStatus
+    pinned_at: Optional[int]
+    pinned_by: Optional[str]
+    saved_at: Optional[int]
 
     def __init__(
         self,

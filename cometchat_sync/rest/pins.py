@@ -2,9 +2,9 @@
 
 A pin is conversation-wide (everyone in the conversation sees it; in a group only its owner,
 admins and moderators may pin); a save is the logged-in user's own bookmark. Each call
-answers with the whole updated message: ``pinnedAt``/``pinnedBy`` and ``savedAt`` are in
-``message.raw``. Message listeners hear ``on_message_pinned``/``on_message_unpinned`` (every
-participant) and ``on_message_saved``/``on_message_unsaved`` (the user's other devices).
+answers with the whole updated message (its ``pinned_at``, ``pinned_by`` and ``saved_at``).
+Message listeners hear ``on_message_pinned``/``on_message_unpinned`` (every participant) and
+``on_message_saved``/``on_message_unsaved`` (the user's other devices).
 
 Wire: ``POST``/``DELETE messages/{id}/pin`` and ``POST``/``DELETE messages/{id}/save``, and
 the ``message_pin_save`` frame (the official JavaScript SDK's observed traffic and type
@@ -39,8 +39,7 @@ class PinsAPI(ResourceAPI):
             message_id: the message's id, a positive int.
 
         Returns:
-            The updated message (``message.raw["pinnedAt"]``, epoch seconds, and
-            ``message.raw["pinnedBy"]``, a uid).
+            The updated message (``pinned_at``, epoch seconds, and ``pinned_by``, a uid).
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
@@ -63,7 +62,7 @@ class PinsAPI(ResourceAPI):
             message_id: the message's id, a positive int.
 
         Returns:
-            The updated message, without ``pinnedAt``/``pinnedBy``.
+            The updated message (``pinned_at`` and ``pinned_by`` ``None``).
 
         Raises:
             CometChatException: as :meth:`pin_message`; and the errors of every REST call
@@ -84,7 +83,7 @@ class PinsAPI(ResourceAPI):
             message_id: the message's id, a positive int.
 
         Returns:
-            The updated message (``message.raw["savedAt"]``, epoch seconds).
+            The updated message (``saved_at``, epoch seconds).
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``message_id`` is not a
@@ -107,7 +106,7 @@ class PinsAPI(ResourceAPI):
             message_id: the message's id, a positive int.
 
         Returns:
-            The updated message, without ``savedAt``.
+            The updated message (``saved_at`` ``None``).
 
         Raises:
             CometChatException: as :meth:`save_message`; and the errors of every REST call

@@ -89,16 +89,16 @@ def test_a_pin_is_for_everyone_in_the_conversation(login):
     b.wait_until_connected(WAIT)
     sent = a.send_message(TextMessage(B, "the wifi password is in the kitchen"))
     pinned = a.pin_message(sent.id)
-    assert pinned.id == sent.id and pinned.raw["pinnedBy"] == A and pinned.raw["pinnedAt"] > 0
+    assert pinned.id == sent.id and pinned.pinned_by == A and (pinned.pinned_at or 0) > 0
     assert heard.log.wait_for_count("on_message_pinned", 1, WAIT)
     ((message,),) = heard.log.args_of("on_message_pinned")
-    assert (message.id, message.raw["pinnedBy"]) == (sent.id, A)
-    assert b.get_message(sent.id).raw["pinnedBy"] == A  # kept on the message itself
+    assert (message.id, message.pinned_by) == (sent.id, A)
+    assert b.get_message(sent.id).pinned_by == A  # kept on the message itself
 
     again = b.pin_message(sent.id)  # idempotent: the latest pinner wins
-    assert again.raw["pinnedBy"] == B
+    assert again.pinned_by == B
     unpinned = a.unpin_message(sent.id)
-    assert "pinnedAt" not in unpinned.raw and "pinnedBy" not in unpinned.raw
+    assert (unpinned.pinned_at, unpinned.pinned_by) == (None, None)
     assert heard.log.wait_for_count("on_message_unpinned", 1, WAIT)
     a.unpin_message(sent.id)  # nothing to unpin: no second event
     a.send_transient_message(TransientMessage(B, data={"barrier": 1}))
@@ -115,8 +115,8 @@ def test_in_a_group_only_admins_and_moderators_pin(login):
     assert code_of(lambda: b.pin_message(sent.id)) == "ERR_ACTION_NOT_ALLOWED"
     assert code_of(lambda: c.unpin_message(sent.id)) == "ERR_ACTION_NOT_ALLOWED"
     a.update_group_member_scope("desk", B, "moderator")
-    assert b.pin_message(sent.id).raw["pinnedBy"] == B
-    assert a.unpin_message(sent.id).raw.get("pinnedBy") is None  # any admin, not only the pinner
+    assert b.pin_message(sent.id).pinned_by == B
+    assert a.unpin_message(sent.id).pinned_by is None  # any admin, not only the pinner
 
 
 def test_a_save_is_private_and_reaches_the_users_other_devices(login):
@@ -129,14 +129,14 @@ def test_a_save_is_private_and_reaches_the_users_other_devices(login):
     sent = b.send_message(TextMessage(A, "remember this"))
 
     saved = phone.save_message(sent.id)
-    assert saved.id == sent.id and saved.raw["savedAt"] > 0
+    assert saved.id == sent.id and (saved.saved_at or 0) > 0
     assert on_laptop.log.wait_for_count("on_message_saved", 1, WAIT)
     ((message,),) = on_laptop.log.args_of("on_message_saved")
-    assert message.id == sent.id and message.raw["savedAt"] == saved.raw["savedAt"]
-    assert "savedAt" not in b.get_message(sent.id).raw  # nobody else sees it
+    assert message.id == sent.id and message.saved_at == saved.saved_at
+    assert b.get_message(sent.id).saved_at is None  # nobody else sees it
 
     unsaved = laptop.unsave_message(sent.id)
-    assert "savedAt" not in unsaved.raw
+    assert unsaved.saved_at is None
     assert on_phone.log.wait_for_count("on_message_unsaved", 1, WAIT)
     # the device that acted, and the other user, heard nothing of it
     laptop.send_transient_message(TransientMessage(A, data={"barrier": 1}))
@@ -185,6 +185,7 @@ def test_the_router_reads_pin_and_save_frames(ftype, action, method):
     (event,) = route(frame, "my-resource")
     assert (event.listener_type, event.method) == (MessageListener, method)
     assert event.args[0].id == 7 and event.message is None  # not a delivery for the ledger
+    assert event.args[0].pinned_by == A
     assert route({**frame, "body": {"action": "shelved", "message": body["message"]}}, "r") == []
     assert route({**frame, "deviceId": "my-resource"}, "my-resource") == []  # our own echo
     assert ftype in PIN_SAVE_TYPES
