@@ -66,7 +66,10 @@ class AdminAPI(ResourceAPI):
         """Change a group's name, type (and password), description, icon, metadata or tags.
 
         ``PUT groups/{guid}`` with the fields ``group`` carries. Only the group's owner,
-        admins and moderators may update it.
+        admins and moderators may update it. The type is always sent (a new ``Group`` is
+        ``"public"``): to change only the name of a password or private group, start from
+        :meth:`~cometchat_sync.rest.groups.GroupsAPI.get_group` (and, for a password group,
+        set ``password`` again).
 
         Wire: https://www.cometchat.com/docs/sdk/javascript/update-group.
 

@@ -13,6 +13,7 @@ from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import Group
 from cometchat_sync import GroupMember
+from cometchat_sync import TextMessage
 from cometchat_sync.testing import GroupRecorder
 
 A, B, C, D = "superhero1", "superhero2", "superhero3", "superhero4"
@@ -86,11 +87,17 @@ def test_delete_group_is_for_admins_and_the_group_is_gone(login):
     a, b = login(A), login(B)
     a.create_group(Group("temp", "Temp"))
     b.join_group("temp")
+    said = b.send_message(TextMessage("temp", "before", "group"))
     assert code_of(lambda: b.delete_group("temp")) == "AUTH_ERR_NO_ACCESS"
     a.delete_group("temp")
     assert code_of(lambda: a.get_group("temp")) == "ERR_GUID_NOT_FOUND"
     assert code_of(lambda: a.delete_group("temp")) == "ERR_GUID_NOT_FOUND"
     assert code_of(lambda: a.delete_group("")) == "MISSING_PARAMETERS"
+    # its messages went with it: a new group of the same guid starts empty
+    assert code_of(lambda: b.get_message(said.id)) == "ERR_MESSAGE_ID_NOT_FOUND"
+    a.create_group(Group("temp", "Temp again"))
+    assert a.fetch_messages("temp", "group") == []
+    assert a.get_unread_message_count_for_group("temp") == {}
 
 
 def test_transfer_group_ownership_only_by_the_owner_to_a_member(login):

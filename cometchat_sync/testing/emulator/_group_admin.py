@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
+from ._conversations import conversation_id
 from ._groups import Groups
 from ._params import Errors
 from ._params import opt_str_list
@@ -109,12 +110,25 @@ class GroupAdmin:
             return group_json(g, caller)
 
     def delete(self, caller: str, guid: str) -> JSON:
-        """``DELETE groups/{guid}``: the owner or an admin; the group and its members go."""
-        with self.store.lock:
-            g = self.store.group(guid)
+        """``DELETE groups/{guid}``: the owner or an admin; the group, its members and its
+        messages go (a new group of the same guid starts with an empty history)."""
+        store = self.store
+        with store.lock:
+            g = store.group(guid)
             _require(g, caller, "admin", "delete")
-            del self.store.groups[g.guid]
-            self.store.changed()
+            del store.groups[g.guid]
+            conversation = conversation_id("group", caller, g.guid)
+            gone = {int(m["id"]) for m in store.messages if m["conversationId"] == conversation}
+            store.messages[:] = [m for m in store.messages if int(m["id"]) not in gone]
+            for mid in gone:
+                store.msg_by_id.pop(mid, None)
+                store.reactions.pop(mid, None)
+                store.chat.receipts.pop(mid, None)
+            chat = store.chat
+            for marks in (chat.read, chat.delivered, chat.cleared, chat.tags):
+                for key in [k for k in marks if k[1] == conversation]:
+                    del marks[key]
+            store.changed()
             return {"success": True, "message": f"Group {g.guid} deleted successfully."}
 
     def transfer_owner(self, caller: str, guid: str, body: JSON) -> JSON:
