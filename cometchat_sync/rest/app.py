@@ -22,6 +22,7 @@ from typing import Optional
 from urllib.parse import urlunsplit
 
 from .. import _validate as check
+from .._version import API_VERSION
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..errors import NotLoggedInError
@@ -146,7 +147,9 @@ class AppAPI(ResourceAPI):
         """Call an extension's API as the logged-in user and return its answer's ``data``.
 
         ``{method} https://{slug}-{REGION}.{EXTENSION_DOMAIN}/{endpoint}`` (from the
-        settings) with the client API's headers and ``body`` as JSON; with a client host
+        settings) with the client API's headers, the session's JWT in ``Authorization:
+        Bearer`` and ``chatApiVersion``, as the official SDKs send them, and ``body`` as JSON
+        (the JWT never reaches a log line or an error); with a client host
         override, ``{client host}/extensions/{slug}/{endpoint}``. Bounded by the request
         timeout like every REST call.
 
@@ -207,7 +210,15 @@ class AppAPI(ResourceAPI):
                     ErrorCode.FAILED_TO_FETCH, "The app settings name no extension domain."
                 )
             url = urlunsplit(("https", f"{slug_part}-{region}.{domain}", f"/{path}", "", ""))
-        return self._rest.call(method, url, auth_token=session.auth_token, body=body).data
+        version = str(session.settings.get("CHAT_API_VERSION") or API_VERSION)
+        return self._rest.call(
+            method,
+            url,
+            auth_token=session.auth_token,
+            bearer=session.jwt,
+            extra_headers={"chatApiVersion": version},
+            body=body,
+        ).data
 
     def _find_extension(self, extension_id: object) -> Optional[dict[str, Any]]:
         if not isinstance(extension_id, str) or not extension_id.strip():

@@ -158,10 +158,15 @@ class RestClient:
         params: Optional[Mapping[str, Any]] = None,
         on_socket: Optional[Callable[[socket.socket], None]] = None,
         upload: Optional[Upload] = None,
+        bearer: Optional[str] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> RestResponse:
         """Make one call and return its envelope, or raise ``CometChatException``.
         ``on_socket`` is told the call's connected socket, so another thread can cancel the
         call by shutting it down (the reader does so for a renewal of the credentials).
+        ``bearer`` (a JWT) goes in ``Authorization: Bearer`` and, like the auth token and
+        the API key, is scrubbed from error texts; ``extra_headers`` are sent as they are
+        (no secrets there).
         Errors:
         ``ERR_TIMEOUT`` (:class:`CometChatTimeoutError`) when the whole call outlasts the
         timeout (``upload.timeout`` for a streamed ``upload`` body, see :class:`Upload`),
@@ -179,6 +184,9 @@ class RestClient:
             headers["authToken"] = auth_token
         if api_key is not None:
             headers["apiKey"] = api_key
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        headers.update(extra_headers or {})
         data: Any = None if body is None else json.dumps(body, separators=(",", ":"))
         total = self._total
         if upload is not None:  # a streamed body (multipart): read as it is sent
@@ -211,7 +219,7 @@ class RestClient:
                     response.close()
         if failure is not None:
             raise failure
-        secrets = tuple(secret for secret in (auth_token, api_key) if secret)
+        secrets = tuple(secret for secret in (auth_token, api_key, bearer) if secret)
         return _parse_envelope(response, content, method, path, secrets)
 
     def _read_body(

@@ -17,6 +17,7 @@ from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync.testing.emulator import ApiError
 from cometchat_sync.testing.emulator import ExtensionCall
+from cometchat_sync.testing.emulator._rest import RestApp
 
 A = "superhero1"
 POLLS = {"id": "polls", "name": "Polls", "version": "v2"}
@@ -130,3 +131,32 @@ def test_without_a_host_override_the_call_goes_to_the_extension_host(a, monkeypa
     monkeypatch.setattr(a._rest, "call", call)
     assert a.call_extension("polls", "PUT", "/v2/vote/", {"option": 1}) == {"ok": True}
     assert sent == [("PUT", "https://polls-us.ext.example.test/v2/vote", {"option": 1})]
+
+
+def test_an_extension_call_carries_the_jwt_and_never_shows_it(a, emulator, monkeypatch):
+    """As the official SDKs send it: ``Authorization: Bearer <jwt>`` and ``chatApiVersion``
+    beside the client API's headers; the JWT is not in the error of a refused call."""
+    seen: list[dict[str, str]] = []
+    original = RestApp.handle
+
+    def recording(self: RestApp, method: str, target: str, headers: dict[str, str], *rest: Any):
+        if "/extensions/" in target:
+            seen.append(dict(headers))
+        return original(self, method, target, headers, *rest)
+
+    monkeypatch.setattr(RestApp, "handle", recording)
+    jwt = a._session.jwt
+
+    def echo_jwt(call: ExtensionCall) -> Any:
+        raise ApiError(401, "ERR_EXTENSION_AUTH", f"bad credentials {jwt}")
+
+    emulator.set_extensions([POLLS])
+    emulator.handle_extension("polls", echo_jwt)
+    with pytest.raises(CometChatException) as caught:
+        a.call_extension("polls", "GET", "v1/list")
+    assert caught.value.code == "ERR_EXTENSION_AUTH"
+    assert jwt not in str(caught.value) and jwt not in repr(caught.value.details)
+    (headers,) = seen
+    assert headers["authorization"] == f"Bearer {jwt}"
+    assert headers["chatapiversion"] == "v3.0"
+    assert headers["authtoken"] == a._session.auth_token
