@@ -501,11 +501,7 @@ class CometChatClient(
                     ErrorCode.WEBSOCKET_ERROR, "The session changed while it was renewed."
                 )
             self._session = fresh
-        # Stored only over this client's own session: another process may have stored a
-        # newer one (another user's, or a new login) meanwhile.
-        self._store.update(
-            lambda stored: fresh if _same_token(stored, fresh.auth_token) else stored
-        )
+        self._store_own(fresh)
         log.info("renewed the socket's credentials of %s", fresh.uid)
         return Renewal.RENEWED, None
 
@@ -531,7 +527,14 @@ class CometChatClient(
                 return
             fresh = replace(session, user={**session.user, **user.to_json()})
             self._session = fresh
-        self._store.save(fresh)
+        self._store_own(fresh)
+
+    def _store_own(self, fresh: Session) -> None:
+        """Store ``fresh`` only over this client's own session: another process may have
+        stored a newer one (another user's, or a new login) meanwhile."""
+        self._store.update(
+            lambda stored: fresh if _same_token(stored, fresh.auth_token) else stored
+        )
 
     # -- shutdown ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import pytest
 
 from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
+from cometchat_sync import MemorySessionStore
 from cometchat_sync import User
 
 A, B = "superhero1", "superhero2"
@@ -121,3 +122,21 @@ def test_bad_users_and_keys_are_refused_before_any_request(make_client, emulator
         "MISSING_PARAMETERS"
     )
     assert emulator.request_count() == before
+
+
+def test_a_profile_change_never_overwrites_a_session_another_worker_stored(
+    settings_for, emulator, closing
+):
+    store = MemorySessionStore(emulator.app_id)
+
+    def client() -> CometChatClient:
+        settings = settings_for(emulator, auto=False, set_session_store=store).build()
+        made: CometChatClient = closing(CometChatClient(emulator.app_id, settings))
+        return made
+
+    a = client()
+    a.login(A, emulator.auth_key)
+    client().login(B, emulator.auth_key)  # another worker of the app, as someone else
+    a.update_current_user_details(User(A, "Tony Stark"))
+    stored = store.load()
+    assert stored is not None and stored.uid == B, "a's profile change overwrote b's session"
