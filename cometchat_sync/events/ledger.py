@@ -1,10 +1,14 @@
 """What was delivered, per conversation, so that nothing is lost and nothing is doubled.
 
 For each conversation this client follows (it received or sent a message there) the ledger
-keeps a *watermark*: every message id at or below it is settled (delivered, or not to be
-delivered), so it is never delivered again, however many other conversations are busy. A
-small per-conversation set holds the settled ids above the watermark (messages this client
-sent, which are never delivered back to it).
+keeps the ids it has *settled* (delivered, or not to be delivered: this client's own sends):
+every id at or below the conversation's *floor*, plus a small set of ids above it. A settled
+id is never delivered again, however many other conversations are busy. Live frames need not
+come in id order (several senders, several devices): an id above the floor that was never
+settled is delivered when it comes, even after higher ones. The set is bounded: past
+``max_above`` ids its lowest becomes the floor, so an id that comes more than that many
+settled ids late in its conversation counts as settled. The conversation's *watermark*, the
+highest id delivered there, is where a catch-up starts.
 
 A conversation is *gapped* when messages of it may be missing: a catch-up after a reconnect
 failed, or the dispatcher queue was full when one of its messages came. While gapped, its live
@@ -13,7 +17,7 @@ them with the rest, in order of id. Only a catch-up that read the conversation t
 clears the mark (or one that found it cannot be read at all: the user left the group, ...).
 
 Memory is bounded: at most ``max_conversations`` conversations (least recently used first
-out), each with at most ``max_above`` ids above its watermark. The LRU never forgets a
+out), each with at most ``max_above`` settled ids above its floor. The LRU never forgets a
 conversation that is gapped or that has live messages waiting in the dispatcher queue (a
 *hold*): forgetting it could lose the gap or deliver a queued copy twice. Such conversations
 are few (at most one per queued message event, one per gap). See ``docs/events.md``.
@@ -27,6 +31,9 @@ from __future__ import annotations
 
 import collections
 import threading
+from array import array
+from bisect import bisect_left
+from bisect import insort
 from collections.abc import Hashable
 from collections.abc import Iterable
 from typing import Generic
@@ -35,13 +42,12 @@ from typing import TypeVar
 
 from ..models import Action
 from ..models import BaseMessage
-from ..models import ModerationStatus
 
 __all__ = ["Conversation", "MessageLedger"]
 
 #: Conversations remembered (least recently used first out; gapped or held ones never).
 MAX_CONVERSATIONS = 10_000
-#: Settled ids above a conversation's watermark (this client's own sends, mostly).
+#: Settled ids above a conversation's floor (how late a live frame may come; own sends).
 MAX_ABOVE = 256
 
 
@@ -65,40 +71,38 @@ class Conversation:
         return f"Conversation({self.receiver_type} {self.receiver_id!r}, after={self.watermark})"
 
 
-_MAX_LATE = 256
-
-
-def _approved_late(followed: _Followed, message: BaseMessage) -> bool:
-    """A live message at or below the watermark that moderation has just approved: it was
-    held from this user until its verdict, so it was never delivered (record it, once)."""
-    mid = message.id
-    if (
-        mid in followed.above
-        or mid in followed.late
-        or message.moderation_status is not ModerationStatus.APPROVED
-    ):
-        return False
-    followed.late.add(mid)
-    if len(followed.late) > _MAX_LATE:
-        followed.late.discard(min(followed.late))
-    return True
-
-
 class _Followed:
     """The ledger's record of one conversation."""
 
-    __slots__ = ("above", "delivered_any", "gap_marks", "gapped", "late", "peer", "watermark")
+    __slots__ = ("above", "floor", "gap_marks", "gapped", "peer", "watermark")
 
     def __init__(self, peer: tuple[str, str], watermark: int) -> None:
         self.peer = peer
-        self.watermark = watermark
-        self.above: set[int] = set()
-        # Ids at or below the watermark delivered late: messages approved by moderation
-        # after later ones of the conversation were delivered (at most _MAX_LATE).
-        self.late: set[int] = set()
-        self.delivered_any = False
+        self.watermark = watermark  # the highest id delivered: where a catch-up starts
+        self.floor = 0  # every id at or below it is settled
+        # The settled ids above the floor, sorted: 8 bytes an id (a set would take ~60).
+        self.above = array("q")
         self.gapped = False
         self.gap_marks = 0  # bumped by each new gap: a catch-up clears only the gap it saw
+
+    def settled(self, mid: int) -> bool:
+        if mid <= self.floor:
+            return True
+        at = bisect_left(self.above, mid)
+        return at < len(self.above) and self.above[at] == mid
+
+    def settle(self, mid: int, max_above: int) -> None:
+        """Record ``mid`` (not settled yet) as settled. Past ``max_above`` ids the lowest
+        becomes the floor, but the floor never passes the watermark: ids between them may
+        still come in a catch-up (an own send above the watermark is forgotten instead; a
+        catch-up could then deliver that one message back)."""
+        insort(self.above, mid)
+        while len(self.above) > max_above:
+            lowest = self.above.pop(0)
+            if lowest <= self.watermark:
+                self.floor = max(self.floor, lowest)
+        while self.above and self.above[0] <= self.floor:
+            self.above.pop(0)
 
 
 _T = TypeVar("_T", bound=Hashable)
@@ -197,10 +201,11 @@ class MessageLedger:
     def admit(self, message: BaseMessage, *, live: bool = True) -> bool:
         """True if ``message`` is to be delivered now (and record it as delivered).
 
-        False for an id at or below its conversation's watermark, for one this client sent
-        or whose echo it must not hear, and, ``live``, for a message of a gapped
-        conversation (the catch-up that fills the gap brings it, in order). ``live``
-        messages also release the hold taken by :meth:`hold`.
+        False for a settled id (delivered before, or more than ``max_above`` settled ids
+        late), for one this client sent or whose echo it must not hear, and, ``live``, for
+        a message of a gapped conversation (the catch-up that fills the gap brings it, in
+        order: its start is moved below it). ``live`` messages also release the hold taken
+        by :meth:`hold`.
         """
         mid = message.id
         if mid <= 0:
@@ -215,18 +220,18 @@ class MessageLedger:
             followed = self._follow_locked(key, message, mid - 1)
             if followed is None:
                 return not own
-            if live and followed.gapped:
-                return False
-            seen = (followed.delivered_any and mid <= followed.watermark) or mid in followed.above
-            if seen and live and not own and _approved_late(followed, message):
-                return True
-            if seen or own:
+            if followed.settled(mid):
                 if not live:  # a catch-up runs in order: everything up to here is settled
-                    self._advance_locked(followed, mid)
+                    followed.watermark = max(followed.watermark, mid)
                 return False
-            followed.delivered_any = True
-            self._advance_locked(followed, mid)
-            return True
+            if live and followed.gapped:
+                # The catch-up that fills the gap brings it: it must start below it.
+                followed.watermark = min(followed.watermark, mid - 1)
+                return False
+            followed.settle(mid, self._max_above)
+            if not live or not own:
+                followed.watermark = max(followed.watermark, mid)
+            return not own
 
     def note_sent(self, message: BaseMessage) -> None:
         """``message`` was sent by this client: never deliver it back, and follow its
@@ -237,17 +242,8 @@ class MessageLedger:
         with self._lock:
             key = self._key_of(message)
             followed = self._follow_locked(key, message, mid - 1) if key else None
-            if followed is None or mid <= followed.watermark:
-                return
-            followed.above.add(mid)
-            if len(followed.above) > self._max_above:
-                oldest = min(followed.above)
-                if followed.gapped:
-                    # The watermark must stay below the gap: forget the oldest own send
-                    # instead (a catch-up could then deliver that one message back).
-                    followed.above.discard(oldest)
-                else:  # the oldest of this client's own sends becomes the watermark
-                    self._advance_locked(followed, oldest)
+            if followed is not None and not followed.settled(mid):
+                followed.settle(mid, self._max_above)
 
     def note_own_action(self, message_id: int, action: str) -> None:
         """This client edits or deletes ``message_id``: the server's ``action`` message about
@@ -284,7 +280,7 @@ class MessageLedger:
             followed = self._follow_locked(key, message, mid - 1) if key else None
             if followed is None:
                 return False
-            if not followed.delivered_any:
+            if not followed.settled(mid):  # the catch-up must start below it
                 followed.watermark = min(followed.watermark, mid - 1)
             self._mark_locked(followed)
             return True
@@ -303,7 +299,7 @@ class MessageLedger:
             if followed is None:
                 peer = (conversation.receiver_type, conversation.receiver_id)
                 followed = self._add_locked(conversation.key, peer, conversation.watermark)
-            self._advance_locked(followed, upto)
+            followed.watermark = max(followed.watermark, upto)
 
     def filled(self, key: str, marks: int) -> None:
         """A catch-up of ``key`` reached the end: clear its gap, unless a new gap was marked
@@ -323,13 +319,6 @@ class MessageLedger:
     def _mark_locked(followed: _Followed) -> None:
         followed.gapped = True
         followed.gap_marks += 1
-
-    @staticmethod
-    def _advance_locked(followed: _Followed, upto: int) -> None:
-        if upto > followed.watermark:
-            followed.watermark = upto
-            if followed.above:
-                followed.above = {i for i in followed.above if i > upto}
 
     def _release_locked(self, key: str) -> None:
         left = self._holds.get(key, 0) - 1
