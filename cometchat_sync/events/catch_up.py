@@ -4,11 +4,14 @@ be delivered live, and hand each message to delivery.
 It runs on the dispatcher thread (a REST call per page of 100), so live events wait behind
 it and stay in order. It reports one of three outcomes:
 
-* ``DONE``: every conversation was read to its end (or cannot be read at all, e.g. the user
-  left the group: that one is given up, with an INFO log);
-* ``RETRY``: a call failed in a way that may pass (no network, a timeout, a 5xx answer, rate
-  limiting). That conversation and the ones not reached yet are marked gapped in the ledger:
-  their live messages are held until a later catch-up fills the gap;
+* ``DONE``: every conversation was read to its end (or the server said it cannot be read by
+  this user: HTTP 403 or 404, e.g. the user left the group; that one is given up, with an
+  INFO log);
+* ``RETRY``: any other failure (no network, a timeout, a 5xx answer, rate limiting, an answer
+  this SDK does not understand, ...). That conversation and the ones not reached yet are
+  marked gapped in the ledger: their live messages are held until a later catch-up fills the
+  gap. A page too large for ``max_response_size`` is asked for again at half the size (down
+  to one message) before that;
 * ``CANCELLED``: the session or link it ran for ended; nothing more of it is delivered.
 """
 
@@ -35,15 +38,9 @@ FetchPage = Callable[[Conversation, int, int], Any]
 """``fetch(conversation, after_id, per_page)``: the JSON list of its messages after
 ``after_id``, oldest first."""
 
-# Failures that may pass: the gap stays and the catch-up is tried again.
-_TRANSIENT_CODES = frozenset(
-    {
-        ErrorCode.NO_INTERNET,
-        ErrorCode.TIMEOUT,
-        ErrorCode.FAILED_TO_FETCH,
-        ErrorCode.TOO_MANY_REQUESTS,
-    }
-)
+# HTTP statuses that say this user cannot read the conversation at all: given up. Every
+# other failure keeps the gap (giving up on an error we do not understand would lose it).
+_CANNOT_READ_STATUSES = frozenset({403, 404})
 # The session is over: nothing more of it is fetched or delivered.
 _SESSION_OVER_CODES = frozenset({ErrorCode.NOT_LOGGED_IN, ErrorCode.AUTH_TOKEN_NOT_FOUND})
 
@@ -91,14 +88,18 @@ class CatchUp:
     ) -> Outcome:
         marks = self._ledger.gap_marks(conversation.key)
         after = conversation.watermark
+        per_page = PAGE
         while True:
             if not current():
                 return Outcome.CANCELLED
             self.fetches += 1
             try:
-                page = self._fetch(conversation, after, PAGE)
+                page = self._fetch(conversation, after, per_page)
             except CometChatException as exc:
                 self.failures += 1
+                if exc.code == ErrorCode.RESPONSE_TOO_LARGE and per_page > 1:
+                    per_page = max(1, per_page // 2)  # large messages: smaller pages
+                    continue
                 return self._failed(conversation, exc)
             except Exception:  # not a REST error: a bug; keep the gap, try again later
                 self.failures += 1
@@ -115,7 +116,7 @@ class CatchUp:
                     deliver(event)
                 after = max(after, _int_id(item))
             self._ledger.advance(conversation, after)
-            if len(items) < PAGE:
+            if len(items) < per_page:
                 break
         self._ledger.filled(conversation.key, marks)
         return Outcome.DONE
@@ -124,16 +125,19 @@ class CatchUp:
         if exc.code in _SESSION_OVER_CODES:
             return Outcome.CANCELLED
         status = exc.details.get("status")
-        if exc.code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500):
-            log.warning(
-                "catch-up of %r failed (%s); the gap stays until a retry", conversation, exc.code
-            )
-            self._ledger.mark_gapped(conversation.key)
-            return Outcome.RETRY
-        # This conversation cannot be read (the user left the group, ...): given up.
-        log.info("catch-up gave up %r (%s)", conversation, exc.code)
-        self._ledger.filled(conversation.key, self._ledger.gap_marks(conversation.key))
-        return Outcome.DONE
+        if status in _CANNOT_READ_STATUSES:
+            # This conversation cannot be read (the user left the group, ...): given up.
+            log.info("catch-up gave up %r (%s)", conversation, exc.code)
+            self._ledger.filled(conversation.key, self._ledger.gap_marks(conversation.key))
+            return Outcome.DONE
+        why = (
+            "a single message is larger than max_response_size"
+            if exc.code == ErrorCode.RESPONSE_TOO_LARGE
+            else exc.code
+        )
+        log.warning("catch-up of %r failed (%s); the gap stays until a retry", conversation, why)
+        self._ledger.mark_gapped(conversation.key)
+        return Outcome.RETRY
 
 
 def _int_id(item: dict[str, Any]) -> int:

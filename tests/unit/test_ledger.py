@@ -202,6 +202,10 @@ def follow(ledger: MessageLedger, *peers: str) -> None:
         (CometChatException("ERR_INTERNAL", "5xx", {"status": 503}), Outcome.RETRY, ["a", "b"]),
         (RuntimeError("bug"), Outcome.RETRY, ["a", "b"]),
         (CometChatException("ERR_GROUP_NOT_JOINED", "gone", {"status": 403}), Outcome.DONE, []),
+        (CometChatException("ERR_GUID_NOT_FOUND", "gone", {"status": 404}), Outcome.DONE, []),
+        # Not understood: the gap stays (giving up would lose it).
+        (CometChatException("ERR_SOMETHING_NEW", "?", {"status": 400}), Outcome.RETRY, ["a", "b"]),
+        (CometChatException(ErrorCode.RESPONSE_TOO_LARGE, "big"), Outcome.RETRY, ["a", "b"]),
         (NotLoggedInError(), Outcome.CANCELLED, []),
     ],
 )
@@ -215,6 +219,41 @@ def test_a_failed_catch_up_keeps_the_gaps_it_could_not_fill(error, outcome, gapp
     result = CatchUp(ledger, fetch).run(ledger.conversations(), lambda: True, lambda e: None)
     assert result is outcome
     assert [c.receiver_id for c in ledger.gapped()] == gapped
+
+
+def test_a_page_too_large_for_the_cap_is_asked_for_again_in_smaller_pages():
+    """Large messages: a page of 100 is over ``max_response_size``, so the catch-up asks
+    again at half the size until pages fit; every message comes, in order, and the gap is
+    filled (it used to be given up, the messages lost)."""
+    ledger = MessageLedger(ME)
+    follow(ledger, "a")
+    stored = [
+        {
+            "id": mid,
+            "sender": "a",
+            "receiver": ME,
+            "receiverType": "user",
+            "category": "message",
+            "type": "text",
+            "data": {"text": f"big {mid}"},
+        }
+        for mid in range(2, 40)
+    ]
+    asked: list[int] = []
+
+    def fetch(conversation: Conversation, after: int, per_page: int) -> Any:
+        asked.append(per_page)
+        if per_page > 12:  # 13 messages or more are over the cap
+            raise CometChatException(ErrorCode.RESPONSE_TOO_LARGE, "over the cap")
+        return [m for m in stored if m["id"] > after][:per_page]
+
+    ledger.mark_gapped(ledger.conversations()[0].key)
+    delivered: list[Any] = []
+    result = CatchUp(ledger, fetch).run(ledger.conversations(), lambda: True, delivered.append)
+    assert result is Outcome.DONE
+    assert [e.message.id for e in delivered] == list(range(2, 40))
+    assert asked[:4] == [100, 50, 25, 12]
+    assert ledger.gapped() == []
 
 
 def test_a_catch_up_page_of_an_ended_session_is_dropped_unread():
