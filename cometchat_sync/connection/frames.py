@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 _OP_CONT, _OP_TEXT, _OP_BINARY = 0x0, 0x1, 0x2
 _OP_CLOSE, _OP_PING, _OP_PONG = 0x8, 0x9, 0xA
 _READ_CHUNK = 65536
+_KNOWN_OPCODES = frozenset({_OP_CONT, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG})
 
 
 class FrameReader:
@@ -93,6 +94,8 @@ class FrameReader:
         if second & 0x80:
             raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "masked frame from the server")
         fin, opcode, length, header = bool(first & 0x80), first & 0x0F, second & 0x7F, 2
+        if opcode not in _KNOWN_OPCODES:  # before the size: an unknown opcode is 1002
+            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
         if length >= 126:
             header = 4 if length == 126 else 10
             self._fill(header)  # may move the unread bytes to the front: re-read the position

@@ -90,6 +90,9 @@ class ConnectionManager:
         self._auth_frame = auth_frame
         self._renew = renew_credentials
         self._revoked = credentials_revoked
+        # The socket whose pong deadline is pending (see _arm_pong_deadline).
+        self._pong_lock = threading.Lock()
+        self._pong_for: Optional[LinkState] = None
         self._reader = self._new_reader()
 
     # -- views -------------------------------------------------------------------------------
@@ -255,6 +258,8 @@ class ConnectionManager:
         self._backoff = self._new_backoff()
         self._reader = self._new_reader()
         self._timer = self._new_timer()
+        self._pong_lock = threading.Lock()
+        self._pong_for = None
         # The inherited socket object is dropped unclosed: closing or shutting it down here
         # could send a FIN or a close frame on the parent's connection.
 
@@ -374,11 +379,21 @@ class ConnectionManager:
         return sent
 
     def _arm_pong_deadline(self, state: LinkState, sent: float) -> None:
-        self._timer.schedule(
-            "pong", self._settings.pong_timeout, lambda _l: self._pong_due(state, sent)
-        )
+        """Arm the pong deadline of a ping sent at ``sent``, unless an earlier ping's is
+        pending: a later ping never postpones it (an app calling ``ping()`` in a loop
+        would otherwise keep a dead link "connected" for ever)."""
+        with self._pong_lock:  # timer bookkeeping only: no I/O under it
+            if self._pong_for is state and self._timer.pending("pong") is not None:
+                return
+            self._pong_for = state
+            self._timer.schedule(
+                "pong", self._settings.pong_timeout, lambda _l: self._pong_due(state, sent)
+            )
 
     def _pong_due(self, state: LinkState, sent: float) -> None:
+        with self._pong_lock:
+            if self._pong_for is state:
+                self._pong_for = None
         if state.last_inbound < sent:
             self._declare_dead(
                 state, f"no answer to a ping within {self._settings.pong_timeout:g} s"

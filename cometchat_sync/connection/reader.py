@@ -112,8 +112,8 @@ class Reader:
         self._backoff = backoff
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
-        # True between a renewal of the credentials and the next attempt that reached the
-        # server's answer: a refusal then persists after a renewal, which is permanent.
+        # True between a renewal of the credentials and the next attempt, which consumes it
+        # whatever its outcome: only a refusal by that very attempt persists after a renewal.
         self._renewed = False
         self._unexpected_seen: set[str] = set()
 
@@ -159,6 +159,7 @@ class Reader:
         """One attempt and, if it authenticates, the life of its socket. Returns the wait
         before the next attempt."""
         started = self._lc.clock()
+        renewed, self._renewed = self._renewed, False
         try:
             link = self._open(dial)
         except DialCancelled:
@@ -168,7 +169,7 @@ class Reader:
             return self._failed(epoch, CometChatException(exc.code, exc.message), exc.unreachable)
         except AuthRejected as exc:
             # Renewed inside the attempt, so disconnect()/close() cancel the renewal too.
-            return self._after_refusal(epoch, exc, dial)
+            return self._after_refusal(epoch, exc, dial, renewed=renewed)
         except Exception as exc:
             # A bug or a surprise in the dial: its socket is closed (by the dialler and by
             # _open), listeners hear of it once, a blocking connect() fails now, and the
@@ -177,7 +178,6 @@ class Reader:
         finally:
             self._lc.end_attempt(dial)
             dial.release()
-        self._renewed = False
         state = self._lc.succeeded(epoch, link)
         if state is None:
             link.close()
@@ -199,7 +199,6 @@ class Reader:
 
     def _failed(self, epoch: int, error: CometChatException, unreachable: bool) -> float:
         """A failed attempt that is worth retrying: report it, return the backoff delay."""
-        self._renewed = False
         again = self._lc.failed(epoch, error)
         delay = self._backoff.next_delay(unreachable=unreachable)
         if again:
@@ -217,12 +216,13 @@ class Reader:
             {"reason": "unexpected", "exception": kind},
         )
 
-    def _after_refusal(self, epoch: int, refused: AuthRejected, dial: Dial) -> float:
+    def _after_refusal(
+        self, epoch: int, refused: AuthRejected, dial: Dial, *, renewed: bool
+    ) -> float:
         """The server refused the socket's credentials: renew them and try again at once;
         give up only when a refusal persists right after a renewal, or when the auth token
         itself is refused (the user is then logged out locally)."""
-        if self._renewed:
-            self._renewed = False
+        if renewed:
             log.warning("attempt %d: the server refused the renewed credentials too", epoch)
             error = CometChatException(
                 ErrorCode.WEBSOCKET_ERROR,
@@ -266,8 +266,11 @@ class Reader:
             raise AuthRejected("no logged-in user")
         url, timeout = self._host.socket_url(), self._host.connect_timeout
         log.debug("dialling %s (timeout %g s)", url, timeout)
+        started = self._lc.clock()
         link = self._transport.open(url, timeout=timeout, dial=dial)
-        disarm = self._host.arm_auth_deadline(link, timeout)
+        # One budget for the whole attempt: the auth answer gets what the dial left.
+        left = max(0.0, timeout - (self._lc.clock() - started))
+        disarm = self._host.arm_auth_deadline(link, left)
         try:
             trace(">", frame)
             link.send_text(frame)

@@ -6,6 +6,7 @@ background deadline 1 s, backoff 0.05-0.5 s, probe 0.2 s.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -483,3 +484,25 @@ def test_a_blackholed_link_is_detected_and_disconnect_is_immediate(logged_in, em
         client.connect()
         assert client.get_connection_status() == "connected"
         client.close()
+
+
+def test_an_app_pinging_in_a_loop_cannot_hide_a_dead_link(manually_connected, emulator):
+    """Each ping() arms the pong deadline; a later one must not postpone an earlier one, or
+    an app calling ping() in a loop keeps a link that answers nothing "connected"."""
+    client, rec = manually_connected(ping_interval=1.0, pong_timeout=0.5)
+    emulator.drop_pongs(True)
+    stop = threading.Event()
+
+    def pinger() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(CometChatException):
+                client.ping(timeout=0.2)
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=pinger, name="test-pinger")
+    thread.start()
+    try:
+        assert rec.wait_for_status("disconnected", 1.0 + 0.5 + 1.5), rec.statuses()
+    finally:
+        stop.set()
+        thread.join(5)

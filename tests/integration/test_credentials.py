@@ -182,3 +182,30 @@ def test_a_renewal_never_overwrites_a_session_another_process_stored(
     assert rec.wait_for_status("connected", 5, count=2), "a renewed itself"
     stored = store.load()
     assert stored is not None and stored.uid == "superhero2", "a's renewal overwrote b's session"
+
+
+def test_a_renewal_followed_by_a_cancelled_attempt_does_not_make_the_next_refusal_final(
+    make_client, emulator
+):
+    """A renewal, then the attempt right after it is cancelled (the app disconnects while
+    it hangs on a slow path). Later the JWT expires again: the next refusal is renewed
+    again, not taken as "refused even after a renewal"."""
+    with FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
+        emulator.advertise_ws(proxy.host, proxy.port)
+        client = make_client(auto=False, connect_timeout=5.0)
+        client.login(UID, emulator.auth_key)
+        client.connect()
+        emulator.expire_jwt(UID)
+        before = emulator.request_count()
+        emulator.set_request_delay(0.5)  # time to blackhole the path during the renewal
+        emulator.close_sockets(UID, 1006)
+        assert emulator.wait_until(lambda: emulator.request_count() > before, 5), "no renewal"
+        proxy.blackhole()
+        accepted = proxy.connections_accepted
+        emulator.set_request_delay(0.0)
+        assert emulator.wait_until(lambda: proxy.connections_accepted > accepted, 5)
+        client.disconnect()  # the attempt after the renewal hangs: cancelled
+        proxy.pass_through()
+        emulator.expire_jwt(UID)
+        client.connect()  # refused, renewed, connected
+        assert client.get_connection_status() == "connected"

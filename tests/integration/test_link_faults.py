@@ -301,3 +301,56 @@ def test_unexpected_errors_are_retried_with_backoff_and_logged_once(
     tracebacks = [r for r in caplog.records if r.exc_info and "unexpectedly" in r.getMessage()]
     assert len(tracebacks) == 1, "one traceback, not one per retry"
     assert len(rec.errors) == 1, "listeners hear of a streak of failures once"
+
+
+def test_the_auth_answer_gets_what_the_dial_left_of_the_budget(make_client, emulator):
+    """One budget (the connect timeout) covers the dial and the wait for the auth answer: a
+    server that upgrades late and never answers cannot stretch an attempt to twice it."""
+    budget = 1.0
+    upgraded = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.05)
+        conns = []
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            conns.append(conn)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(hashlib.sha1(key + _GUID.encode()).digest())
+            stop.wait(0.8 * budget)  # the upgrade answer comes late
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            upgraded.set()  # ... and the auth frame is never answered
+        for conn in conns:
+            conn.close()
+
+    thread = threading.Thread(target=serve, name="test-late-server")
+    thread.start()
+    try:
+        emulator.advertise_ws("127.0.0.1", listener.getsockname()[1])
+        client = make_client(auto=False, connect_timeout=budget)
+        client.login(UID, emulator.auth_key)
+        started = time.monotonic()
+        with pytest.raises(CometChatException):
+            client.connect(timeout=10)
+        assert upgraded.is_set()
+        assert time.monotonic() - started < 1.5 * budget, "the auth wait got a fresh budget"
+        client.close()
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()

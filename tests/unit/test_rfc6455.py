@@ -239,6 +239,8 @@ def test_our_close_reason_is_cut_to_fit_and_stays_valid_utf8(serve):
         (bytes([0x81, 127]) + struct.pack("!Q", 1 << 63), 1002),  # 64-bit length, top bit set
         (frame(b"x", opcode=0x3), 1002),  # reserved data opcode
         (frame(b"x", opcode=0xB), 1002),  # reserved control opcode
+        # A reserved opcode announcing more than the size cap: still 1002, not 1009.
+        (bytes([0x83, 127]) + struct.pack("!Q", 1 << 40), 1002),
         (frame(b"x", opcode=0x0), 1002),  # continuation with nothing to continue
         (frame(b"\xff\xfe"), 1007),  # text that is not UTF-8
     ],
