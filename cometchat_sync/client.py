@@ -62,6 +62,7 @@ from .rest.conversations import ConversationsAPI
 from .rest.endpoints import Endpoints
 from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
+from .rest.inflight import InflightSockets
 from .rest.interactive import InteractiveAPI
 from .rest.media import MediaAPI
 from .rest.messages import MessagesAPI
@@ -178,6 +179,8 @@ class CometChatClient(
         self._pid: Optional[int] = None  # the process that last used this client
         self._start_lock = threading.Lock()
         self._ends = Ends()
+        # Catch-up calls in flight, ended at once by close() and logout().
+        self._inflight = InflightSockets()
 
         self._delivery = Delivery(
             lambda: f"cometchat-dispatch-{self._thread_suffix()}",
@@ -322,7 +325,7 @@ class CometChatClient(
                 # Found in the store, never taken up here: another process's session. It is
                 # neither revoked nor cleared; the new login replaces it in the store.
                 self._forget_session(DisconnectReason.LOGOUT, clear_stored=False)
-                self._delivery.end_session(1.0)  # nothing of it reaches a listener now
+                self._end_delivery(1.0)  # nothing of it reaches a listener now
             user = self._login(uid, auth_key, auth_token)
         except CometChatException as exc:
             self._emit_login(LoginListener.on_login_failure, (exc,))
@@ -429,7 +432,7 @@ class CometChatClient(
             log.info("logged out")
         # Listeners hear of the logout first; then the dispatcher ends too, and nothing of
         # this session reaches a listener any more.
-        self._delivery.end_session(1.0)
+        self._end_delivery(1.0)
         if error is not None:
             raise error
 
@@ -561,7 +564,7 @@ class CometChatClient(
         """
         budget = check.seconds(timeout, "timeout")
         self._connection.close(DisconnectReason.CLOSED, budget * 0.6)
-        self._delivery.end_session(budget * 0.4)
+        self._end_delivery(budget * 0.4)
         self._rest.close()
         self._ends.note()
 
@@ -605,6 +608,7 @@ class CometChatClient(
         self._delivery.after_fork_in_child()
         self._connection.after_fork_in_child()
         self._rest.after_fork_in_child()
+        self._inflight.after_fork_in_child()
 
     def _check_fork(self) -> None:
         """The first use of this client in this process (the first ever, or the first in a
@@ -672,7 +676,13 @@ class CometChatClient(
         """One catch-up page (dispatcher thread): the conversation's messages after ``after``."""
         path = conversation_path(conversation.receiver_id, conversation.receiver_type)
         params = {"id": after, "affix": "append", "per_page": per_page}
-        return self._client_call("GET", path, params=params).data
+        return self._client_call("GET", path, params=params, on_socket=self._inflight.track).data
+
+    def _end_delivery(self, timeout: float) -> None:
+        """End the session's delivery (see ``Delivery.end_session``), first ending a
+        catch-up call in flight so the dispatcher is not held by a slow server."""
+        self._inflight.abort()
+        self._delivery.end_session(timeout)
 
 
 def _same_token(stored: Optional[Session], token: str) -> bool:

@@ -10,7 +10,9 @@ endpoints, the session and the hooks.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from ..errors import CometChatException
@@ -76,9 +78,11 @@ class ResourceAPI:
         body: Optional[dict[str, Any]] = None,
         params: Optional[dict[str, Any]] = None,
         upload: Optional[Upload] = None,
+        on_socket: Optional[Callable[[socket.socket], None]] = None,
     ) -> RestResponse:
         """One call to the client API as the logged-in user (``path`` relative to the
-        client API base of the session's settings); ``upload``: a streamed body instead."""
+        client API base of the session's settings); ``upload``: a streamed body instead;
+        ``on_socket``: see :meth:`RestClient.call` (how another thread cancels the call)."""
         self._check_fork()
         session = self._session
         if session is None:
@@ -91,6 +95,7 @@ class ResourceAPI:
                 body=body,
                 params=params,
                 upload=upload,
+                on_socket=on_socket,
             )
         except CometChatException as exc:
             if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:

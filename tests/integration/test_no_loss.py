@@ -259,6 +259,29 @@ def test_a_catch_up_page_in_flight_is_not_delivered_after_close(
     assert b.texts() == ["direct"]
 
 
+def test_a_catch_up_call_held_by_a_slow_server_does_not_outlive_close(
+    watcher: Any, emulator: Emulator, proxied: FaultProxy
+) -> None:
+    """The server holds a catch-up page for far longer than close()'s budget: close() ends
+    the call, and no SDK thread is left when it returns."""
+    b = watcher()
+    send(emulator, A, B, ["direct"])
+    b.wait_count(1)
+    cut(emulator, proxied, b)
+    send(emulator, A, B, ["missed"])
+    requests = emulator.request_count()
+    emulator.set_request_delay(8.0)
+    proxied.pass_through()
+    assert b.conn.wait_for_status("connected", WAIT, count=2)
+    assert emulator.wait_until(lambda: emulator.request_count() > requests, WAIT)
+    started = time.monotonic()
+    b.client.close(timeout=2.0)
+    assert time.monotonic() - started < 2.5
+    assert b.client.threads() == [], "the dispatcher outlived close() in a catch-up call"
+    assert b.texts() == ["direct"]
+    emulator.set_request_delay(0)
+
+
 def test_a_new_user_never_hears_the_previous_users_catch_up(
     watcher: Any, emulator: Emulator, proxied: FaultProxy
 ) -> None:
