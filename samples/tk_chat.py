@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import signal
 import tkinter as tk
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -517,9 +518,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if emulated and not args.no_bot:  # the emulator's users are the default ones
             other = next(u for u in (users or DEFAULT_USERS) if u != window.me.uid)
             bot = EchoBot(app_id, settings, auth_key, other)
+        close = root.protocol("WM_DELETE_WINDOW")
         if args.close_after is not None:  # as if the window manager's close button was hit
-            close = root.protocol("WM_DELETE_WINDOW")
             root.after(int(args.close_after * 1000), lambda: root.tk.eval(close))
+        # Ctrl-C in the terminal closes the window like its close button: the handler runs
+        # on the main thread between Tk callbacks and only schedules the close.
+        signal.signal(signal.SIGINT, lambda _sig, _frame: root.after(0, root.tk.eval, close))
+        print(f"Signed in as {uid}. Close the window or press Ctrl-C to quit.", flush=True)
         try:
             root.mainloop()
         finally:

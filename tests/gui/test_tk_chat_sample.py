@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import selectors
+import signal
 import subprocess
 import sys
 import threading
@@ -283,3 +285,27 @@ def test_the_script_runs_with_its_bot_and_exits_cleanly_when_the_window_closes(
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Tcl_AsyncDelete" not in done.stderr
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(display: Any) -> None:
+    command = [sys.executable, str(SAMPLE), "--uid", "superhero1", "--no-bot"]
+    env = {**os.environ, "DISPLAY": display.name}
+    for name in ("COMETCHAT_APP_ID", "COMETCHAT_REGION", "COMETCHAT_AUTH_KEY"):
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as sel:  # wait (bounded) for "Signed in as ..."
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            assert sel.select(timeout=30), "the window never came up"
+        assert proc.stdout.readline().startswith("Signed in as superhero1")
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
