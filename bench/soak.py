@@ -20,19 +20,23 @@ over REST at ``--rate`` per second, plus messages the receiver must never see (t
 At the end the faults stop and the receiver gets a bounded time to catch up. The report:
 messages lost, doubled, misdelivered and out of order (all must be 0), reconnects, the p50 and
 p99 of recovery (fault over -> connected), SDK threads and open descriptors at start and end
-(equal), and the RSS drift. ``--json`` prints it as one JSON object; the exit status is 1 when
+(equal), the SDK's own heap at start and end (tracemalloc: allocations with an SDK frame on
+the stack, the emulator's left out) and the process RSS (which also counts the emulator's
+store of every message). ``--json`` prints it as one JSON object; the exit status is 1 when
 anything was lost, doubled, misdelivered or out of order, or a thread or descriptor leaked.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
 import sys
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -89,6 +93,8 @@ class Report:
     fds_end: int = 0
     rss_start_mib: float = 0.0
     rss_end_mib: float = 0.0
+    sdk_heap_start_kib: float = 0.0
+    sdk_heap_end_kib: float = 0.0
     caught_up_s: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -106,20 +112,27 @@ class Report:
 
 
 class Inbox(MessageListener):
-    """Records every text message in arrival order; sleeps per message while ``slow``."""
+    """Records the numbers of the sender's messages in arrival order, and counts the ones
+    that must not come; sleeps per message while ``slow``. It keeps nothing the SDK made
+    (only ints and counts), so the SDK's heap figure is the SDK's own."""
 
     def __init__(self) -> None:
         super().__init__()
         self.lock = threading.Lock()
-        self.seen: list[tuple[str, str]] = []  # (receiver, text)
+        self.numbers: list[int] = []
+        self.misdelivered = 0
         self.slow = False
         self.changed = threading.Condition(self.lock)
 
     def on_text_message_received(self, message: TextMessage) -> None:
         if self.slow:
             time.sleep(0.01)
+        text = message.text
         with self.lock:
-            self.seen.append((message.receiver_id, message.text))
+            if message.receiver_id != RECEIVER or not text.startswith("seq:"):
+                self.misdelivered += 1
+            else:
+                self.numbers.append(int(text[4:]))
             self.changed.notify_all()
 
 
@@ -168,6 +181,21 @@ def sdk_threads() -> int:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
+def sdk_heap_kib() -> float:
+    """Memory held by the SDK itself (tracemalloc, after a collection): live allocations
+    made with an SDK frame on the stack, leaving out the emulator's and this script's (the
+    process RSS also counts the emulator's store, which grows with every message)."""
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [
+            tracemalloc.Filter(True, "*/cometchat_sync/*", all_frames=True),
+            tracemalloc.Filter(False, "*/cometchat_sync/testing/*", all_frames=True),
+            tracemalloc.Filter(False, "*/bench/*", all_frames=True),
+        ]
+    )
+    return sum(stat.size for stat in snapshot.statistics("filename")) / 1024
 
 
 def rss_mib() -> float:
@@ -252,6 +280,7 @@ def play(
 
 def run(duration: float, rate: float, seed: int) -> Report:
     rng = random.Random(seed)
+    tracemalloc.start(32)  # deep stacks: an SDK frame anywhere on them counts
     report = Report(duration_s=duration)
     with Emulator() as emulator, FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
         emulator.advertise_ws(proxy.host, proxy.port)
@@ -278,6 +307,7 @@ def run(duration: float, rate: float, seed: int) -> Report:
 
         report.threads_start, report.fds_start = sdk_threads(), open_fds()
         report.rss_start_mib = rss_mib()
+        report.sdk_heap_start_kib = sdk_heap_kib()
         sender = Sender(sender_client, rate, rng)
         sender.start()
         faults: Counter[str] = Counter()
@@ -299,21 +329,17 @@ def run(duration: float, rate: float, seed: int) -> Report:
 
         # The catch-up after the last fault: a bounded wait for every message.
         caught_from = time.monotonic()
-        expected = {f"seq:{n}" for n in range(sender.sent)}
+        expected = set(range(sender.sent))
         with inbox.lock:
-            inbox.changed.wait_for(lambda: expected <= {text for _, text in inbox.seen}, timeout=60)
-            seen = list(inbox.seen)
+            inbox.changed.wait_for(lambda: expected <= set(inbox.numbers), timeout=60)
+            numbers = list(inbox.numbers)
+            report.misdelivered = inbox.misdelivered
         report.caught_up_s = time.monotonic() - caught_from
         report.faults = dict(faults)
 
-        counts = Counter(text for _, text in seen)
-        report.received = sum(1 for _, text in seen if text.startswith("seq:"))
-        report.lost = len(expected - set(counts))
-        report.doubled = sum(n - 1 for text, n in counts.items() if n > 1)
-        report.misdelivered = sum(
-            1 for receiver_id, text in seen if text.startswith("decoy:") or receiver_id != RECEIVER
-        )
-        numbers = [int(text[4:]) for _, text in seen if text.startswith("seq:")]
+        report.received = len(numbers)
+        report.lost = len(expected - set(numbers))
+        report.doubled = len(numbers) - len(set(numbers))
         report.out_of_order = sum(1 for a, b in zip(numbers, numbers[1:]) if b < a)
         report.reconnects = links.connects - 1
         if links.recoveries:
@@ -330,11 +356,15 @@ def run(duration: float, rate: float, seed: int) -> Report:
             }
         report.threads_end, report.fds_end = sdk_threads(), open_fds()
         report.rss_end_mib = rss_mib()
+        report.sdk_heap_end_kib = sdk_heap_kib()
         receiver.close()
         sender_client.close()
+    report.sdk_heap_start_kib = round(report.sdk_heap_start_kib, 1)
+    report.sdk_heap_end_kib = round(report.sdk_heap_end_kib, 1)
     report.rss_start_mib = round(report.rss_start_mib, 1)
     report.rss_end_mib = round(report.rss_end_mib, 1)
     report.caught_up_s = round(report.caught_up_s, 2)
+    tracemalloc.stop()
     return report
 
 
