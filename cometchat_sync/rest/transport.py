@@ -107,10 +107,11 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 class RestClient:
     """Thread-safe REST caller. One per client; ``close()`` releases the pooled connections.
 
-    Every call ends within ``timeout`` seconds in all (connect, send, headers and body: see
-    :mod:`.deadline`), reads at most ``max_response_size`` bytes of body, and never follows
-    a redirect (the credentials travel in headers that ``requests`` would repeat to another
-    host). No exception it raises holds, or chains to, the request or its headers.
+    Every call ends within ``timeout`` seconds in all (name resolution, connect, proxy
+    tunnel, TLS handshake, send, headers and body: see :mod:`.deadline`), reads at most
+    ``max_response_size`` bytes of body, and never follows a redirect (the credentials
+    travel in headers that ``requests`` would repeat to another host). No exception it
+    raises holds, or chains to, the request or its headers.
     """
 
     def __init__(
@@ -162,8 +163,10 @@ class RestClient:
         extra_headers: Optional[Mapping[str, str]] = None,
     ) -> RestResponse:
         """Make one call and return its envelope, or raise ``CometChatException``.
-        ``on_socket`` is told the call's connected socket, so another thread can cancel the
-        call by shutting it down (the reader does so for a renewal of the credentials).
+        ``on_socket`` is told a socket as soon as the call has one (a cancel handle before
+        the host name is resolved, see :func:`.deadline.within`), so another thread can
+        cancel the call at any step by shutting it down (the reader does so for a renewal
+        of the credentials); a cancelled call raises ``FAILED_TO_FETCH``.
         ``bearer`` (a JWT) goes in ``Authorization: Bearer`` and, like the auth token and
         the API key, is scrubbed from error texts; ``extra_headers`` are sent as they are
         (no secrets there).
@@ -258,7 +261,13 @@ class RestClient:
         self, exc: requests.exceptions.RequestException, method: str, path: str
     ) -> CometChatException:
         """The SDK error for a failed request: a sentence and a code, nothing of ``exc``."""
-        if not isinstance(exc, requests.exceptions.ConnectTimeout) and _is_timeout(exc):
+        if deadline.cancelled():  # on_socket's receiver shut the call down
+            return CometChatException(
+                ErrorCode.FAILED_TO_FETCH, f"The request {method} /{path} was cancelled."
+            )
+        if _deadline_passed(exc) or (
+            not isinstance(exc, requests.exceptions.ConnectTimeout) and _is_timeout(exc)
+        ):
             return CometChatTimeoutError(f"The server did not answer {method} /{path} in time.")
         if _is_tls_error(exc):
             return CometChatException(
@@ -283,6 +292,12 @@ def _new_session() -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def _deadline_passed(exc: BaseException) -> bool:
+    """True when the call's total deadline ended ``exc``'s step (resolve, connect, tunnel,
+    TLS, send or receive), rather than the step's own timeout."""
+    return any(isinstance(current, deadline.DeadlinePassed) for current in _chain(exc))
 
 
 def _is_timeout(exc: BaseException) -> bool:
