@@ -59,6 +59,7 @@ from .rest.app import AppAPI
 from .rest.blocking import BlockingAPI
 from .rest.calls import CallsAPI
 from .rest.conversations import ConversationsAPI
+from .rest.discovery import ConversationDiscovery
 from .rest.endpoints import Endpoints
 from .rest.endpoints import conversation_path
 from .rest.groups import GroupsAPI
@@ -189,6 +190,12 @@ class CometChatClient(
             max_queued_events=s.max_queued_events,
             retry_backoff=(s.reconnect_backoff_base, s.reconnect_backoff_cap),
         )
+        # The catch-up also reads conversations new to this client (rest/discovery.py).
+        self._discovery = ConversationDiscovery(
+            self._list_messages_since, lambda: self._session.uid if self._session else None
+        )
+        self._discovery_session: Optional[Session] = None
+        self._delivery.discover = self._discover_conversations
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
 
@@ -660,6 +667,8 @@ class CometChatClient(
     # -- feeding delivery --------------------------------------------------------------------
 
     def _on_state_change(self, change: ConnectionStateChange) -> None:
+        if change.current is ConnectionStatus.DISCONNECTED:
+            self._discovery.link_lost()  # the next catch-up reads what the link missed
         self._delivery.state_change(change)
 
     def _on_connection_error(self, error: CometChatException) -> None:
@@ -671,6 +680,39 @@ class CometChatClient(
     def _on_frames(self, frames: list[dict[str, Any]]) -> None:
         session = self._session
         self._delivery.frames(frames, self._resource, session.uid if session else None)
+
+    def _list_messages_since(self, sent_at: int, after: Optional[int], per_page: int) -> Any:
+        """A page of the user's messages, every conversation, sent since ``sent_at`` (or
+        after the message id ``after``), oldest first (dispatcher thread)."""
+        params: dict[str, Any] = {"per_page": per_page, "affix": "append"}
+        if after is None:
+            params["sentAt"] = sent_at
+        else:
+            params["id"] = after
+        return self._client_call(
+            "GET", "messages", params=params, on_socket=self._inflight.track
+        ).data
+
+    def _discover_conversations(self, known: set[str]) -> list[Conversation]:
+        """Dispatcher thread, in a catch-up: the conversations that received messages while
+        the link was down and that the ledger does not follow (``known``); a failed look is
+        made again at the next catch-up."""
+        session = self._session
+        if session is None:
+            return []
+        if session is not self._discovery_session:  # a new session: nothing was lost yet
+            self._discovery.reset()
+            self._discovery_session = session
+        followed = self._delivery.ledger.conversations()
+        floor = max((c.watermark for c in followed), default=0)  # the newest id seen
+        try:
+            found = self._discovery.discover(known, floor)
+        except CometChatException as exc:
+            log.warning("catch-up could not read what the link missed (%s)", exc.code)
+            return []
+        return [
+            Conversation(d.receiver_type, d.receiver_id, d.after, d.conversation_id) for d in found
+        ]
 
     def _fetch_catch_up_page(self, conversation: Conversation, after: int, per_page: int) -> Any:
         """One catch-up page (dispatcher thread): the conversation's messages after ``after``."""

@@ -110,6 +110,9 @@ class Delivery:
         self.error_hook: Optional[ErrorHook] = None
         self.dispatcher = Dispatcher(thread_name, max_queued_events)
         self._catch_up = CatchUp(self.ledger, fetch or _no_history)
+        #: ``discover(followed_keys)``: conversations the ledger does not follow that
+        #: received messages while the link was down (the client sets it; none by default).
+        self.discover: Callable[[set[str]], list[Conversation]] = _discover_none
         self._retry_backoff = retry_backoff
         self._retries = 0
         # Generations (see the module docstring). The lock makes "bump the generation" and
@@ -309,7 +312,8 @@ class Delivery:
     def conversations_to_catch_up(self, *, full: bool) -> list[Conversation]:
         """The one place that says which conversations a catch-up covers: after a connect
         (``full``) every followed conversation, otherwise (a retry, or a queue that was full)
-        the gapped ones. Each comes with the id after which its catch-up starts."""
+        the gapped ones. Each comes with the id after which its catch-up starts. Once they
+        are read, :attr:`discover` names the ones the ledger does not follow yet."""
         return self.ledger.conversations() if full else self.ledger.gapped()
 
     def _queue_catch_up(self, *, full: bool) -> None:
@@ -335,13 +339,21 @@ class Delivery:
 
         if not current() or not self._connected:
             return  # superseded: the next connect (or a newer link's catch-up) does it
+
+        def deliver(event: Event) -> None:
+            self._deliver(event, gen, live=False)
+
         conversations = self.conversations_to_catch_up(full=full)
+        before = self._catch_up.messages
+        outcome = self._catch_up.run(conversations, current, deliver)
+        if outcome is Outcome.DONE and current():
+            # Then the conversations new to this client (a sender never seen, ...).
+            found = self.discover({c.key for c in self.ledger.conversations()})
+            if found:
+                conversations = [*conversations, *found]
+                outcome = self._catch_up.run(found, current, deliver)
         if not conversations:
             return
-        before = self._catch_up.messages
-        outcome = self._catch_up.run(
-            conversations, current, lambda event: self._deliver(event, gen, live=False)
-        )
         log.info(
             "catch-up fetched %d messages from %d conversations (%s)",
             self._catch_up.messages - before,
@@ -414,6 +426,10 @@ class Delivery:
         self._joining.clear()
         self.ledger.after_fork_in_child()
         self.dispatcher.after_fork_in_child()
+
+
+def _discover_none(_known: set[str]) -> list[Conversation]:
+    return []
 
 
 def _no_history(conversation: Conversation, after: int, per_page: int) -> Any:

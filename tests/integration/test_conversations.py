@@ -1,8 +1,10 @@
 """Conversations, unread counts, read/delivered/unread marks and receipts against the
-emulator; and the catch-up of conversations this client had never seen."""
+emulator; and the catch-up of conversations this client had never seen (real sockets, a
+fault proxy in front of the WebSocket, bounded waits on listener calls)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from typing import Callable
 
@@ -14,8 +16,13 @@ from cometchat_sync import ConversationsRequestBuilder
 from cometchat_sync import Group
 from cometchat_sync import TextMessage
 from cometchat_sync import User
+from cometchat_sync.testing import ConnectionRecorder
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FaultProxy
+from cometchat_sync.testing import MessageRecorder
 
 A, B, C, D = "superhero1", "superhero2", "superhero3", "superhero4"
+WAIT = 5.0
 
 
 @pytest.fixture
@@ -170,3 +177,52 @@ def test_server_refusals_keep_their_codes(a):
     with pytest.raises(CometChatException) as info:
         a.mark_conversation_as_read("nobody", "user")
     assert info.value.code == "ERR_UID_NOT_FOUND"
+
+
+# -- the catch-up covers conversations this client had never seen --------------------------------
+
+
+@pytest.fixture
+def proxied(emulator: Emulator) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of the emulator's WebSocket port, advertised in the settings."""
+    proxy = FaultProxy("127.0.0.1", emulator.ws_port).start()
+    emulator.advertise_ws(proxy.host, proxy.port)
+    try:
+        yield proxy
+    finally:
+        emulator.advertise_ws(None)
+        proxy.stop()
+
+
+@pytest.mark.parametrize("seen_before", [True, False], ids=["followed-one", "followed-none"])
+def test_a_new_senders_message_sent_while_the_link_was_down_arrives_once(
+    make_client, emulator, proxied, seen_before
+):
+    if seen_before:  # older than what b saw live: never delivered
+        emulator.send_message(C, B, "before b started")
+    b = make_client()  # auto mode: a live link
+    heard = MessageRecorder()
+    link = ConnectionRecorder()
+    b.add_message_listener("rec", heard)
+    b.add_connection_listener("rec", link)
+    b.login(B, emulator.auth_key)
+    assert link.wait_for_status("connected", WAIT)
+    if seen_before:
+        emulator.send_message(A, B, "live")
+        assert heard.log.wait_for_count("on_text_message_received", 1, WAIT)
+    proxied.refuse()
+    assert emulator.close_sockets(B, 1011) == 1
+    assert link.wait_for_status("disconnected", WAIT)
+    emulator.send_message(D, B, "from someone new, while down")  # never seen by b
+    emulator.send_message(C, B, "from C, while down")
+    proxied.pass_through()
+    assert link.wait_for_status("connected", WAIT, count=2)
+    expected = [
+        *(["live"] if seen_before else []),
+        "from someone new, while down",
+        "from C, while down",
+    ]
+    assert heard.log.wait_for_count("on_text_message_received", len(expected), WAIT), heard.texts()
+    emulator.send_message(D, B, "live again")  # the discovered conversation goes on, once
+    assert heard.log.wait_for_count("on_text_message_received", len(expected) + 1, WAIT)
+    assert heard.texts() == [*expected, "live again"]

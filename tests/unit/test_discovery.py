@@ -1,0 +1,117 @@
+"""The catch-up's conversation discovery over a fake message list: nothing is read until the
+link was lost; then the conversations of the messages sent since (less the slack) that the
+client does not follow are found, from just before their first such message, in order, and
+offered until followed; a failed read is made again at the next catch-up."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Optional
+
+import pytest
+
+from cometchat_sync.errors import CometChatException
+from cometchat_sync.rest import discovery
+from cometchat_sync.rest.discovery import ConversationDiscovery
+from cometchat_sync.rest.discovery import Discovered
+
+ME = "me"
+
+
+def msg(
+    mid: int, sender: str, sent_at: int, receiver: str = ME, kind: str = "user"
+) -> dict[str, Any]:
+    conv = f"group_{receiver}" if kind == "group" else "_user_".join(sorted((sender, receiver)))
+    return {
+        "id": str(mid),
+        "sender": sender,
+        "receiver": receiver,
+        "receiverType": kind,
+        "conversationId": conv,
+        "category": "message",
+        "type": "text",
+        "sentAt": sent_at,
+    }
+
+
+class Server:
+    def __init__(self, *messages: dict[str, Any]) -> None:
+        self.messages = list(messages)
+        self.calls: list[tuple[int, Optional[int]]] = []
+        self.fail = False
+
+    def __call__(self, sent_at: int, after: Optional[int], per_page: int) -> Any:
+        self.calls.append((sent_at, after))
+        if self.fail:
+            raise CometChatException("ERR_NO_INTERNET", "down")
+        if after is None:
+            chosen = [m for m in self.messages if m["sentAt"] >= sent_at]
+        else:
+            chosen = [m for m in self.messages if int(m["id"]) > after]
+        return chosen[:per_page]
+
+
+class Clock:
+    """Stands in for the ``time`` module of the discovery: ``time()`` is ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr("cometchat_sync.rest.discovery.time", fake)
+    return fake
+
+
+def test_nothing_is_read_until_the_link_was_lost(clock):
+    server = Server(msg(1, "a", 999_990))
+    found = ConversationDiscovery(server, lambda: ME)
+    assert found.discover(set()) == []
+    assert server.calls == []
+    found.link_lost()
+    server.messages += [msg(2, "b", 1_000_005), msg(3, "a", 1_000_006), msg(4, "b", 1_000_007)]
+    assert found.discover({"a_user_me"}) == [Discovered("user", "b", "b_user_me", 1)]
+    assert server.calls == [(1_000_000 - discovery.SLACK, None)]
+    assert found.discover(set()) == [Discovered("user", "b", "b_user_me", 1)]  # until followed
+    assert len(server.calls) == 1  # no new loss: no new read
+    assert found.discover({"b_user_me"}) == []
+    found.link_lost()  # ids at or below the newest one seen are left out
+    assert found.discover(set(), floor=4) == []
+
+
+def test_own_messages_and_groups_name_their_conversation_and_pages_follow(clock, monkeypatch):
+    monkeypatch.setattr(ConversationDiscovery, "PAGE", 2)
+    server = Server(
+        msg(5, ME, 1_000_001, receiver="x"),
+        msg(6, "y", 1_000_002, receiver="g1", kind="group"),
+        msg(7, "x", 1_000_003),
+    )
+    found = ConversationDiscovery(server, lambda: ME)
+    found.link_lost()
+    assert found.discover(set()) == [
+        Discovered("user", "x", "me_user_x", 4),
+        Discovered("group", "g1", "group_g1", 5),
+    ]
+    assert server.calls == [(1_000_000 - discovery.SLACK, None), (1_000_000 - discovery.SLACK, 6)]
+
+
+def test_a_failed_read_is_made_again_and_reset_forgets(clock):
+    server = Server(msg(9, "c", 1_000_001))
+    found = ConversationDiscovery(server, lambda: ME)
+    found.link_lost()
+    clock.now += 50
+    found.link_lost()  # a second loss before the look: the first one counts
+    server.fail = True
+    with pytest.raises(CometChatException):
+        found.discover(set())
+    server.fail = False
+    assert found.discover(set()) == [Discovered("user", "c", "c_user_me", 8)]
+    assert server.calls[-1] == (1_000_000 - discovery.SLACK, None)
+    found.link_lost()
+    found.reset()
+    assert found.discover(set()) == []
