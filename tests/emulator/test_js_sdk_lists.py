@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_emulator_js_sdk import SHIM_JS
+from test_emulator_js_sdk import SHIM_JS  # type: ignore[import-not-found]
 from test_emulator_js_sdk import _next_event
 from test_emulator_js_sdk import js_sdk  # noqa: F401 (a fixture, used by name)
 

@@ -227,7 +227,7 @@ def test_a_page_too_large_for_the_cap_is_asked_for_again_in_smaller_pages():
     filled (it used to be given up, the messages lost)."""
     ledger = MessageLedger(ME)
     follow(ledger, "a")
-    stored = [
+    stored: list[dict[str, Any]] = [
         {
             "id": mid,
             "sender": "a",
