@@ -1,6 +1,7 @@
-"""Fixtures of the integration tests that run programs in subprocesses: ``spawn`` starts one
-with the emulator's address in its environment and reads its output line by line, always
-with bounded waits."""
+"""Fixtures of the integration tests: ``login`` and ``connected`` give logged-in clients on
+the emulator; for the tests that run programs in subprocesses, ``spawn`` starts one with the
+emulator's address in its environment and reads its output line by line, always with
+bounded waits."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ import time
 from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import IO
+from typing import Any
 from typing import Callable
 from typing import Optional
 
 import pytest
 
+from cometchat_sync import CometChatClient
 from cometchat_sync.testing import Emulator
 
+CONNECT_TIMEOUT = 5.0  # how long ``connected`` waits for the socket
 LINE_TIMEOUT = 15.0  # a line from a program that has to import the SDK (and maybe Django) first
 
 
@@ -147,3 +151,36 @@ def spawn() -> Iterator[Spawn]:
 def emulator_env_fixture(emulator: Emulator) -> Callable[..., dict[str, str]]:
     """``emulator_env(**extra)``: :func:`emulator_env` of this test's emulator."""
     return lambda **extra: emulator_env(emulator, **extra)
+
+
+Login = Callable[..., CometChatClient]
+
+
+@pytest.fixture
+def login(make_client: Callable[..., CometChatClient], emulator: Emulator) -> Login:
+    """``login(uid, **overrides)``: a client logged in as ``uid`` with ``make_client``
+    ``overrides``, in manual mode (REST only, no socket) unless ``auto=True`` is given; it
+    does not wait for the socket."""
+
+    def make(uid: str, **overrides: Any) -> CometChatClient:
+        overrides.setdefault("auto", False)
+        client = make_client(**overrides)
+        client.login(uid, emulator.auth_key)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def connected(login: Login) -> Login:
+    """``connected(uid, **overrides)``: ``login`` in auto mode, once the socket is connected
+    (``auto=False`` gives a manual-mode client, not connected)."""
+
+    def make(uid: str, **overrides: Any) -> CometChatClient:
+        overrides.setdefault("auto", True)
+        client = login(uid, **overrides)
+        if client.settings.auto_establish_socket_connection:
+            client.wait_until_connected(CONNECT_TIMEOUT)
+        return client
+
+    return make

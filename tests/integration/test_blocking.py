@@ -6,12 +6,9 @@ them, over the same socket: no sleeping)."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import pytest
 
 from cometchat_sync import BlockedUsersRequestBuilder
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import TextMessage
 from cometchat_sync import TransientMessage
@@ -21,20 +18,6 @@ from cometchat_sync.testing import UserRecorder
 
 A, B, C = "superhero1", "superhero2", "superhero3"
 WAIT = 5.0
-
-
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    """``login(uid, **overrides)``: a client logged in as ``uid`` (manual mode unless
-    ``auto=True`` is given)."""
-
-    def make(uid: str, **overrides: object) -> CometChatClient:
-        overrides.setdefault("auto", False)
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
 
 
 def test_block_users_answers_per_uid_and_an_unknown_uid_does_not_fail_the_call(login):

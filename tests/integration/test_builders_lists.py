@@ -26,18 +26,6 @@ WAIT = 5.0
 
 
 @pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    """``login(uid)``: a client logged in as ``uid`` (manual mode: REST only, no socket)."""
-
-    def make(uid: str) -> CometChatClient:
-        client: CometChatClient = make_client(auto=False)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def a(login) -> CometChatClient:
     return login(A)  # type: ignore[no-any-return]
 

@@ -24,16 +24,6 @@ A, B, C = "superhero1", "superhero2", "superhero3"
 
 
 @pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str) -> CometChatClient:
-        client: CometChatClient = make_client(auto=False)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def a(login) -> CometChatClient:
     return login(A)  # type: ignore[no-any-return]
 

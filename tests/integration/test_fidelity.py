@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from typing import Callable
 
 import pytest
 import requests
@@ -25,19 +24,6 @@ A = "superhero1"
 B = "superhero2"
 C = "superhero3"
 WAIT = 5.0
-
-
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    """``login(uid)``: a client logged in as ``uid`` and connected."""
-
-    def make(uid: str) -> CometChatClient:
-        client: CometChatClient = make_client()
-        client.login(uid, emulator.auth_key)
-        client.wait_until_connected(WAIT)
-        return client
-
-    return make
 
 
 def rest(emulator: Emulator, method: str, path: str, uid: str, body: Any = None) -> Any:
@@ -87,8 +73,8 @@ def marker(sender: CometChatClient, receiver: CometChatClient, log: MessageRecor
 # -- groups ---------------------------------------------------------------------------------
 
 
-def test_join_group_reads_the_group_from_the_joined_action(login):
-    a, b = login(A), login(B)
+def test_join_group_reads_the_group_from_the_joined_action(connected):
+    a, b = connected(A), connected(B)
     a.create_group(Group("club", "The Club", "public", description="d"))
     joined = b.join_group("club")
     assert isinstance(joined, Group)
@@ -97,8 +83,8 @@ def test_join_group_reads_the_group_from_the_joined_action(login):
     assert joined.description == "d" and joined.owner == A
 
 
-def test_add_members_returns_what_became_of_each_user(login):
-    a = login(A)
+def test_add_members_returns_what_became_of_each_user(connected):
+    a = connected(A)
     a.create_group(Group("ops", "Ops"))
     results = a.add_members_to_group(
         "ops", [C, "ghost"], moderators=[B], users_to_ban=["superhero4"]
@@ -118,8 +104,8 @@ def test_add_members_returns_what_became_of_each_user(login):
         assert info.value.code == "ERR_INVALID_PARAMETER"
 
 
-def test_group_members_page_past_the_first_hundred(login, emulator):
-    a = login(A)
+def test_group_members_page_past_the_first_hundred(connected, emulator):
+    a = connected(A)
     a.create_group(Group("crowd", "Crowd"))
     uids = [f"fan{i:03d}" for i in range(120)]
     for uid in uids:
@@ -141,8 +127,8 @@ def test_group_members_page_past_the_first_hundred(login, emulator):
 # -- messages -------------------------------------------------------------------------------
 
 
-def test_edit_and_delete_return_the_message_not_the_action(login):
-    a = login(A)
+def test_edit_and_delete_return_the_message_not_the_action(connected):
+    a = connected(A)
     sent = a.send_message(TextMessage(B, "v1"))
     edited_text = TextMessage(B, "v2")
     edited_text.id = sent.id
@@ -155,8 +141,8 @@ def test_edit_and_delete_return_the_message_not_the_action(login):
     assert (deleted.id, deleted.deleted_by) == (sent.id, A) and deleted.deleted_at is not None
 
 
-def test_history_first_page_says_affix_prepend(login, monkeypatch):
-    a = login(A)
+def test_history_first_page_says_affix_prepend(connected, monkeypatch):
+    a = connected(A)
     a.send_message(TextMessage(B, "one"))
     seen = spy_on_requests(a, monkeypatch)
     assert [m.text for m in a.fetch_messages(B) if isinstance(m, TextMessage)] == ["one"]
@@ -167,8 +153,8 @@ def test_history_first_page_says_affix_prepend(login, monkeypatch):
 # -- calls ----------------------------------------------------------------------------------
 
 
-def test_post_calls_carries_category_and_status(login, monkeypatch):
-    a = login(A)
+def test_post_calls_carries_category_and_status(connected, monkeypatch):
+    a = connected(A)
     seen = spy_on_requests(a, monkeypatch)
     a.initiate_call(B, "video")
     (request,) = seen
@@ -181,8 +167,8 @@ def test_post_calls_carries_category_and_status(login, monkeypatch):
     }
 
 
-def test_the_initiator_of_every_call_step_is_the_caller(login):
-    a, b = login(A), login(B)
+def test_the_initiator_of_every_call_step_is_the_caller(connected):
+    a, b = connected(A), connected(B)
     a_calls = CallRecorder()
     a.add_call_listener("calls", a_calls)
     started = a.initiate_call(B)
@@ -197,8 +183,8 @@ def test_the_initiator_of_every_call_step_is_the_caller(login):
     assert ended.initiator_uid == A
 
 
-def test_unanswered_is_the_callers_rejection_and_the_callees_cancel(login, emulator):
-    a, b = login(A), login(B)
+def test_unanswered_is_the_callers_rejection_and_the_callees_cancel(connected, emulator):
+    a, b = connected(A), connected(B)
     a_calls, b_calls = CallRecorder(), CallRecorder()
     a.add_call_listener("calls", a_calls)
     b.add_call_listener("calls", b_calls)
@@ -212,8 +198,8 @@ def test_unanswered_is_the_callers_rejection_and_the_callees_cancel(login, emula
     assert "on_outgoing_call_rejected" not in b_calls.log.names()
 
 
-def test_answers_to_a_group_call_reach_only_the_caller(login):
-    a, b, c = login(A), login(B), login(C)
+def test_answers_to_a_group_call_reach_only_the_caller(connected):
+    a, b, c = connected(A), connected(B), connected(C)
     a.create_group(Group("crew", "Crew"))
     a.add_members_to_group("crew", [B, C])
     a_calls, c_calls, c_messages = CallRecorder(), CallRecorder(), MessageRecorder()
@@ -231,8 +217,8 @@ def test_answers_to_a_group_call_reach_only_the_caller(login):
 # -- receipts, login ------------------------------------------------------------------------
 
 
-def test_group_receipts_add_up_to_delivered_to_all_and_read_by_all(login):
-    a, b, c = login(A), login(B), login(C)
+def test_group_receipts_add_up_to_delivered_to_all_and_read_by_all(connected):
+    a, b, c = connected(A), connected(B), connected(C)
     a.create_group(Group("team", "Team"))
     a.add_members_to_group("team", [B, C])
     a_messages = MessageRecorder()
@@ -256,8 +242,8 @@ def test_group_receipts_add_up_to_delivered_to_all_and_read_by_all(login):
     assert len(a_messages.log.args_of("on_messages_delivered_to_all")) == 1  # once
 
 
-def test_group_conversation_marks_over_rest_add_up_too(login):
-    a, b, c = login(A), login(B), login(C)
+def test_group_conversation_marks_over_rest_add_up_too(connected):
+    a, b, c = connected(A), connected(B), connected(C)
     a.create_group(Group("desk", "Desk"))
     a.add_members_to_group("desk", [B, C])
     a_messages = MessageRecorder()
@@ -283,8 +269,8 @@ def test_login_answer_reports_the_user_online(make_client, emulator):
 # -- events the official SDKs route ----------------------------------------------------------
 
 
-def test_custom_text_and_unmodelled_events_reach_a_listener(login, emulator):
-    a = login(A)
+def test_custom_text_and_unmodelled_events_reach_a_listener(connected, emulator):
+    a = connected(A)
     log = MessageRecorder()
     a.add_message_listener("messages", log)
     base = {"appId": emulator.app_id, "sender": B, "receiver": A, "receiverType": "user"}

@@ -9,7 +9,6 @@ from typing import Callable
 import pytest
 
 from cometchat_sync import BannedMembersRequestBuilder
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import Group
 from cometchat_sync import GroupMember
@@ -18,17 +17,6 @@ from cometchat_sync.testing import GroupRecorder
 
 A, B, C, D = "superhero1", "superhero2", "superhero3", "superhero4"
 WAIT = 5.0
-
-
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: object) -> CometChatClient:
-        overrides.setdefault("auto", False)
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
 
 
 def code_of(call: Callable[[], object]) -> str:

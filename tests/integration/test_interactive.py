@@ -3,12 +3,8 @@ receiver's listener, marking interactions, the goal completion event and bad inp
 
 from __future__ import annotations
 
-from typing import Any
-from typing import Callable
-
 import pytest
 
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import TextMessage
 from cometchat_sync.models import InteractionGoal
@@ -21,19 +17,8 @@ WAIT = 5.0
 FORM = {"title": "Lunch?", "formFields": [{"elementId": "dish", "elementType": "textInput"}]}
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: Any) -> CometChatClient:
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        client.wait_until_connected(WAIT)
-        return client
-
-    return make
-
-
-def test_a_form_reaches_the_receiver_and_its_goal_completes(login):
-    a, b = login(A), login(B)
+def test_a_form_reaches_the_receiver_and_its_goal_completes(connected):
+    a, b = connected(A), connected(B)
     mine, theirs = MessageRecorder(), MessageRecorder()
     a.add_message_listener("m", mine)
     b.add_message_listener("m", theirs)
@@ -57,8 +42,8 @@ def test_a_form_reaches_the_receiver_and_its_goal_completes(login):
     assert [i.element_id for i in receipt.interactions] == ["dish", "submit"]
 
 
-def test_the_sender_may_interact_only_when_allowed(login):
-    a, b = login(A), login(B)
+def test_the_sender_may_interact_only_when_allowed(connected):
+    a, b = connected(A), connected(B)
     closed = a.send_interactive_message(InteractiveMessage(B, "user", "card", {"text": "x"}))
     with pytest.raises(CometChatException) as err:
         a.mark_as_interacted(closed.id, "ok")
@@ -73,8 +58,8 @@ def test_the_sender_may_interact_only_when_allowed(login):
     assert heard.log.wait_for_count("on_interaction_goal_completed", 1, WAIT)
 
 
-def test_bad_interactive_input(login):
-    a = login(A)
+def test_bad_interactive_input(connected):
+    a = connected(A)
     with pytest.raises(CometChatException) as err:
         InteractionGoal("someOf", ("a",))
     assert err.value.code == "ERR_INVALID_PARAMETER"

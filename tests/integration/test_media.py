@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Any
-from typing import Callable
 
 import pytest
 import requests
 
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import MediaMessage
 from cometchat_sync.testing import MessageRecorder
@@ -20,25 +17,14 @@ A, B = "superhero1", "superhero2"
 WAIT = 5.0
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: Any) -> CometChatClient:
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        client.wait_until_connected(WAIT)
-        return client
-
-    return make
-
-
 def _download(url: str) -> bytes:
     answer = requests.get(url, timeout=5)
     assert answer.status_code == 200
     return answer.content
 
 
-def test_a_path_bytes_and_a_file_object_round_trip_byte_identical(login, emulator, tmp_path):
-    a, b = login(A), login(B)
+def test_a_path_bytes_and_a_file_object_round_trip_byte_identical(connected, emulator, tmp_path):
+    a, b = connected(A), connected(B)
     heard = MessageRecorder()
     b.add_message_listener("m", heard)
     photo = tmp_path / "cat.png"
@@ -75,8 +61,8 @@ def test_a_path_bytes_and_a_file_object_round_trip_byte_identical(login, emulato
     assert [f["name"] for f in upload["files"]] == ["cat.png", "file", "file"]
 
 
-def test_progress_is_reported_up_to_the_total(login, tmp_path):
-    a, _ = login(A), login(B)
+def test_progress_is_reported_up_to_the_total(connected, tmp_path):
+    a, _ = connected(A), connected(B)
     path = tmp_path / "clip.mp4"
     path.write_bytes(os.urandom(3 * 1024 * 1024))
     seen: list[tuple[int, int]] = []
@@ -91,8 +77,8 @@ def test_progress_is_reported_up_to_the_total(login, tmp_path):
     assert done == sorted(done) and done[-1] == seen[-1][1]
 
 
-def test_a_missing_file_is_refused_before_anything_is_sent(login, emulator, tmp_path):
-    a = login(A)
+def test_a_missing_file_is_refused_before_anything_is_sent(connected, emulator, tmp_path):
+    a = connected(A)
     before = emulator.request_count()
     with pytest.raises(CometChatException) as err:
         a.send_media_message(MediaMessage(B, tmp_path / "nope.jpg", "image"))
@@ -105,8 +91,8 @@ def test_a_missing_file_is_refused_before_anything_is_sent(login, emulator, tmp_
     assert emulator.uploads() == []
 
 
-def test_an_oversize_file_is_refused_with_the_official_code(login, emulator, tmp_path):
-    a = login(A, set_max_upload_size=1000)
+def test_an_oversize_file_is_refused_with_the_official_code(connected, emulator, tmp_path):
+    a = connected(A, set_max_upload_size=1000)
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * 1001)
     with pytest.raises(CometChatException) as err:
@@ -118,8 +104,8 @@ def test_an_oversize_file_is_refused_with_the_official_code(login, emulator, tmp
     assert a.send_media_message(MediaMessage(B, big, "file")).attachments[0].size == 1000
 
 
-def test_the_emulator_refuses_a_file_over_its_own_limit(login, emulator, tmp_path):
-    a = login(A)
+def test_the_emulator_refuses_a_file_over_its_own_limit(connected, emulator, tmp_path):
+    a = connected(A)
     emulator.set_max_upload_size(10_000)
     with pytest.raises(CometChatException) as err:
         a.send_media_message(MediaMessage(B, b"y" * 10_001, "file"))
@@ -128,8 +114,8 @@ def test_the_emulator_refuses_a_file_over_its_own_limit(login, emulator, tmp_pat
     assert a.send_media_message(MediaMessage(B, b"y" * 100, "file")).attachments[0].size == 100
 
 
-def test_too_many_files_and_bad_sources(login):
-    a = login(A)
+def test_too_many_files_and_bad_sources(connected):
+    a = connected(A)
     with pytest.raises(CometChatException) as err:
         a.send_media_message(MediaMessage(B, [b"1"] * 11, "file"))
     assert err.value.code == "ERR_FILE_COUNT_EXCEEDED" and err.value.details["limit"] == 10
@@ -138,8 +124,8 @@ def test_too_many_files_and_bad_sources(login):
     assert err.value.code == "ERR_INVALID_FILE_OBJECT"
 
 
-def test_a_url_is_still_sent_as_json_and_files_are_gone_after_stop(login, emulator):
-    a = login(A)
+def test_a_url_is_still_sent_as_json_and_files_are_gone_after_stop(connected, emulator):
+    a = connected(A)
     sent = a.send_media_message(MediaMessage(B, "https://example.com/cat.png", "image"))
     assert sent.url == "https://example.com/cat.png"
     assert emulator.uploads() == []
@@ -151,9 +137,9 @@ def test_a_url_is_still_sent_as_json_and_files_are_gone_after_stop(login, emulat
     assert requests.get(url, timeout=5).status_code == 404
 
 
-def test_send_message_uploads_a_media_message_with_files(login):
+def test_send_message_uploads_a_media_message_with_files(connected):
     # as the official SDKs' sendMessage does (before: a JSON body with "url": null)
-    a = login(A)
+    a = connected(A)
     sent = a.send_message(MediaMessage(B, b"via send_message", "file"))
     assert isinstance(sent, MediaMessage)
     assert [_download(x.url) for x in sent.attachments] == [b"via send_message"]

@@ -4,12 +4,8 @@ history filters on mentions."""
 
 from __future__ import annotations
 
-from typing import Any
-from typing import Callable
-
 import pytest
 
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import MessagesRequestBuilder
 from cometchat_sync import TextMessage
@@ -21,19 +17,8 @@ A, B, C = "superhero1", "superhero2", "superhero3"
 WAIT = 5.0
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: Any) -> CometChatClient:
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        client.wait_until_connected(WAIT)
-        return client
-
-    return make
-
-
-def test_a_mention_is_resolved_and_heard_as_mentioning_me(login):
-    a, b = login(A), login(B)
+def test_a_mention_is_resolved_and_heard_as_mentioning_me(connected):
+    a, b = connected(A), connected(B)
     heard = MessageRecorder()
     b.add_message_listener("m", heard)
     sent = a.send_message(TextMessage(B, f"hi {mention(B)} and {mention(User(C))}, <@uid:ghost>"))
@@ -46,8 +31,8 @@ def test_a_mention_is_resolved_and_heard_as_mentioning_me(login):
     assert [u.uid for u in got[1].mentioned_users] == [C]
 
 
-def test_history_filters_on_mentions(login):
-    a, b = login(A), login(B)
+def test_history_filters_on_mentions(connected):
+    a, b = connected(A), connected(B)
     a.send_message(TextMessage(B, "no one"))
     a.send_message(TextMessage(B, f"you {mention(B)}"))
     a.send_message(TextMessage(B, f"them {mention(C)}"))

@@ -36,27 +36,13 @@ WAIT = 5.0
 
 
 @pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    """``login(uid, **overrides)``: a client logged in as ``uid`` (auto mode: connected)."""
-
-    def make(uid: str, **overrides: Any) -> CometChatClient:
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        if client.settings.auto_establish_socket_connection:
-            client.wait_until_connected(WAIT)
-        return client
-
-    return make
+def a(connected):
+    return connected(A)
 
 
 @pytest.fixture
-def a(login):
-    return login(A)
-
-
-@pytest.fixture
-def b(login):
-    return login(B)
+def b(connected):
+    return connected(B)
 
 
 def raises_code(code: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CometChatException:
@@ -179,7 +165,7 @@ def test_fetch_before_and_after_together_is_refused(a):
     raises_code("ERR_INVALID_PARAMETER", a.fetch_messages, B, before_id=5, after_id=1)
 
 
-def test_fetch_group_conversation(a, b, login):
+def test_fetch_group_conversation(a, b, connected):
     a.create_group(Group("history-g", "History"))
     b.join_group("history-g")
     m1 = a.send_message(TextMessage("history-g", "g1", receiver_type="group"))
@@ -193,7 +179,7 @@ def test_fetch_group_conversation(a, b, login):
     assert [j.action for j in joins] == ["joined"]
     assert ids(got) == sorted(ids(got))
     assert ids(b.fetch_messages("history-g", "group", after_id=m1.id)) == [m2.id]
-    c = login(C)
+    c = connected(C)
     raises_code("ERR_GROUP_NOT_JOINED", c.fetch_messages, "history-g", "group")
 
 
@@ -300,10 +286,10 @@ def test_private_group_cannot_be_joined(a, b):
     raises_code("ERR_GROUP_JOIN_NOT_ALLOWED", b.join_group, "hidden", "private")
 
 
-def test_members_join_and_leave(a, b, login):
+def test_members_join_and_leave(a, b, connected):
     a.create_group(Group("club", "Club"))
     b.join_group("club")
-    c = login(C)
+    c = connected(C)
     c.join_group("club")
     members = a.get_group_members("club")
     assert all(isinstance(m, GroupMember) for m in members)
@@ -316,7 +302,7 @@ def test_members_join_and_leave(a, b, login):
     assert len(a.get_group_members("club", limit=1)) == 1
 
 
-def test_member_management_and_scope_rules(a, b, login):
+def test_member_management_and_scope_rules(a, b, connected):
     a.create_group(Group("ops", "Ops"))
     b.join_group("ops")
     raises_code("AUTH_ERR_NO_ACCESS", b.kick_group_member, "ops", A)  # a participant
@@ -369,7 +355,7 @@ def test_call_lifecycle_over_rest(a, b):
 
 
 def test_socket_sends_need_a_connection(login, a, emulator):
-    b = login(B, auto=False)  # manual mode, never connected
+    b = login(B)  # manual mode, never connected
     assert b.get_connection_status() == "disconnected"
     a.send_message(TextMessage(B, "for receipts"))
     received = b.fetch_messages(A)[-1]
@@ -424,12 +410,12 @@ def test_socket_sends_need_a_user(make_client):
 # -- MODE throttling ----------------------------------------------------------------------------
 
 
-def test_no_transient_mode_skips_typing_and_transient_and_blocks_receipts(login, emulator):
-    b = login(B)  # DEFAULT mode
+def test_no_transient_mode_skips_typing_and_transient_and_blocks_receipts(connected, emulator):
+    b = connected(B)  # DEFAULT mode
     rec = MessageRecorder()
     b.add_message_listener("rec", rec)
     emulator.set_mode("NO_TRANSIENT")
-    a = login(A)
+    a = connected(A)
     sent = b.send_message(TextMessage(A, "read me"))
     received = a.get_message(sent.id)
     assert a.start_typing(TypingIndicator(B)) is None
@@ -442,12 +428,12 @@ def test_no_transient_mode_skips_typing_and_transient_and_blocks_receipts(login,
     assert rec.log.names() == []
 
 
-def test_limited_transient_mode_skips_typing_only(login, emulator):
-    b = login(B)
+def test_limited_transient_mode_skips_typing_only(connected, emulator):
+    b = connected(B)
     rec = MessageRecorder()
     b.add_message_listener("rec", rec)
     emulator.set_mode("LIMITED_TRANSIENT")
-    a = login(A)
+    a = connected(A)
     a.start_typing(TypingIndicator(B))
     a.send_transient_message(TransientMessage(B, data={"x": 1}))  # sent: the barrier
     assert rec.log.wait_for_count("on_transient_message_received", 1, WAIT)

@@ -3,12 +3,8 @@ input), and the verdict frame reaching ``on_message_moderated``."""
 
 from __future__ import annotations
 
-from typing import Any
-from typing import Callable
-
 import pytest
 
-from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import TextMessage
 from cometchat_sync.models import CustomMessage
@@ -20,25 +16,14 @@ A, B, C = "superhero1", "superhero2", "superhero3"
 WAIT = 5.0
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: Any) -> CometChatClient:
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        client.wait_until_connected(WAIT)
-        return client
-
-    return make
-
-
-def test_flag_reasons_come_from_the_app_settings(login, emulator):
-    a = login(A)
+def test_flag_reasons_come_from_the_app_settings(connected, emulator):
+    a = connected(A)
     emulator.set_flag_reasons([{"id": "scam", "name": "Scam", "description": "Fraud."}])
     assert a.get_flag_reasons() == [FlagReason("scam", "Scam", "Fraud.")]
 
 
-def test_flag_a_message_and_refuse_an_unknown_reason(login, emulator):
-    a, b = login(A), login(B)
+def test_flag_a_message_and_refuse_an_unknown_reason(connected, emulator):
+    a, b = connected(A), connected(B)
     sent = a.send_message(TextMessage(B, "buy now!!!"))
     answer = b.flag_message(sent.id, "spam", "looks like spam")
     assert answer["success"] is True
@@ -63,8 +48,8 @@ def test_flag_a_message_and_refuse_an_unknown_reason(login, emulator):
     assert err.value.code == "ERR_MESSAGE_ID_NOT_FOUND"
 
 
-def test_a_moderated_message_is_held_then_approved(login, emulator):
-    a, b, c = login(A), login(B), login(C)
+def test_a_moderated_message_is_held_then_approved(connected, emulator):
+    a, b, c = connected(A), connected(B), connected(C)
     mine, theirs = MessageRecorder(), MessageRecorder()
     a.add_message_listener("m", mine)
     b.add_message_listener("m", theirs)
@@ -85,8 +70,8 @@ def test_a_moderated_message_is_held_then_approved(login, emulator):
     assert theirs.log.args_of("on_message_moderated") == []
 
 
-def test_a_disapproved_message_never_reaches_the_receiver(login, emulator):
-    a, b = login(A), login(B)
+def test_a_disapproved_message_never_reaches_the_receiver(connected, emulator):
+    a, b = connected(A), connected(B)
     mine, theirs = MessageRecorder(), MessageRecorder()
     a.add_message_listener("m", mine)
     b.add_message_listener("m", theirs)
@@ -102,8 +87,8 @@ def test_a_disapproved_message_never_reaches_the_receiver(login, emulator):
         emulator.moderate(bad.id, approved=True)
 
 
-def test_history_hides_a_held_message_from_the_receiver_until_approved(login, emulator):
-    a, b = login(A), login(B)
+def test_history_hides_a_held_message_from_the_receiver_until_approved(connected, emulator):
+    a, b = connected(A), connected(B)
     emulator.enable_moderation()
     held = a.send_message(TextMessage(B, "wait for it"))
     refused = a.send_message(TextMessage(B, "never"))
@@ -115,8 +100,8 @@ def test_history_hides_a_held_message_from_the_receiver_until_approved(login, em
     assert [m.id for m in b.fetch_messages(A)] == [held.id]
 
 
-def test_a_message_approved_after_a_later_one_still_reaches_the_receiver(login, emulator):
-    a, b = login(A), login(B)
+def test_a_message_approved_after_a_later_one_still_reaches_the_receiver(connected, emulator):
+    a, b = connected(A), connected(B)
     theirs = MessageRecorder()
     b.add_message_listener("m", theirs)
     emulator.enable_moderation()

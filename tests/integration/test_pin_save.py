@@ -26,17 +26,6 @@ A, B, C = "superhero1", "superhero2", "superhero3"
 WAIT = 5.0
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str, **overrides: object) -> CometChatClient:
-        overrides.setdefault("auto", False)
-        client: CometChatClient = make_client(**overrides)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
-
-
 def listening(client: CometChatClient) -> MessageRecorder:
     recorder = MessageRecorder()
     client.add_message_listener("rec", recorder)

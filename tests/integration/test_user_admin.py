@@ -17,16 +17,6 @@ from cometchat_sync import User
 A, B = "superhero1", "superhero2"
 
 
-@pytest.fixture
-def login(make_client, emulator) -> Callable[..., CometChatClient]:
-    def make(uid: str) -> CometChatClient:
-        client: CometChatClient = make_client(auto=False)
-        client.login(uid, emulator.auth_key)
-        return client
-
-    return make
-
-
 def code_of(call: Callable[[], object]) -> CometChatException:
     with pytest.raises(CometChatException) as caught:
         call()
