@@ -1,4 +1,4 @@
-"""Groups: creating and listing them, joining and leaving, members, scopes and bans.
+"""Groups: creating them, joining and leaving, members, scopes and bans (the lists: _lists).
 
 Scopes rank owner > admin > moderator > participant; too low a scope answers 403
 ``AUTH_ERR_NO_ACCESS``. Every membership change stores and fans out a ``groupMember`` action
@@ -19,11 +19,8 @@ from ._conversations import new_message
 from ._conversations import post
 from ._params import Errors
 from ._params import choice
-from ._params import csv_param
 from ._params import opt_str_list
-from ._params import paginate
 from ._params import read_fields
-from ._params import truthy
 from ._peer import Outbox
 from ._records import JSON
 from ._records import ApiError
@@ -37,9 +34,7 @@ from ._records import no_access
 from ._records import now_s
 from ._records import uid_not_found
 from ._views import group_json
-from ._views import member_json
 from ._views import user_entity
-from ._views import user_json
 
 __all__ = ["Groups"]
 
@@ -153,18 +148,6 @@ class Groups:
             self.store.groups[key] = g
             return group_json(g, caller)
 
-    def list_groups(self, caller: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
-        """``GET groups``: private groups only for their members; ``hasJoined`` filters."""
-        with self.store.lock:
-            joined_only = truthy(query.get("hasJoined"))
-            items = [
-                group_json(g, caller)
-                for g in self.store.groups.values()
-                if (g.type != "private" or caller in g.members)
-                and (not joined_only or caller in g.members)
-            ]
-            return paginate(items, query, 100)
-
     def get(self, caller: str, guid: str) -> JSON:
         with self.store.lock:
             return group_json(self.store.group(guid), caller)
@@ -223,25 +206,6 @@ class Groups:
             return _done(f"{caller} left the group {g.guid}."), outbox
 
     # ----------------------------------------------------------------- members
-
-    def list_members(self, guid: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
-        """``GET groups/{guid}/members``; ``scopes`` filters."""
-        with self.store.lock:
-            g = self.store.group(guid)
-            scopes = csv_param(query, "scopes")
-            items = [
-                member_json(self.store, g, uid)
-                for uid in g.members
-                if scopes is None or g.members[uid].scope in scopes
-            ]
-            return paginate(items, query, 100)
-
-    def list_banned(self, guid: str, query: dict[str, str]) -> tuple[list[JSON], JSON]:
-        """``GET groups/{guid}/bannedusers``."""
-        with self.store.lock:
-            g = self.store.group(guid)
-            items = [user_json(self.store, self.store.users[uid]) for uid in g.banned]
-            return paginate(items, query, 100)
 
     def add_members(
         self, caller: str, device_id: Optional[str], guid: str, body: JSON

@@ -21,7 +21,6 @@ from ._hooks import Hooks
 from ._jwt import make_jwt
 from ._moderation import moderation_of
 from ._params import Errors
-from ._params import paginate
 from ._params import read_fields
 from ._records import JSON
 from ._records import JwtRec
@@ -219,17 +218,3 @@ class Users:
         with self.store.lock:
             out = user_json(self.store, self.store.user(uid))
             return blocked_flags(self.store, viewer, out) if viewer else out
-
-    def list_users(self, query: dict[str, str]) -> tuple[list[JSON], JSON]:
-        """``GET users``: ``searchKey`` (uid or name), ``status`` online|offline, pages."""
-        with self.store.lock:
-            search = (query.get("searchKey") or "").lower()
-            items = [
-                user_json(self.store, r)
-                for r in self.store.users.values()
-                if (not search or search in r.uid or search in r.name.lower())
-            ]
-            status = query.get("status")
-            if status in ("online", "offline"):
-                items = [u for u in items if u["status"] == status]
-            return paginate(items, query, 100)
