@@ -16,6 +16,7 @@ raises the errors of every REST call (:class:`~cometchat_sync.rest.base.Resource
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import Any
 from typing import Callable
@@ -112,7 +113,7 @@ def csv(values: list[str]) -> str:
 
 
 class RequestBuilder:
-    """The part every builder shares: the client and the page size.
+    """The part every builder shares: the client, the page size and the filters.
 
     Setters only record their value (the shape each takes is in its docstring) and return
     the builder: they do no I/O and never raise, so a builder may be made on any thread,
@@ -137,12 +138,37 @@ class RequestBuilder:
     def __init__(self, client: Optional[ResourceAPI] = None) -> None:
         self._client = resolve_client(client)
         self._limit: object = self.DEFAULT_LIMIT
+        self._filters: dict[str, object] = {}
 
     def set_limit(self: B, limit: int) -> B:
         """The page size: how many items each ``fetch_next()`` returns at most, an int from
         1 to :attr:`MAX_LIMIT` (checked by ``build()``). Returns the builder."""
         self._limit = limit
         return self
+
+    def _set(self: B, key: str, value: object) -> B:
+        """Record the filter ``key`` (``build()`` checks it); returns the builder."""
+        self._filters[key] = value
+        return self
+
+    def _put_search(self, params: dict[str, Any]) -> None:
+        """``searchKey``: the ``search`` filter (a string), unless it is empty."""
+        if "search" in self._filters and text(self._filters["search"], "search keyword"):
+            params["searchKey"] = self._filters["search"]
+
+    def _put_lists(self, params: dict[str, Any], keys: Iterable[tuple[str, str]]) -> None:
+        """Each list filter of ``keys`` (filter, wire name) that is set, comma-separated."""
+        for key, wire in keys:
+            if key in self._filters:
+                params[wire] = csv(string_list(self._filters[key], key))
+
+    def _put_flags(
+        self, params: dict[str, Any], keys: Iterable[tuple[str, str]], on: object
+    ) -> None:
+        """Each flag of ``keys`` (filter, wire name) that is switched on, as ``on``."""
+        for key, wire in keys:
+            if key in self._filters and bool_flag(self._filters[key], key):
+                params[wire] = on
 
     def _checked_limit(self) -> int:
         value = self._limit

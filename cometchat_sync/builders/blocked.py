@@ -10,14 +10,11 @@ official JavaScript SDK.
 from __future__ import annotations
 
 from typing import Any
-from typing import Optional
 
 from ..models import User
-from ..rest.base import ResourceAPI
 from .base import PagedRequest
 from .base import RequestBuilder
 from .base import choice
-from .base import text
 
 __all__ = ["DIRECTIONS", "BlockedUsersRequest", "BlockedUsersRequestBuilder"]
 
@@ -46,21 +43,14 @@ class BlockedUsersRequestBuilder(RequestBuilder):
         CometChatException: ``ERROR_INIT_NOT_CALLED`` with no client and no default client.
     """
 
-    def __init__(self, client: Optional[ResourceAPI] = None) -> None:
-        super().__init__(client)
-        self._search: object = ""
-        self._direction: object = None
-
     def set_search_keyword(self, keyword: str) -> BlockedUsersRequestBuilder:
         """Only users whose name or uid contains ``keyword``."""
-        self._search = keyword
-        return self
+        return self._set("search", keyword)
 
     def set_direction(self, direction: str) -> BlockedUsersRequestBuilder:
         """``"blockedByMe"`` (users the logged-in user blocked), ``"hasBlockedMe"`` (users who
         blocked them) or ``"both"``."""
-        self._direction = direction
-        return self
+        return self._set("direction", direction)
 
     def build(self) -> BlockedUsersRequest:
         """Check every filter and return the request (no network I/O).
@@ -73,10 +63,9 @@ class BlockedUsersRequestBuilder(RequestBuilder):
                 another direction, or a keyword that is not a string.
         """
         params: dict[str, Any] = {}
-        if self._direction is not None:
-            params["direction"] = choice(self._direction, "direction", DIRECTIONS)
-        if text(self._search, "search keyword"):
-            params["searchKey"] = self._search
+        if self._filters.get("direction") is not None:
+            params["direction"] = choice(self._filters["direction"], "direction", DIRECTIONS)
+        self._put_search(params)
         return BlockedUsersRequest(
             self._client, "blockedusers", params, self._checked_limit(), User.from_json
         )

@@ -11,17 +11,11 @@ of the official JavaScript SDK.
 from __future__ import annotations
 
 from typing import Any
-from typing import Optional
 
 from ..models import Conversation
-from ..rest.base import ResourceAPI
 from .base import PagedRequest
 from .base import RequestBuilder
-from .base import bool_flag
 from .base import choice
-from .base import csv
-from .base import string_list
-from .base import text
 
 __all__ = ["ConversationsRequest", "ConversationsRequestBuilder"]
 
@@ -57,14 +51,6 @@ class ConversationsRequestBuilder(RequestBuilder):
     """
 
     MAX_LIMIT = 50
-
-    def __init__(self, client: Optional[ResourceAPI] = None) -> None:
-        super().__init__(client)
-        self._filters: dict[str, object] = {}
-
-    def _set(self, key: str, value: object) -> ConversationsRequestBuilder:
-        self._filters[key] = value
-        return self
 
     def set_conversation_type(self, conversation_type: str) -> ConversationsRequestBuilder:
         """Only one-to-one (``"user"``) or only group (``"group"``) conversations."""
@@ -122,14 +108,9 @@ class ConversationsRequestBuilder(RequestBuilder):
         params: dict[str, Any] = {}
         if "type" in f:
             params["conversationType"] = choice(f["type"], "conversation type", ("user", "group"))
-        if "search" in f and text(f["search"], "search keyword"):
-            params["searchKey"] = f["search"]
-        for key, wire in _LISTS:
-            if key in f:
-                params[wire] = csv(string_list(f[key], key))
-        for key, wire in _FLAGS:
-            if key in f and bool_flag(f[key], key):
-                params[wire] = "true"
+        self._put_search(params)
+        self._put_lists(params, _LISTS)
+        self._put_flags(params, _FLAGS, "true")
         return ConversationsRequest(
             self._client, "conversations", params, self._checked_limit(), Conversation.from_json
         )

@@ -8,16 +8,10 @@ observed traffic of the official JavaScript SDK.
 from __future__ import annotations
 
 from typing import Any
-from typing import Optional
 
 from ..models import Group
-from ..rest.base import ResourceAPI
 from .base import PagedRequest
 from .base import RequestBuilder
-from .base import bool_flag
-from .base import csv
-from .base import string_list
-from .base import text
 
 __all__ = ["GroupsRequest", "GroupsRequestBuilder"]
 
@@ -42,21 +36,13 @@ class GroupsRequestBuilder(RequestBuilder):
         CometChatException: ``ERROR_INIT_NOT_CALLED`` with no client and no default client.
     """
 
-    def __init__(self, client: Optional[ResourceAPI] = None) -> None:
-        super().__init__(client)
-        self._filters: dict[str, object] = {}
-
-    def _set(self, key: str, value: object) -> GroupsRequestBuilder:
-        self._filters[key] = value
-        return self
-
     def set_search_keyword(self, keyword: str) -> GroupsRequestBuilder:
         """Only groups whose name or guid contains ``keyword``."""
         return self._set("search", keyword)
 
     def joined_only(self, joined_only: bool) -> GroupsRequestBuilder:
         """Only groups the logged-in user has joined."""
-        return self._set("joined", joined_only)
+        return self._set("joined_only", joined_only)
 
     def set_tags(self, tags: list[str]) -> GroupsRequestBuilder:
         """Only groups with one of these tags."""
@@ -77,14 +63,9 @@ class GroupsRequestBuilder(RequestBuilder):
                 keyword that is not a string, tags that are not non-empty strings, or a flag
                 that is not a bool.
         """
-        f = self._filters
         params: dict[str, Any] = {}
-        if "search" in f and text(f["search"], "search keyword"):
-            params["searchKey"] = f["search"]
-        if "joined" in f and bool_flag(f["joined"], "joined_only"):
-            params["hasJoined"] = 1
-        if "tags" in f:
-            params["tags"] = csv(string_list(f["tags"], "tags"))
-        if "with_tags" in f and bool_flag(f["with_tags"], "with_tags"):
-            params["withTags"] = 1
+        self._put_search(params)
+        self._put_flags(params, (("joined_only", "hasJoined"),), 1)
+        self._put_lists(params, (("tags", "tags"),))
+        self._put_flags(params, (("with_tags", "withTags"),), 1)
         return GroupsRequest(self._client, "groups", params, self._checked_limit(), Group.from_json)

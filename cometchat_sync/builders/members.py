@@ -23,7 +23,6 @@ from .base import RequestBuilder
 from .base import choice
 from .base import csv
 from .base import string_list
-from .base import text
 
 __all__ = [
     "BannedMembersRequest",
@@ -50,7 +49,6 @@ class _MembersBuilder(RequestBuilder):
     def __init__(self, client: Optional[ResourceAPI] = None, guid: Optional[str] = None) -> None:
         super().__init__(client)
         self._guid = guid
-        self._filters: dict[str, object] = {}
 
     def _params(self) -> tuple[str, dict[str, Any]]:
         if self._guid is None:
@@ -58,8 +56,7 @@ class _MembersBuilder(RequestBuilder):
         guid = check.path_segment(self._guid, "guid")
         f = self._filters
         params: dict[str, Any] = {}
-        if "search" in f and text(f["search"], "search keyword"):
-            params["searchKey"] = f["search"]
+        self._put_search(params)
         if "scopes" in f:
             params["scopes"] = csv(string_list(f["scopes"], "scopes", SCOPES))
         return guid, params
@@ -89,18 +86,15 @@ class GroupMembersRequestBuilder(_MembersBuilder):
 
     def set_search_keyword(self, keyword: str) -> GroupMembersRequestBuilder:
         """Only members whose name or uid contains ``keyword``."""
-        self._filters["search"] = keyword
-        return self
+        return self._set("search", keyword)
 
     def set_scopes(self, scopes: list[str]) -> GroupMembersRequestBuilder:
         """Only members with one of these scopes: ``admin``, ``moderator``, ``participant``."""
-        self._filters["scopes"] = scopes
-        return self
+        return self._set("scopes", scopes)
 
     def set_status(self, status: str) -> GroupMembersRequestBuilder:
         """Only members who are ``"online"`` or ``"offline"``."""
-        self._filters["status"] = status
-        return self
+        return self._set("status", status)
 
     def build(self) -> GroupMembersRequest:
         """Check every filter and return the request (no network I/O).
@@ -149,13 +143,11 @@ class BannedMembersRequestBuilder(_MembersBuilder):
 
     def set_search_keyword(self, keyword: str) -> BannedMembersRequestBuilder:
         """Only banned users whose name or uid contains ``keyword``."""
-        self._filters["search"] = keyword
-        return self
+        return self._set("search", keyword)
 
     def set_scopes(self, scopes: list[str]) -> BannedMembersRequestBuilder:
         """Only banned users who had one of these scopes."""
-        self._filters["scopes"] = scopes
-        return self
+        return self._set("scopes", scopes)
 
     def build(self) -> BannedMembersRequest:
         """Check every filter and return the request (no network I/O).

@@ -25,10 +25,6 @@ from ..errors import ErrorCode
 from ..models import BaseMessage
 from ..rest.base import ResourceAPI
 from .base import RequestBuilder
-from .base import bool_flag
-from .base import csv
-from .base import string_list
-from .base import text
 
 __all__ = ["MessagesRequest", "MessagesRequestBuilder"]
 
@@ -182,14 +178,6 @@ class MessagesRequestBuilder(RequestBuilder):
         CometChatException: ``ERROR_INIT_NOT_CALLED`` with no client and no default client.
     """
 
-    def __init__(self, client: Optional[ResourceAPI] = None) -> None:
-        super().__init__(client)
-        self._filters: dict[str, object] = {}
-
-    def _set(self, key: str, value: object) -> MessagesRequestBuilder:
-        self._filters[key] = value
-        return self
-
     def set_uid(self, uid: str) -> MessagesRequestBuilder:
         """The one-to-one conversation with this user."""
         return self._set("uid", uid)
@@ -316,22 +304,16 @@ class MessagesRequestBuilder(RequestBuilder):
         params: dict[str, Any] = {}
         message_id = check.message_id(f["message_id"]) if "message_id" in f else None
         timestamp = _epoch(f["timestamp"], "timestamp") if "timestamp" in f else None
-        if "search" in f and text(f["search"], "search keyword"):
-            params["searchKey"] = f["search"]
+        self._put_search(params)
         if "updated_after" in f:
             params["updatedAt"] = _epoch(f["updated_after"], "updated_after")
         elif f.get("updates_only") is True:
             raise CometChatException(
                 ErrorCode.MISSING_PARAMETERS, "updates_only needs set_updated_after()."
             )
-        for key, wire in _LISTS:
-            if key in f:
-                params[wire] = csv(string_list(f[key], key))
-        for key, wire in _FLAGS:
-            if key in f and bool_flag(f[key], key):
-                params[wire] = 1
-        if "hide_replies" in f and bool_flag(f["hide_replies"], "hide_replies"):
-            params["hideReplies"] = "true"
+        self._put_lists(params, _LISTS)
+        self._put_flags(params, _FLAGS, 1)
+        self._put_flags(params, (("hide_replies", "hideReplies"),), "true")
         forward = message_id is not None or timestamp is not None or "updatedAt" in params
         return MessagesRequest(
             self._client,

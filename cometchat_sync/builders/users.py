@@ -10,18 +10,14 @@ official JavaScript SDK.
 from __future__ import annotations
 
 from typing import Any
-from typing import Optional
 
 from ..models import User
-from ..rest.base import ResourceAPI
 from .base import PagedRequest
 from .base import RequestBuilder
-from .base import bool_flag
 from .base import choice
 from .base import csv
 from .base import id_list
 from .base import string_list
-from .base import text
 
 __all__ = ["UsersRequest", "UsersRequestBuilder"]
 
@@ -48,14 +44,6 @@ class UsersRequestBuilder(RequestBuilder):
     Raises:
         CometChatException: ``ERROR_INIT_NOT_CALLED`` with no client and no default client.
     """
-
-    def __init__(self, client: Optional[ResourceAPI] = None) -> None:
-        super().__init__(client)
-        self._filters: dict[str, object] = {}
-
-    def _set(self, key: str, value: object) -> UsersRequestBuilder:
-        self._filters[key] = value
-        return self
 
     def set_status(self, status: str) -> UsersRequestBuilder:
         """Only users whose status is ``"online"`` or ``"offline"``."""
@@ -116,24 +104,20 @@ class UsersRequestBuilder(RequestBuilder):
         """
         f = self._filters
         params: dict[str, Any] = {}
-        if "search" in f and text(f["search"], "search keyword"):
-            params["searchKey"] = f["search"]
+        self._put_search(params)
         if "search_in" in f:
             params["searchIn"] = csv(string_list(f["search_in"], "search_in", ("name", "uid")))
         if "status" in f:
             params["status"] = _WIRE_STATUS[choice(f["status"], "status", USER_STATUSES)]
-        for key, wire in (("roles", "roles"), ("tags", "tags")):
-            if key in f:
-                params[wire] = csv(string_list(f[key], key))
+        self._put_lists(params, (("roles", "roles"), ("tags", "tags")))
         if "uids" in f:
             params["uids"] = csv(id_list(f["uids"], "uid"))
-        for key, wire in (
+        flags = (
             ("friends_only", "friendsOnly"),
             ("hide_blocked", "hideBlockedUsers"),
             ("with_tags", "withTags"),
-        ):
-            if key in f and bool_flag(f[key], key):
-                params[wire] = 1
+        )
+        self._put_flags(params, flags, 1)
         if "sort_by" in f:
             params["sortBy"] = choice(f["sort_by"], "sort_by", ("status", "name"))
         if "sort_order" in f:
