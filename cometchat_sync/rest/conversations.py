@@ -175,10 +175,9 @@ class ConversationsAPI(ResourceAPI):
             CometChatException: ``ERR_INVALID_PARAMETER`` when the flag is not a bool; and
                 the errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        counts = self._unread(
-            "messages", hide_messages_from_blocked_users, {"receiverType": "user"}
+        return self._unread_of(
+            "user", "messages", hide_messages_from_blocked_users, {"receiverType": "user"}
         )
-        return {key: count for (kind, key), count in counts.items() if kind == "user"}
 
     def get_unread_message_count_for_all_groups(
         self, hide_messages_from_blocked_users: bool = False
@@ -199,10 +198,9 @@ class ConversationsAPI(ResourceAPI):
             CometChatException: ``ERR_INVALID_PARAMETER`` when the flag is not a bool; and
                 the errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        counts = self._unread(
-            "messages", hide_messages_from_blocked_users, {"receiverType": "group"}
+        return self._unread_of(
+            "group", "messages", hide_messages_from_blocked_users, {"receiverType": "group"}
         )
-        return {key: count for (kind, key), count in counts.items() if kind == "group"}
 
     def get_unread_message_count_for_user(
         self, uid: str, hide_messages_from_blocked_users: bool = False
@@ -228,8 +226,7 @@ class ConversationsAPI(ResourceAPI):
                 (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         path = f"users/{check.path_segment(uid, 'uid')}/messages"
-        counts = self._unread(path, hide_messages_from_blocked_users, {"uid": uid})
-        return {key: count for (kind, key), count in counts.items() if kind == "user"}
+        return self._unread_of("user", path, hide_messages_from_blocked_users, {"uid": uid})
 
     def get_unread_message_count_for_group(
         self, guid: str, hide_messages_from_blocked_users: bool = False
@@ -255,8 +252,14 @@ class ConversationsAPI(ResourceAPI):
                 the errors of every REST call (see :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
         path = f"groups/{check.path_segment(guid, 'guid')}/messages"
-        counts = self._unread(path, hide_messages_from_blocked_users, {"guid": guid})
-        return {key: count for (kind, key), count in counts.items() if kind == "group"}
+        return self._unread_of("group", path, hide_messages_from_blocked_users, {"guid": guid})
+
+    def _unread_of(
+        self, kind: str, path: str, hide: object, extra: dict[str, Any]
+    ) -> dict[str, int]:
+        """The unread counts of ``GET path`` for the ``kind`` (user or group) conversations."""
+        counts = self._unread(path, hide, extra)
+        return {key: count for (of, key), count in counts.items() if of == kind}
 
     def _unread(self, path: str, hide: object, extra: dict[str, Any]) -> dict[tuple[str, str], int]:
         params = {
