@@ -1,4 +1,6 @@
-"""Fixtures for the emulator tests: a running emulator, a REST helper, WebSocket clients.
+"""Fixtures for the emulator tests: a running emulator, a REST helper, WebSocket clients;
+and the official JavaScript SDK in node (``js``), for the tests that check the emulator
+against it.
 
 Everything waits with bounded timeouts; nothing sleeps and hopes.
 """
@@ -6,10 +8,15 @@ Everything waits with bounded timeouts; nothing sleeps and hopes.
 from __future__ import annotations
 
 import json
+import os
+import selectors
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -19,6 +26,7 @@ import requests
 import websocket
 
 from cometchat_sync.testing.emulator import Emulator
+from cometchat_sync.testing.emulator import _rest
 
 WAIT = 5.0  # generous upper bound for anything that should happen "at once"
 
@@ -270,3 +278,249 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
         for blob in cert.cert_chain_pems:
             f.write(blob.bytes())
     return str(ca_file), str(chain), str(key)
+
+
+# -- the official JavaScript SDK ---------------------------------------------------------------
+# Optional: ``js_sdk`` skips unless ``node`` and ``npm`` exist and the package can be installed,
+# or when ``COMETCHAT_SKIP_JS_SDK`` is set. The package is installed once into a folder outside
+# the repository (``$COMETCHAT_JS_SDK_DIR``, default ``<tmp>/cometchat_sync-js-sdk-<version>``)
+# and reused. Node only gets a few browser globals the SDK touches (``window``, storage,
+# ``document``), and ``fetch`` drops the SDK's ``referrer: "no-referrer"``, which Node's fetch
+# rejects; the SDK file itself is not changed.
+
+JS_SDK_VERSION = "4.2.0"
+JS_SDK_PACKAGE = "@cometchat/chat-sdk-javascript"
+
+SHIM_JS = r"""
+globalThis.window = globalThis;
+function memoryStorage() {
+  const m = new Map();
+  return {
+    getItem: (k) => (m.has(k) ? m.get(k) : null),
+    setItem: (k, v) => { m.set(k, String(v)); },
+    removeItem: (k) => { m.delete(k); },
+    clear: () => m.clear(),
+    key: (i) => [...m.keys()][i] ?? null,
+    get length() { return m.size; },
+  };
+}
+globalThis.localStorage = memoryStorage();
+globalThis.sessionStorage = memoryStorage();
+if (!globalThis.navigator) {
+  globalThis.navigator = { userAgent: "node", onLine: true, language: "en" };
+}
+globalThis.document = {
+  querySelector: () => null, addEventListener: () => {}, removeEventListener: () => {},
+  referrer: "", hidden: false, visibilityState: "visible",
+};
+globalThis.matchMedia = () => ({ matches: false });
+globalThis.screen = { width: 1024, height: 768 };
+globalThis.location = { origin: "https://emulator.test", href: "https://emulator.test/",
+                        hostname: "emulator.test", protocol: "https:" };
+if (!globalThis.addEventListener) {
+  globalThis.addEventListener = () => {};
+  globalThis.removeEventListener = () => {};
+}
+const realFetch = globalThis.fetch;
+globalThis.fetch = (url, opts) => {
+  if (opts && opts.referrer === "no-referrer") {
+    opts = { ...opts };
+    delete opts.referrer;
+    opts.referrerPolicy = "no-referrer";
+  }
+  return realFetch(url, opts);
+};
+"""
+
+
+def _js_sdk_dir() -> Path:
+    default = Path(tempfile.gettempdir()) / f"cometchat_sync-js-sdk-{JS_SDK_VERSION}"
+    return Path(os.environ.get("COMETCHAT_JS_SDK_DIR", default))
+
+
+@pytest.fixture(scope="session")
+def js_sdk() -> tuple[Path, list[str]]:
+    """(node_modules folder, node command) or skip."""
+    if os.environ.get("COMETCHAT_SKIP_JS_SDK"):
+        pytest.skip("COMETCHAT_SKIP_JS_SDK is set")
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node/npm not available")
+    target = _js_sdk_dir()
+    entry = target / "node_modules" / JS_SDK_PACKAGE / "CometChat.js"
+    if not entry.exists():
+        staging = Path(tempfile.mkdtemp(prefix="cometchat-js-sdk-"))
+        (staging / "package.json").write_text('{"private": true}')
+        try:
+            done = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--silent",
+                 "--fetch-timeout=15000", "--fetch-retries=1",
+                 f"{JS_SDK_PACKAGE}@{JS_SDK_VERSION}"],
+                cwd=staging, capture_output=True, text=True, timeout=90, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            pytest.skip(f"npm install failed: {exc!r}")
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            pytest.skip(f"npm install failed: {done.stderr[-300:]}")
+        try:
+            staging.replace(target)
+        except OSError:  # someone else installed it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+        if not entry.exists():
+            pytest.skip("the JS SDK did not install where expected")
+    cmd = [node]
+    probe = "process.exit(typeof WebSocket === 'function' ? 0 : 1)"
+    if subprocess.run([node, "-e", probe], check=False, timeout=30).returncode != 0:
+        cmd.append("--experimental-websocket")  # Node 20/21
+        if subprocess.run([*cmd, "-e", probe], check=False, timeout=30).returncode != 0:
+            pytest.skip("this node has no WebSocket")
+    return target / "node_modules", cmd
+
+
+class NodeRun:
+    """A node process running a script that prints one JSON object a line; every read waits
+    no later than ``seconds`` after the start."""
+
+    def __init__(self, proc: subprocess.Popen[str], seconds: float) -> None:
+        assert proc.stdout is not None
+        self.proc = proc
+        self._deadline = time.monotonic() + seconds
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(proc.stdout, selectors.EVENT_READ)
+
+    def event(self) -> dict[str, Any]:
+        """The next line's object; fails on silence, an exit or an ``{"event": "error"}``."""
+        assert self.proc.stdout is not None
+        left = self._deadline - time.monotonic()
+        if left <= 0 or not self._sel.select(left):
+            raise AssertionError("the JS client went silent")
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"the JS client exited ({self.proc.wait(5)})")
+        event: dict[str, Any] = json.loads(line)
+        assert event["event"] != "error", event
+        return event
+
+    def step(self, name: str) -> dict[str, Any]:
+        """The next line's object, which must be the event ``name``."""
+        event = self.event()
+        assert event["event"] == name, event
+        return event
+
+    def send(self, line: str) -> None:
+        """Write ``line`` to the script's stdin (started with ``stdin=True``)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        self._sel.close()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+
+    def __enter__(self) -> NodeRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class JsSdk:
+    """The official JS SDK ready to run scripts in ``folder`` (which holds ``shim.js``, for
+    the script to ``require`` first) against an emulator over TLS."""
+
+    def __init__(
+        self,
+        tls_files: tuple[str, str, str],
+        js_sdk: tuple[Path, list[str]],
+        folder: Path,
+        popen: Callable[..., subprocess.Popen[str]],
+    ) -> None:
+        self.ca_file, self._chain, self._key = tls_files
+        self._node_modules, self._node_cmd = js_sdk
+        self.folder = folder
+        self._popen = popen
+        (folder / "shim.js").write_text(SHIM_JS)
+
+    def emulator(self) -> Emulator:
+        """A new emulator (not started) serving TLS with the certificate node trusts."""
+        return Emulator(certfile=self._chain, keyfile=self._key)
+
+    @staticmethod
+    def config(emu: Emulator, **extra: Any) -> dict[str, Any]:
+        """What a script needs to reach ``emu`` (the JS SDK prepends https:// to the host),
+        and ``extra``."""
+        host = f"127.0.0.1:{emu.port}"
+        cfg: dict[str, Any] = {
+            "appId": emu.app_id,
+            "region": emu.region,
+            "authKey": emu.auth_key,
+            "host": host,
+        }
+        cfg.update(extra)
+        return cfg
+
+    def _command(
+        self, script: str, name: str, cfg: dict[str, Any]
+    ) -> tuple[list[str], dict[str, str]]:
+        (self.folder / name).write_text(script)
+        env = dict(os.environ, NODE_PATH=str(self._node_modules), NODE_EXTRA_CA_CERTS=self.ca_file)
+        return [*self._node_cmd, name, json.dumps(cfg)], env
+
+    def start(
+        self,
+        script: str,
+        cfg: dict[str, Any],
+        seconds: float,
+        *,
+        name: str = "steps.js",
+        stdin: bool = False,
+    ) -> NodeRun:
+        """Start ``script`` (saved as ``name``) with ``cfg`` as its argument; with ``stdin``
+        the run can :meth:`NodeRun.send` it lines."""
+        argv, env = self._command(script, name, cfg)
+        extra = {"stdin": subprocess.PIPE} if stdin else {}
+        return NodeRun(self._popen(argv, cwd=self.folder, env=env, **extra), seconds)
+
+    def run(
+        self, script: str, cfg: dict[str, Any], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``script`` (as ``steps.js``) to its end; its output is captured."""
+        argv, env = self._command(script, "steps.js", cfg)
+        return subprocess.run(
+            argv,
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@pytest.fixture
+def js(
+    tls_files: tuple[str, str, str],
+    js_sdk: tuple[Path, list[str]],
+    tmp_path: Path,
+    popen: Callable[..., subprocess.Popen[str]],
+) -> JsSdk:
+    """The official JS SDK (skips without it), running scripts in ``tmp_path``."""
+    return JsSdk(tls_files, js_sdk, tmp_path, popen)
+
+
+@pytest.fixture
+def rest_traffic(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
+    """Every REST request the emulators of the test answer: (method, target, JSON body or
+    ``None``)."""
+    seen: list[tuple[str, str, Any]] = []
+    real = _rest.RestApp.handle
+
+    def handle(self: Any, method: str, target: str, headers: Any, raw: bytes) -> Any:
+        seen.append((method, target, json.loads(raw) if raw.strip() else None))
+        return real(self, method, target, headers, raw)
+
+    monkeypatch.setattr(_rest.RestApp, "handle", handle)
+    return seen

@@ -2,7 +2,7 @@
 administration, app settings, reactions, pins and saves as it reads the hosted service's:
 each promise settles with the values the call should give.
 
-Optional, like ``test_emulator_js_sdk.py`` (whose harness this reuses): skipped without node,
+Optional, like ``test_emulator_js_sdk.py``: skipped without node,
 npm or the package. One node process runs every step as ``superhero1`` and prints one JSON
 line per step; the asserts are here.
 """
@@ -10,15 +10,9 @@ line per step; the asserts are here.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from typing import Any
 
 import pytest
-from test_emulator_js_sdk import SHIM_JS  # type: ignore[import-not-found]
-from test_emulator_js_sdk import js_sdk  # noqa: F401 (a fixture, used by name)
-
-from cometchat_sync.testing.emulator import Emulator
 
 pytestmark = pytest.mark.slow
 
@@ -90,30 +84,11 @@ const step = async (name, f) => {
 """
 
 
-def test_the_official_js_sdk_reads_the_emulators_admin_answers(
-    no_thread_leak,
-    tls_files,
-    js_sdk,  # noqa: F811 (the fixture imported above)
-    tmp_path,
-):
-    ca_file, chain, key = tls_files
-    node_modules, node_cmd = js_sdk
-    (tmp_path / "shim.js").write_text(SHIM_JS)
-    (tmp_path / "steps.js").write_text(STEPS_JS)
-    with Emulator(certfile=chain, keyfile=key) as emu:
+def test_the_official_js_sdk_reads_the_emulators_admin_answers(no_thread_leak, js):
+    with js.emulator() as emu:
         emu.set_extensions([{"id": "polls", "name": "Polls", "version": "v2"}])
         emu.set_feature_parameters({"core.messaging.reactions.enabled": True})
-        cfg = {
-            "appId": emu.app_id,
-            "region": emu.region,
-            "authKey": emu.auth_key,
-            "host": f"127.0.0.1:{emu.port}",
-        }
-        env = dict(os.environ, NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca_file)
-        done = subprocess.run(
-            [*node_cmd, "steps.js", json.dumps(cfg)],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        done = js.run(STEPS_JS, js.config(emu), timeout=60)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         got: dict[str, Any] = {}
         for line in done.stdout.splitlines():

@@ -1,7 +1,7 @@
 """The official JS SDK reads the emulator's answers and frames as it reads the hosted
 service's, beside our SDK doing the same operations: one node process runs every step.
 
-Optional, like ``test_emulator_js_sdk.py`` (whose harness this reuses): skipped without node,
+Optional, like ``test_emulator_js_sdk.py``: skipped without node,
 npm or the package. The official client logs in as ``superhero2``; ``superhero1`` and
 ``superhero3`` are our SDK. Each step proves one answer or frame shape: the JS promise
 settles (or its listener fires) with the right values, and our SDK's return value for the
@@ -11,28 +11,16 @@ same operation agrees.
 from __future__ import annotations
 
 import json
-import os
-import selectors
-import subprocess
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-
-# The harness of the first JS SDK test (pytest puts this folder on sys.path; mypy names the
-# module by its path instead, hence the ignore).
-from test_emulator_js_sdk import SHIM_JS  # type: ignore[import-not-found]
-from test_emulator_js_sdk import _next_event
-from test_emulator_js_sdk import js_sdk  # noqa: F401 (a fixture, used by name)
 
 from cometchat_sync import CometChatClient
 from cometchat_sync import Group
 from cometchat_sync import TextMessage
 from cometchat_sync.testing import CallRecorder
 from cometchat_sync.testing.emulator import Emulator
-from cometchat_sync.testing.emulator import _rest
 
 pytestmark = pytest.mark.slow
 
@@ -148,37 +136,14 @@ const kind = (m) => (m instanceof CometChat.TextMessage ? "TextMessage"
 """
 
 
-@pytest.fixture
-def traffic(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, Any]]]:
-    """Every REST request the emulator answers: (method, target, JSON body or None)."""
-    seen: list[tuple[str, str, Any]] = []
-    real = _rest.RestApp.handle
-
-    def handle(self: Any, method: str, target: str, headers: Any, raw: bytes) -> Any:
-        seen.append((method, target, json.loads(raw) if raw.strip() else None))
-        return real(self, method, target, headers, raw)
-
-    monkeypatch.setattr(_rest.RestApp, "handle", handle)
-    yield seen
-
-
 def test_the_official_js_sdk_reads_the_emulators_answers(
-    no_thread_leak,
-    tls_files,
-    js_sdk,  # noqa: F811 (the fixture imported above)
-    tmp_path,
-    popen,
-    settings_for,
-    closing,
-    traffic,
+    no_thread_leak, js, settings_for, closing, rest_traffic
 ):
-    ca_file, chain, key = tls_files
-    node_modules, node_cmd = js_sdk
-    (tmp_path / "shim.js").write_text(SHIM_JS)
-    (tmp_path / "steps.js").write_text(STEPS_JS)
-    with Emulator(certfile=chain, keyfile=key) as emu:
+    with js.emulator() as emu:
         a, c = (
-            closing(CometChatClient(emu.app_id, settings_for(emu).set_ca_bundle(ca_file).build()))
+            closing(
+                CometChatClient(emu.app_id, settings_for(emu).set_ca_bundle(js.ca_file).build())
+            )
             for _ in range(2)
         )
         a.login(A, emu.auth_key)
@@ -196,37 +161,13 @@ def test_the_official_js_sdk_reads_the_emulators_answers(
         for start in range(0, len(fans), 25):
             a.add_members_to_group("crowd", fans[start : start + 25])
 
-        cfg = {
-            "appId": emu.app_id,
-            "region": emu.region,
-            "authKey": emu.auth_key,
-            "uid": B,
-            "peer": A,
-            "third": C,
-            "group": "club",
-            "crowd": "crowd",
-            "host": f"127.0.0.1:{emu.port}",
-        }
-        env = dict(os.environ, NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca_file)
-        proc = popen(
-            [*node_cmd, "steps.js", json.dumps(cfg)], cwd=tmp_path, env=env, stdin=subprocess.PIPE
-        )
-        sel = selectors.DefaultSelector()
-        assert proc.stdout is not None and proc.stdin is not None
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 40
-        try:
-            _run_steps(emu, ca_file, a, c, a_calls, proc, sel, deadline, traffic)
-        finally:
-            sel.close()
-            proc.stdin.close()
+        cfg = js.config(emu, uid=B, peer=A, third=C, group="club", crowd="crowd")
+        with js.start(STEPS_JS, cfg, 40, stdin=True) as node:
+            _run_steps(emu, js.ca_file, a, c, a_calls, node, rest_traffic)
 
 
-def _run_steps(emu, ca_file, a, c, a_calls, proc, sel, deadline, traffic) -> None:
-    def step(name: str) -> dict[str, Any]:
-        event: dict[str, Any] = _next_event(proc, sel, deadline)
-        assert event["event"] == name, event
-        return event
+def _run_steps(emu, ca_file, a, c, a_calls, node, traffic) -> None:
+    step = node.step
 
     # PUT me reports the user online, as our login returns it
     assert step("login") == {"event": "login", "uid": B, "status": "online"}
@@ -358,8 +299,7 @@ def _run_steps(emu, ca_file, a, c, a_calls, proc, sel, deadline, traffic) -> Non
     ]  # fmt: skip
     for frame in frames:
         emu.push_raw(B, json.dumps(frame))
-    proc.stdin.write("{}\n")
-    proc.stdin.flush()
+    node.send("{}\n")
     routed = step("routed")
     assert routed == {
         "event": "routed",
@@ -369,7 +309,7 @@ def _run_steps(emu, ca_file, a, c, a_calls, proc, sel, deadline, traffic) -> Non
         "groupAccepted": 0,
     }
     assert step("logged_out")["event"] == "logged_out"
-    assert proc.wait(10) == 0
+    assert node.proc.wait(10) == 0
 
 
 def emu_put(emu: Emulator, ca_file: str, path: str, uid: str, body: Any) -> None:

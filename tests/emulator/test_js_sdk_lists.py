@@ -2,7 +2,7 @@
 calls against the emulator, as the same user, one after the other: both get the same
 objects (the same ids, counts, tags and order).
 
-Optional, like ``test_emulator_js_sdk.py`` (whose harness this reuses): skipped without node,
+Optional, like ``test_emulator_js_sdk.py``: skipped without node,
 npm or the package. The official client is ``superhero2`` (b) in manual mode, REST only; our
 ``b`` is the same user. Our ``a`` and ``c`` make the data. The JS process runs one step, prints
 its result and waits for a line on stdin, so that ours runs the same step in between.
@@ -10,19 +10,10 @@ its result and waits for a line on stdin, so that ours runs the same step in bet
 
 from __future__ import annotations
 
-import json
-import os
-import selectors
-import subprocess
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from test_emulator_js_sdk import SHIM_JS  # type: ignore[import-not-found]
-from test_emulator_js_sdk import _next_event
-from test_emulator_js_sdk import js_sdk  # noqa: F401 (a fixture, used by name)
 
 from cometchat_sync import BlockedUsersRequestBuilder
 from cometchat_sync import CometChatClient
@@ -34,8 +25,6 @@ from cometchat_sync import MessagesRequestBuilder
 from cometchat_sync import ReactionsRequestBuilder
 from cometchat_sync import TextMessage
 from cometchat_sync import UsersRequestBuilder
-from cometchat_sync.testing.emulator import Emulator
-from cometchat_sync.testing.emulator import _rest
 
 pytestmark = pytest.mark.slow
 
@@ -116,40 +105,16 @@ const conv = (c) => [withId(c), c.getConversationType(), c.getUnreadMessageCount
 """
 
 
-@pytest.fixture
-def traffic(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
-    """Every REST request the emulator answers: (method, target)."""
-    seen: list[tuple[str, str]] = []
-    real = _rest.RestApp.handle
-
-    def handle(self: Any, method: str, target: str, headers: Any, raw: bytes) -> Any:
-        seen.append((method, target))
-        return real(self, method, target, headers, raw)
-
-    monkeypatch.setattr(_rest.RestApp, "handle", handle)
-    yield seen
-
-
 def conv(c: Any) -> list[Any]:
     last = str(c.last_message.id) if c.last_message is not None else None
     return [c.conversation_with_id, c.conversation_type, c.unread_message_count, last, c.tags]
 
 
 def test_the_official_js_sdk_and_ours_list_the_same(
-    no_thread_leak,
-    tls_files,
-    js_sdk,  # noqa: F811 (the fixture imported above)
-    tmp_path,
-    popen,
-    settings_for,
-    closing,
-    traffic,
+    no_thread_leak, js, settings_for, closing, rest_traffic
 ):
-    ca_file, chain, key = tls_files
-    node_modules, node_cmd = js_sdk
-    (tmp_path / "shim.js").write_text(SHIM_JS)
-    (tmp_path / "steps.js").write_text(STEPS_JS)
-    with Emulator(certfile=chain, keyfile=key) as emu:
+    ca_file = js.ca_file
+    with js.emulator() as emu:
 
         def client(uid: str) -> CometChatClient:
             settings = settings_for(emu, auto=False).set_ca_bundle(ca_file).build()
@@ -178,44 +143,27 @@ def test_the_official_js_sdk_and_ours_list_the_same(
         )
         assert blocked.status_code == 200, blocked.text
 
-        cfg = {
-            "appId": emu.app_id,
-            "region": emu.region,
-            "authKey": emu.auth_key,
-            "uid": B,
-            "peer": A,
-            "third": C,
-            "group": "g1",
-            "parent": first,
-            "reacted": reacted,
-            "unread": second,
-            "host": f"127.0.0.1:{emu.port}",
-        }
-        env = dict(os.environ, NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca_file)
-        proc = popen(
-            [*node_cmd, "steps.js", json.dumps(cfg)], cwd=tmp_path, env=env, stdin=subprocess.PIPE
+        cfg = js.config(
+            emu,
+            uid=B,
+            peer=A,
+            third=C,
+            group="g1",
+            parent=first,
+            reacted=reacted,
+            unread=second,
         )
-        sel = selectors.DefaultSelector()
-        assert proc.stdout is not None and proc.stdin is not None
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 40
-        try:
-            _compare(a, b, proc, sel, deadline, traffic, cfg)
-            assert proc.wait(10) == 0
-        finally:
-            sel.close()
-            proc.stdin.close()
+        with js.start(STEPS_JS, cfg, 40, stdin=True) as node:
+            _compare(a, b, node, rest_traffic, cfg)
+            assert node.proc.wait(10) == 0
 
 
-def _compare(a, b, proc, sel, deadline, traffic, cfg) -> None:
+def _compare(a, b, node, traffic, cfg) -> None:
     def js(name: str) -> Any:
-        event = _next_event(proc, sel, deadline)
-        assert event["event"] == name, event
-        return event["result"]
+        return node.step(name)["result"]
 
     def go_on() -> None:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
+        node.send("go\n")
 
     def same(name: str, ours: Any) -> Any:
         theirs = js(name)
@@ -225,7 +173,7 @@ def _compare(a, b, proc, sel, deadline, traffic, cfg) -> None:
 
     users = UsersRequestBuilder(b).set_limit(2).sort_by("name").build()
     same("users", [[u.uid for u in users.fetch_next()] for _ in range(4)])
-    js_users = [t for m, t in traffic if t.startswith("/v3.0/users?")]
+    js_users = [t for m, t, _ in traffic if t.startswith("/v3.0/users?")]
     assert "page=1" in js_users[0] and "per_page=2" in js_users[0] and "sortBy=name" in js_users[0]
     same(
         "groups", [g.guid for g in GroupsRequestBuilder(b).set_limit(10).joined_only(True).build()]

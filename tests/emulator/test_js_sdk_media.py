@@ -1,7 +1,7 @@
 """The official JS SDK 4.2.0 and ours exchange a media message, an interactive message and
 a mention, both ways, through the emulator (one node process runs every JS step).
 
-Optional, like ``test_emulator_js_sdk.py`` (whose harness this reuses): skipped without node,
+Optional, like ``test_emulator_js_sdk.py``: skipped without node,
 npm or the package. The official client is ``superhero2``; ours is ``superhero1``. Each step
 proves a wire fact both clients share: the multipart fields of an upload, the bytes served back,
 the interactive message's data and goal event, and the mentions the service resolves.
@@ -9,21 +9,10 @@ the interactive message's data and goal event, and the mentions the service reso
 
 from __future__ import annotations
 
-import json
 import os
-import selectors
-import subprocess
-import time
-from typing import Any
 
 import pytest
 import requests
-
-# The harness of the first JS SDK test (pytest puts this folder on sys.path; mypy names the
-# module by its path instead, hence the ignore).
-from test_emulator_js_sdk import SHIM_JS  # type: ignore[import-not-found]
-from test_emulator_js_sdk import _next_event
-from test_emulator_js_sdk import js_sdk  # noqa: F401 (a fixture, used by name)
 
 from cometchat_sync import CometChatClient
 from cometchat_sync import InteractionGoal
@@ -32,7 +21,6 @@ from cometchat_sync import MediaMessage
 from cometchat_sync import TextMessage
 from cometchat_sync import mention
 from cometchat_sync.testing import MessageRecorder
-from cometchat_sync.testing.emulator import Emulator
 
 pytestmark = pytest.mark.slow
 
@@ -126,53 +114,22 @@ const when = (name, count = 1) => new Promise((res) => {
 
 
 def test_the_official_js_sdk_and_ours_exchange_media_interactive_and_mentions(
-    no_thread_leak,
-    tls_files,
-    js_sdk,  # noqa: F811 (the fixture imported above)
-    tmp_path,
-    popen,
-    settings_for,
-    closing,
+    no_thread_leak, js, settings_for, closing
 ):
-    ca_file, chain, key = tls_files
-    node_modules, node_cmd = js_sdk
-    (tmp_path / "shim.js").write_text(SHIM_JS)
-    (tmp_path / "steps.js").write_text(STEPS_JS)
-    with Emulator(certfile=chain, keyfile=key) as emu:
-        a = closing(CometChatClient(emu.app_id, settings_for(emu).set_ca_bundle(ca_file).build()))
+    with js.emulator() as emu:
+        settings = settings_for(emu).set_ca_bundle(js.ca_file).build()
+        a = closing(CometChatClient(emu.app_id, settings))
         a.login(A, emu.auth_key)
         a.wait_until_connected(5)
         heard = MessageRecorder()
         a.add_message_listener("m", heard)
-        cfg = {
-            "appId": emu.app_id,
-            "region": emu.region,
-            "authKey": emu.auth_key,
-            "uid": B,
-            "peer": A,
-            "host": f"127.0.0.1:{emu.port}",
-            "jsBytes": JS_BYTES,
-        }
-        env = dict(os.environ, NODE_PATH=str(node_modules), NODE_EXTRA_CA_CERTS=ca_file)
-        proc = popen(
-            [*node_cmd, "steps.js", json.dumps(cfg)], cwd=tmp_path, env=env, stdin=subprocess.PIPE
-        )
-        sel = selectors.DefaultSelector()
-        assert proc.stdout is not None and proc.stdin is not None
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 40
-        try:
-            _run_steps(emu, ca_file, a, heard, proc, sel, deadline, tmp_path)
-        finally:
-            sel.close()
-            proc.stdin.close()
+        cfg = js.config(emu, uid=B, peer=A, jsBytes=JS_BYTES)
+        with js.start(STEPS_JS, cfg, 40, stdin=True) as node:
+            _run_steps(emu, js.ca_file, a, heard, node, js.folder)
 
 
-def _run_steps(emu, ca_file, a, heard, proc, sel, deadline, tmp_path) -> None:
-    def step(name: str) -> dict[str, Any]:
-        event: dict[str, Any] = _next_event(proc, sel, deadline)
-        assert event["event"] == name, event
-        return event
+def _run_steps(emu, ca_file, a, heard, node, tmp_path) -> None:
+    step = node.step
 
     def download(url: str) -> bytes:
         answer = requests.get(url, timeout=5, verify=ca_file)
@@ -250,7 +207,6 @@ def _run_steps(emu, ca_file, a, heard, proc, sel, deadline, tmp_path) -> None:
     a.send_message(TextMessage(B, f"and you {mention(B)}"))
     assert step("mention_heard") == {"event": "mention_heard", "me": True, "users": [B]}
 
-    proc.stdin.write("{}\n")
-    proc.stdin.flush()
+    node.send("{}\n")
     assert step("logged_out")["event"] == "logged_out"
-    assert proc.wait(10) == 0
+    assert node.proc.wait(10) == 0
