@@ -31,6 +31,7 @@ from .groups import _path
 from .groups import _per_uid_results
 from .groups import _uid_list
 from .groups import group_body
+from .users import user_body
 
 __all__ = ["AdminAPI", "CreatedGroup"]
 
@@ -270,27 +271,6 @@ class AdminAPI(ResourceAPI):
         session = self._session
         base = self._endpoints.admin_base(session.settings if session is not None else None)
         return self._rest.call(method, base + path, api_key=api_key, body=body).data
-
-
-def user_body(user: User) -> dict[str, Any]:
-    """A user's profile as ``POST users``, ``PUT users/{uid}`` and ``PUT me`` take it: ``uid``
-    and the fields that are set."""
-    body: dict[str, Any] = {"uid": user.uid}
-    for key, value in (
-        ("name", user.name),
-        ("avatar", user.avatar),
-        ("link", user.link),
-        ("statusMessage", user.status_message),
-    ):
-        if value:
-            body[key] = value
-    if user.role and user.role != "default":
-        body["role"] = user.role
-    if user.metadata:
-        body["metadata"] = dict(user.metadata)
-    if user.tags:
-        body["tags"] = list(user.tags)
-    return body
 
 
 def _check_group(group: object) -> None:

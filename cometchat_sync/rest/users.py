@@ -74,21 +74,32 @@ class UsersAPI(ResourceAPI):
         """
         if not isinstance(user, User):
             raise CometChatException(ErrorCode.MISSING_PARAMETERS, "Give a User to update.")
-        body: dict[str, Any] = {}
-        for key, value in (
-            ("name", user.name),
-            ("avatar", user.avatar),
-            ("link", user.link),
-            ("statusMessage", user.status_message),
-        ):
-            if value:
-                body[key] = value
-        if user.metadata:
-            body["metadata"] = dict(user.metadata)
-        if user.tags:
-            body["tags"] = list(user.tags)
+        body = user_body(user)
+        del body["uid"]  # the logged-in user's own
+        body.pop("role", None)  # a user cannot change its own role
         data = dict(as_object(self._client_call("PUT", "me", body=body).data, "user"))
         data.pop("settings", None)  # a login answer's extra (with the tokens, never kept)
         updated = User.from_json(data)
         self._note_current_user(updated)
         return updated
+
+
+def user_body(user: User) -> dict[str, Any]:
+    """A user's profile as ``POST users`` and ``PUT users/{uid}`` take it: ``uid`` and the
+    fields that are set (``PUT me`` takes it without ``uid`` and ``role``)."""
+    body: dict[str, Any] = {"uid": user.uid}
+    for key, value in (
+        ("name", user.name),
+        ("avatar", user.avatar),
+        ("link", user.link),
+        ("statusMessage", user.status_message),
+    ):
+        if value:
+            body[key] = value
+    if user.role and user.role != "default":
+        body["role"] = user.role
+    if user.metadata:
+        body["metadata"] = dict(user.metadata)
+    if user.tags:
+        body["tags"] = list(user.tags)
+    return body
