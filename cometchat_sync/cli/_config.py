@@ -40,6 +40,13 @@ class Config:
     auth_key: Optional[str] = None
     auth_token: Optional[str] = None
 
+    def settings_builder(self, auto: bool) -> AppSettingsBuilder:
+        """A builder of these settings, in auto mode (the link opens at login) or manual mode
+        (the subcommand connects itself, or never)."""
+        return AppSettingsBuilder.from_settings(self.settings).auto_establish_socket_connection(
+            auto
+        )
+
     def __repr__(self) -> str:
         return f"Config(app_id={self.app_id!r}, uid={self.uid!r})"
 

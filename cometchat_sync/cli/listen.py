@@ -15,7 +15,6 @@ from ..listeners import GroupListener
 from ..listeners import LoginListener
 from ..listeners import MessageListener
 from ..listeners import UserListener
-from ..settings import AppSettingsBuilder
 from ._config import add_connection_options
 from ._config import config_of
 from ._config import log_in
@@ -72,9 +71,7 @@ def add_printing_listeners(client: CometChatClient, printer: Printer) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_of(args)
-    builder = AppSettingsBuilder.from_settings(config.settings).auto_establish_socket_connection(
-        True
-    )
+    builder = config.settings_builder(auto=True)
     if args.presence:
         builder.subscribe_presence_for_all_users()
     printer = Printer(as_json=args.json)

@@ -7,7 +7,6 @@ import argparse
 
 from ..client import CometChatClient
 from ..models import TextMessage
-from ..settings import AppSettingsBuilder
 from ._config import add_connection_options
 from ._config import config_of
 from ._config import log_in
@@ -36,11 +35,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     config = config_of(args)
     # REST only: manual mode, and no connect().
-    settings = (
-        AppSettingsBuilder.from_settings(config.settings)
-        .auto_establish_socket_connection(False)
-        .build()
-    )
+    settings = config.settings_builder(auto=False).build()
     with CometChatClient(config.app_id, settings) as client:
         log_in(client, config)
         if args.group:

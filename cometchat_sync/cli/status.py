@@ -7,7 +7,6 @@ import argparse
 import json
 
 from ..client import CometChatClient
-from ..settings import AppSettingsBuilder
 from ._config import add_connection_options
 from ._config import config_of
 from ._config import log_in
@@ -31,11 +30,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     config = config_of(args)
-    settings = (
-        AppSettingsBuilder.from_settings(config.settings)
-        .auto_establish_socket_connection(False)  # connect() and ping() are ours to call
-        .build()
-    )
+    # connect() and ping() are ours to call
+    settings = config.settings_builder(auto=False).build()
     with CometChatClient(config.app_id, settings) as client:
         user = log_in(client, config)
         client.connect(args.timeout)
