@@ -15,6 +15,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..errors import NotLoggedInError
@@ -27,7 +28,7 @@ from .transport import RestClient
 from .transport import RestResponse
 from .transport import Upload
 
-__all__ = ["ResourceAPI", "as_call", "as_message", "as_object"]
+__all__ = ["ResourceAPI", "as_call", "as_message", "as_object", "post_path"]
 
 
 class ResourceAPI:
@@ -104,6 +105,15 @@ class ResourceAPI:
                 self._on_token_revoked()
             raise
 
+    def _post_message(self, message: BaseMessage) -> BaseMessage:
+        """``POST`` the send body of ``message`` to :func:`post_path`; the stored message
+        (this client's own echo of it is not delivered)."""
+        sent = as_message(
+            self._client_call("POST", post_path(message), body=message.to_send_json())
+        )
+        self._note_sent(sent)
+        return sent
+
     def _check_fork(self) -> None:
         """In a forked child, reconnect lazily on first use."""
         raise NotImplementedError
@@ -123,6 +133,14 @@ class ResourceAPI:
     def _note_current_user(self, user: User) -> None:
         """The server changed the logged-in user's profile: keep it in the session."""
         raise NotImplementedError
+
+
+def post_path(message: BaseMessage) -> str:
+    """Where a new message is posted: ``messages``, or its parent's thread
+    (``messages/{parent_id}/thread``) for a reply."""
+    if message.parent_id:
+        return f"messages/{check.message_id_segment(message.parent_id)}/thread"
+    return "messages"
 
 
 def as_object(data: Any, what: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from ..errors import ErrorCode
 from ..models import BaseMessage
 from ..models import InteractiveMessage
 from .base import ResourceAPI
-from .base import as_message
 
 __all__ = ["InteractiveAPI"]
 
@@ -57,12 +56,7 @@ class InteractiveAPI(ResourceAPI):
                 ErrorCode.INVALID_PARAMETER,
                 "send_interactive_message() takes an InteractiveMessage.",
             )
-        path = "messages"
-        if message.parent_id:
-            path = f"messages/{check.message_id_segment(message.parent_id)}/thread"
-        sent = as_message(self._client_call("POST", path, body=message.to_send_json()))
-        self._note_sent(sent)
-        return sent
+        return self._post_message(message)
 
     def mark_as_interacted(self, message_id: int, element_id: str) -> str:
         """Record that the logged-in user interacted with one element of a message.

@@ -33,7 +33,6 @@ from typing import Optional
 
 from requests_toolbelt.multipart import encoder as multipart  # type: ignore[import-untyped]
 
-from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..models import BaseMessage
@@ -41,6 +40,7 @@ from ..models import MediaMessage
 from ..models.upload_sources import is_text_file
 from ..settings import AppSettings
 from .base import as_message
+from .base import post_path
 from .messages import MessagesAPI
 from .transport import Upload
 
@@ -242,9 +242,7 @@ class MediaAPI(MessagesAPI):
                 f"The number of attachments exceeds the allowed limit of {count_limit}.",
                 {"limit": count_limit},
             )
-        path = "messages"
-        if message.parent_id:
-            path = f"messages/{check.message_id_segment(message.parent_id)}/thread"
+        path = post_path(message)
         with _opened(message.files) as files:
             for item in files:
                 if item.size > size_limit:

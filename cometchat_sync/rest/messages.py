@@ -63,13 +63,7 @@ class MessagesAPI(ResourceAPI):
                 ErrorCode.INVALID_PARAMETER,
                 "send_message() takes a TextMessage, MediaMessage or CustomMessage.",
             )
-        # A reply is posted to its parent's thread.
-        path = "messages"
-        if message.parent_id:
-            path = f"messages/{check.message_id_segment(message.parent_id)}/thread"
-        sent = as_message(self._client_call("POST", path, body=message.to_send_json()))
-        self._note_sent(sent)
-        return sent
+        return self._post_message(message)
 
     def edit_message(self, message: BaseMessage) -> BaseMessage:
         """Replace the text or data of a message this user sent; return the edited message.
