@@ -403,6 +403,9 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _HTTPConnection(HTTPConnection):
+    """A connection whose every step keeps the deadline (``_HTTPSConnection`` too: its
+    ``super()`` is then ``HTTPSConnection``, which adds the TLS handshake)."""
+
     def _new_conn(self) -> socket.socket:
         return _new_conn(self, super()._new_conn)
 
@@ -414,16 +417,8 @@ class _HTTPConnection(HTTPConnection):
         self.sock = _DeadlineSocket(self.sock)
 
 
-class _HTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        return _new_conn(self, super()._new_conn)
-
-    def _tunnel(self) -> None:
-        _tunnel(self, super()._tunnel)
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock)
+class _HTTPSConnection(_HTTPConnection, HTTPSConnection):
+    pass
 
 
 class _HTTPPool(HTTPConnectionPool):
