@@ -22,6 +22,7 @@ from typing import Any
 from typing import Callable
 from typing import Generic
 from typing import Optional
+from typing import Protocol
 from typing import TypeVar
 
 from .. import _validate as check
@@ -32,6 +33,7 @@ from ..rest.base import ResourceAPI
 from ..rest.transport import RestResponse
 
 __all__ = [
+    "CursorRequest",
     "PagedRequest",
     "RequestBuilder",
     "bool_flag",
@@ -252,6 +254,78 @@ class PagedRequest(Generic[T]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._path!r}, page={self._page}, limit={self._limit})"
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+M = TypeVar("M", bound=_Identified)
+
+
+class CursorRequest(Generic[M]):
+    """A request over a list the server pages by id (messages, reactions): a page is asked
+    for with ``affix`` ``prepend`` (before the oldest id fetched so far) or ``append`` (after
+    the newest), each page oldest first; ``[]`` once that end is reached.
+
+    Built by a builder's ``build()``; not meant to be created directly.
+    """
+
+    #: The query parameter that carries the page size.
+    SIZE_PARAM = "per_page"
+
+    def __init__(
+        self,
+        client: ResourceAPI,
+        path: str,
+        params: dict[str, Any],
+        limit: int,
+        parse: Callable[[dict[str, Any]], M],
+        *,
+        start: Optional[int] = None,
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._params = params
+        self._limit = limit
+        self._parse = parse
+        self._oldest = start  # the cursor of prepend pages
+        self._newest = start  # the cursor of append pages
+        self._ends = {"prepend": False, "append": False}
+
+    @property
+    def limit(self) -> int:
+        """The page size (int)."""
+        return self._limit
+
+    def _uncursored(self) -> dict[str, Any]:
+        """The parameters that stand for the cursor while there is none."""
+        return {}
+
+    def _fetch(self, affix: str, cursor: Optional[int]) -> list[M]:
+        if self._ends[affix]:
+            return []
+        params: dict[str, Any] = {**self._params, self.SIZE_PARAM: self._limit, "affix": affix}
+        if cursor is not None:
+            params["id"] = cursor
+        else:
+            params.update(self._uncursored())
+        data = self._client._client_call("GET", self._path, params=params).data
+        if not isinstance(data, list):
+            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no list.")
+        page = [self._parse(item) for item in data if isinstance(item, dict)]
+        ids = [item.id for item in page if item.id > 0]
+        if ids:
+            low, high = min(ids), max(ids)
+            self._oldest = low if self._oldest is None else min(self._oldest, low)
+            self._newest = high if self._newest is None else max(self._newest, high)
+        if len(page) < self._limit or not ids:
+            self._ends[affix] = True
+        return page
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._path!r}, limit={self._limit})"
 
 
 def _last_page(pagination: Any) -> bool:

@@ -24,6 +24,7 @@ from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..models import BaseMessage
 from ..rest.base import ResourceAPI
+from .base import CursorRequest
 from .base import RequestBuilder
 
 __all__ = ["MessagesRequest", "MessagesRequestBuilder"]
@@ -55,7 +56,7 @@ def _epoch(value: object, name: str) -> int:
     return value
 
 
-class MessagesRequest:
+class MessagesRequest(CursorRequest[BaseMessage]):
     """Pages of messages, each typed by its category and type.
 
     ``fetch_previous()`` returns the page of older messages, ``fetch_next()`` the page of
@@ -78,20 +79,9 @@ class MessagesRequest:
         timestamp: Optional[int],
         forward: bool,
     ) -> None:
-        self._client = client
-        self._path = path
-        self._params = params
-        self._limit = limit
-        self._oldest = message_id  # the cursor of fetch_previous
-        self._newest = message_id  # the cursor of fetch_next
+        super().__init__(client, path, params, limit, BaseMessage.from_json, start=message_id)
         self._timestamp = timestamp
         self._forward = forward
-        self._ends = {"prepend": False, "append": False}
-
-    @property
-    def limit(self) -> int:
-        """The page size (int)."""
-        return self._limit
 
     def fetch_previous(self) -> list[BaseMessage]:
         """Fetch the page of messages before the oldest one fetched so far (or before the
@@ -123,26 +113,8 @@ class MessagesRequest:
             cursor = 0  # forwards from the very first message
         return self._fetch("append", cursor)
 
-    def _fetch(self, affix: str, cursor: Optional[int]) -> list[BaseMessage]:
-        if self._ends[affix]:
-            return []
-        params: dict[str, Any] = {**self._params, "per_page": self._limit, "affix": affix}
-        if cursor is not None:
-            params["id"] = cursor
-        elif self._timestamp is not None:
-            params["sentAt"] = self._timestamp
-        data = self._client._client_call("GET", self._path, params=params).data
-        if not isinstance(data, list):
-            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no list.")
-        page = [BaseMessage.from_json(item) for item in data if isinstance(item, dict)]
-        ids = [m.id for m in page if m.id > 0]
-        if ids:
-            low, high = min(ids), max(ids)
-            self._oldest = low if self._oldest is None else min(self._oldest, low)
-            self._newest = high if self._newest is None else max(self._newest, high)
-        if len(page) < self._limit or not ids:
-            self._ends[affix] = True
-        return page
+    def _uncursored(self) -> dict[str, Any]:
+        return {} if self._timestamp is None else {"sentAt": self._timestamp}
 
     def __iter__(self) -> Iterator[BaseMessage]:
         """Every message from the starting point on (see the class docstring)."""
@@ -155,9 +127,6 @@ class MessagesRequest:
             if not page:
                 return
             yield from page
-
-    def __repr__(self) -> str:
-        return f"MessagesRequest({self._path!r}, limit={self._limit})"
 
 
 class MessagesRequestBuilder(RequestBuilder):

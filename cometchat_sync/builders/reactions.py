@@ -9,7 +9,6 @@ official JavaScript SDK.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from typing import Optional
 
 from .. import _validate as check
@@ -17,30 +16,23 @@ from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..models import Reaction
 from ..rest.base import ResourceAPI
+from .base import CursorRequest
 from .base import RequestBuilder
 
 __all__ = ["ReactionsRequest", "ReactionsRequestBuilder"]
 
 
-class ReactionsRequest:
+class ReactionsRequest(CursorRequest[Reaction]):
     """Pages of :class:`~cometchat_sync.models.Reaction` on one message, oldest first:
     ``fetch_next()`` returns the next page, ``fetch_previous()`` the page before the first
     one fetched; ``[]`` at either end. Iterating yields every reaction, oldest first. Built by
     :meth:`ReactionsRequestBuilder.build`; call it from one thread at a time.
     """
 
-    def __init__(self, client: ResourceAPI, path: str, limit: int) -> None:
-        self._client = client
-        self._path = path
-        self._limit = limit
-        self._first: Optional[int] = None
-        self._last: Optional[int] = None
-        self._ends = {"prepend": False, "append": False}
+    SIZE_PARAM = "limit"
 
-    @property
-    def limit(self) -> int:
-        """The page size (int)."""
-        return self._limit
+    def __init__(self, client: ResourceAPI, path: str, limit: int) -> None:
+        super().__init__(client, path, {}, limit, Reaction.from_json)
 
     def fetch_next(self) -> list[Reaction]:
         """Fetch the reactions after the last one fetched.
@@ -53,7 +45,7 @@ class ReactionsRequest:
                 cannot see, and the errors of every REST call (see
                 :class:`~cometchat_sync.rest.base.ResourceAPI`).
         """
-        return self._fetch("append", self._last)
+        return self._fetch("append", self._newest)
 
     def fetch_previous(self) -> list[Reaction]:
         """Fetch the reactions before the first one fetched.
@@ -64,28 +56,9 @@ class ReactionsRequest:
         Raises:
             CometChatException: as :meth:`fetch_next`.
         """
-        if self._first is None:
+        if self._oldest is None:
             return []  # nothing fetched yet: there is nothing before the start
-        return self._fetch("prepend", self._first)
-
-    def _fetch(self, affix: str, cursor: Optional[int]) -> list[Reaction]:
-        if self._ends[affix]:
-            return []
-        params: dict[str, Any] = {"limit": self._limit, "affix": affix}
-        if cursor is not None:
-            params["id"] = cursor
-        data = self._client._client_call("GET", self._path, params=params).data
-        if not isinstance(data, list):
-            raise CometChatException(ErrorCode.FAILED_TO_FETCH, "The server returned no list.")
-        page = [Reaction.from_json(item) for item in data if isinstance(item, dict)]
-        ids = [r.id for r in page if r.id > 0]
-        if ids:
-            low, high = min(ids), max(ids)
-            self._first = low if self._first is None else min(self._first, low)
-            self._last = high if self._last is None else max(self._last, high)
-        if len(page) < self._limit or not ids:
-            self._ends[affix] = True
-        return page
+        return self._fetch("prepend", self._oldest)
 
     def __iter__(self) -> Iterator[Reaction]:
         """Every remaining reaction, oldest first, one page at a time."""
@@ -94,9 +67,6 @@ class ReactionsRequest:
             if not page:
                 return
             yield from page
-
-    def __repr__(self) -> str:
-        return f"ReactionsRequest({self._path!r}, limit={self._limit})"
 
 
 class ReactionsRequestBuilder(RequestBuilder):
