@@ -4,7 +4,6 @@ fault proxy in front of the WebSocket, bounded waits on listener calls)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from typing import Callable
 
@@ -17,8 +16,6 @@ from cometchat_sync import Group
 from cometchat_sync import TextMessage
 from cometchat_sync import User
 from cometchat_sync.testing import ConnectionRecorder
-from cometchat_sync.testing import Emulator
-from cometchat_sync.testing import FaultProxy
 from cometchat_sync.testing import MessageRecorder
 
 A, B, C, D = "superhero1", "superhero2", "superhero3", "superhero4"
@@ -172,21 +169,9 @@ def test_server_refusals_keep_their_codes(a):
 # -- the catch-up covers conversations this client had never seen --------------------------------
 
 
-@pytest.fixture
-def proxied(emulator: Emulator) -> Iterator[FaultProxy]:
-    """A FaultProxy in front of the emulator's WebSocket port, advertised in the settings."""
-    proxy = FaultProxy("127.0.0.1", emulator.ws_port).start()
-    emulator.advertise_ws(proxy.host, proxy.port)
-    try:
-        yield proxy
-    finally:
-        emulator.advertise_ws(None)
-        proxy.stop()
-
-
 @pytest.mark.parametrize("seen_before", [True, False], ids=["followed-one", "followed-none"])
 def test_a_new_senders_message_sent_while_the_link_was_down_arrives_once(
-    make_client, emulator, proxied, seen_before
+    make_client, emulator, fault_proxy, seen_before
 ):
     if seen_before:  # older than what b saw live: never delivered
         emulator.send_message(C, B, "before b started")
@@ -200,12 +185,12 @@ def test_a_new_senders_message_sent_while_the_link_was_down_arrives_once(
     if seen_before:
         emulator.send_message(A, B, "live")
         assert heard.log.wait_for_count("on_text_message_received", 1, WAIT)
-    proxied.refuse()
+    fault_proxy.refuse()
     assert emulator.close_sockets(B, 1011) == 1
     assert link.wait_for_status("disconnected", WAIT)
     emulator.send_message(D, B, "from someone new, while down")  # never seen by b
     emulator.send_message(C, B, "from C, while down")
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert link.wait_for_status("connected", WAIT, count=2)
     expected = [
         *(["live"] if seen_before else []),

@@ -799,30 +799,18 @@ def check_exactly_once(b: Side, expected: list[TextMessage]) -> None:
     assert all(x < y for x, y in zip(ids, ids[1:])), "ids must strictly increase"
 
 
-@pytest.fixture
-def proxied(emulator) -> Any:
-    """A FaultProxy in front of the emulator's WebSocket port, advertised in the settings."""
-    proxy = FaultProxy("127.0.0.1", emulator.ws_port).start()
-    emulator.advertise_ws(proxy.host, proxy.port)
-    try:
-        yield proxy
-    finally:
-        emulator.advertise_ws(None)
-        proxy.stop()
-
-
-def test_no_message_lost_or_doubled_across_a_dead_link(side, emulator, proxied):
+def test_no_message_lost_or_doubled_across_a_dead_link(side, emulator, fault_proxy):
     a = side(A)
     b = side(B, ping_interval=0.3, pong_timeout=0.2)
-    assert proxied.connections_accepted >= 2  # both links go through the proxy
+    assert fault_proxy.connections_accepted >= 2  # both links go through the proxy
     first = a.client.send_message(TextMessage(B, "m-000"))
     b.wait_text("m-000")
 
-    proxied.blackhole()
+    fault_proxy.blackhole()
     sent = [first] + [a.client.send_message(TextMessage(B, f"m-{i:03d}")) for i in range(1, 101)]
     assert b.conn.wait_for_status("disconnected", WAIT)  # keepalive noticed the dead path
     assert b.received() == [b.received()[0]]  # nothing came through the dead path
-    proxied.pass_through()
+    fault_proxy.pass_through()
 
     assert b.messages.log.wait_for_count("on_text_message_received", 101, 15)
     assert b.conn.wait_for_status("connected", WAIT, count=2)
@@ -833,19 +821,19 @@ def test_no_message_lost_or_doubled_across_a_dead_link(side, emulator, proxied):
     check_exactly_once(b, sent)
 
 
-def test_catch_up_pages_through_a_long_outage(side, emulator, proxied):
+def test_catch_up_pages_through_a_long_outage(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
     emulator.send_message(A, B, "m-000", resource=a.client.resource)
     b.wait_text("m-000")
-    proxied.refuse()
+    fault_proxy.refuse()
     assert emulator.close_sockets(B, 1011) == 1
     assert b.conn.wait_for_status("disconnected", WAIT)
     # 250 messages: three catch-up pages of at most 100
     missed = [
         emulator.send_message(A, B, f"m-{i:03d}", resource=a.client.resource) for i in range(1, 251)
     ]
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert b.messages.log.wait_for_count("on_text_message_received", 251, 15)
     barrier(emulator, b)
     got = [m for m in b.received() if m.sender_uid == A]
@@ -853,7 +841,7 @@ def test_catch_up_pages_through_a_long_outage(side, emulator, proxied):
     assert [m.id for m in got[1:]] == [int(m["id"]) for m in missed]
 
 
-def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator, proxied):
+def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator, fault_proxy):
     a = side(A)
     b = side(B, ping_interval=0.3, pong_timeout=0.2)
     rejected: list[int] = []
@@ -872,14 +860,14 @@ def test_no_message_lost_or_doubled_with_live_and_caught_up_mixed(side, emulator
     sent = [a.client.send_message(TextMessage(B, f"m-{i:03d}")) for i in range(10)]
     assert b.messages.log.wait_for_count("on_text_message_received", 10, WAIT)
     # during the cut: only the catch-up can bring these
-    proxied.blackhole()
+    fault_proxy.blackhole()
     sent += [a.client.send_message(TextMessage(B, f"m-{i:03d}")) for i in range(10, 40)]
     assert b.conn.wait_for_status("disconnected", WAIT)
     # around the reconnect: the catch-up request is held 0.5 s by the server, so these are
     # stored before it is answered (they are in its page) *and* go live to the new socket
     requests = emulator.request_count()
     emulator.set_request_delay(0.5)
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert emulator.wait_until(lambda: emulator.request_count() > requests, WAIT)
     assert emulator.auth_count(B) == 2
     around = [
@@ -914,16 +902,16 @@ def cut_and_miss(a: Side, b: Side, emulator, proxy: FaultProxy, n: int) -> list[
     return [m for m in missed if isinstance(m, TextMessage)]
 
 
-def test_catch_up_after_a_server_side_close(side, emulator, proxied):
+def test_catch_up_after_a_server_side_close(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
     emulator.send_message(A, B, "direct")
     b.wait_text("direct")
-    missed = cut_and_miss(a, b, emulator, proxied, 3)
+    missed = cut_and_miss(a, b, emulator, fault_proxy, 3)
     assert b.messages.texts() == ["direct", *(m.text for m in missed), "live-after"]
 
 
-def test_catch_up_goes_on_past_a_conversation_it_cannot_read(side, emulator, proxied):
+def test_catch_up_goes_on_past_a_conversation_it_cannot_read(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
     make_group(a, "g-gone", b)
@@ -933,7 +921,7 @@ def test_catch_up_goes_on_past_a_conversation_it_cannot_read(side, emulator, pro
     b.wait_text("direct")  # ... then the 1:1 one
     a.client.kick_group_member("g-gone", B)  # the group history is now closed to b
     b.wait(b.groups.log, "on_group_member_kicked")
-    missed = cut_and_miss(a, b, emulator, proxied, 3)
+    missed = cut_and_miss(a, b, emulator, fault_proxy, 3)
     assert b.messages.texts() == [
         "in the group",
         "direct",
@@ -957,7 +945,7 @@ def down_while(a: Side, b: Side, emulator, proxy: FaultProxy, act: Callable[[], 
     b.wait_text("live-after")
 
 
-def test_catch_up_does_not_echo_a_message_this_client_sent_while_down(side, emulator, proxied):
+def test_catch_up_does_not_echo_a_message_this_client_sent_while_down(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
     sent: list[BaseMessage] = []
@@ -965,21 +953,21 @@ def test_catch_up_does_not_echo_a_message_this_client_sent_while_down(side, emul
         a,
         b,
         emulator,
-        proxied,
+        fault_proxy,
         lambda: sent.append(b.client.send_message(TextMessage(A, "sent while down"))),
     )
     assert sent[0].id > 0
     assert b.messages.texts() == ["direct", "live-after"]
 
 
-def test_catch_up_does_not_echo_a_call_this_client_started_while_down(side, emulator, proxied):
+def test_catch_up_does_not_echo_a_call_this_client_started_while_down(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
-    down_while(a, b, emulator, proxied, lambda: b.client.initiate_call(A))
+    down_while(a, b, emulator, fault_proxy, lambda: b.client.initiate_call(A))
     assert b.calls.log.names() == []  # live, the echo of b's own call is dropped
 
 
-def test_catch_up_does_not_echo_an_edit_this_client_made_while_down(side, emulator, proxied):
+def test_catch_up_does_not_echo_an_edit_this_client_made_while_down(side, emulator, fault_proxy):
     a = side(A)
     b = side(B)
     own = b.client.send_message(TextMessage(A, "tpyo"))
@@ -988,7 +976,7 @@ def test_catch_up_does_not_echo_an_edit_this_client_made_while_down(side, emulat
         own.text = "typo"
         b.client.edit_message(own)
 
-    down_while(a, b, emulator, proxied, edit)
+    down_while(a, b, emulator, fault_proxy, edit)
     assert b.messages.log.names() == ["on_text_message_received"] * 2  # no on_message_edited
 
 

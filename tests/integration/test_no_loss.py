@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from typing import Callable
 
@@ -67,18 +66,6 @@ class Watcher:
 
 
 @pytest.fixture
-def proxied(emulator: Emulator) -> Iterator[FaultProxy]:
-    """A FaultProxy in front of the emulator's WebSocket port, advertised in the settings."""
-    proxy = FaultProxy("127.0.0.1", emulator.ws_port).start()
-    emulator.advertise_ws(proxy.host, proxy.port)
-    try:
-        yield proxy
-    finally:
-        emulator.advertise_ws(None)
-        proxy.stop()
-
-
-@pytest.fixture
 def watcher(make_client: Callable[..., CometChatClient], emulator: Emulator) -> Any:
     def make(uid: str = B, **overrides: Any) -> Watcher:
         return Watcher(make_client(**overrides), emulator, uid)
@@ -130,12 +117,12 @@ def test_live_frames_out_of_id_order_are_each_delivered_once(
 
 @pytest.mark.parametrize("failure", ["server-error", "timeout"])
 def test_a_failed_catch_up_keeps_its_gap_until_a_retry_fills_it(
-    failure: str, watcher: Any, emulator: Emulator, proxied: FaultProxy
+    failure: str, watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
     b = watcher(request_timeout=0.5)
     send(emulator, A, B, ["direct"])
     b.wait_count(1)
-    cut(emulator, proxied, b)
+    cut(emulator, fault_proxy, b)
     missed = [f"missed-{i}" for i in range(3)]
     send(emulator, A, B, missed)
     requests = emulator.request_count()
@@ -143,7 +130,7 @@ def test_a_failed_catch_up_keeps_its_gap_until_a_retry_fills_it(
         emulator.fail_next_request("ERR_INTERNAL_SERVER", 500)
     else:
         emulator.set_request_delay(1.0)  # read on arrival: only the first catch-up call waits
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert b.conn.wait_for_status("connected", WAIT, count=2)
     assert emulator.wait_until(lambda: emulator.request_count() > requests, WAIT)
     emulator.set_request_delay(0)
@@ -179,7 +166,7 @@ class HoldReconnect(ConnectionListener):
 
 
 def test_a_long_catch_up_in_one_conversation_does_not_double_another(
-    watcher: Any, emulator: Emulator, proxied: FaultProxy
+    watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
     b = watcher()
     hold = HoldReconnect()
@@ -187,9 +174,9 @@ def test_a_long_catch_up_in_one_conversation_does_not_double_another(
     send(emulator, C, B, ["from-c"])  # C's conversation is followed first ...
     send(emulator, A, B, ["from-a"])  # ... then A's
     b.wait_count(2)
-    cut(emulator, proxied, b)
+    cut(emulator, fault_proxy, b)
     send(emulator, A, B, [f"a-{i:04d}" for i in range(2_100)])
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert hold.entered.wait(WAIT)
     # The catch-up waits behind the held listener: C's messages sent now are in C's
     # catch-up page *and* come live, queued behind the catch-up.
@@ -245,12 +232,12 @@ def hold_a_catch_up_page(emulator: Emulator, proxy: FaultProxy, b: Watcher) -> l
 
 
 def test_a_catch_up_page_in_flight_is_not_delivered_after_close(
-    watcher: Any, emulator: Emulator, proxied: FaultProxy
+    watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
     b = watcher()
     late = AfterClose()
     b.client.add_message_listener("late", late)
-    hold_a_catch_up_page(emulator, proxied, b)
+    hold_a_catch_up_page(emulator, fault_proxy, b)
     b.client.close(timeout=1.0)
     late.closed.set()
     # The dispatcher thread ends once the held page came back and was dealt with.
@@ -260,18 +247,18 @@ def test_a_catch_up_page_in_flight_is_not_delivered_after_close(
 
 
 def test_a_catch_up_call_held_by_a_slow_server_does_not_outlive_close(
-    watcher: Any, emulator: Emulator, proxied: FaultProxy
+    watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
     """The server holds a catch-up page for far longer than close()'s budget: close() ends
     the call, and no SDK thread is left when it returns."""
     b = watcher()
     send(emulator, A, B, ["direct"])
     b.wait_count(1)
-    cut(emulator, proxied, b)
+    cut(emulator, fault_proxy, b)
     send(emulator, A, B, ["missed"])
     requests = emulator.request_count()
     emulator.set_request_delay(8.0)
-    proxied.pass_through()
+    fault_proxy.pass_through()
     assert b.conn.wait_for_status("connected", WAIT, count=2)
     assert emulator.wait_until(lambda: emulator.request_count() > requests, WAIT)
     started = time.monotonic()
@@ -283,10 +270,10 @@ def test_a_catch_up_call_held_by_a_slow_server_does_not_outlive_close(
 
 
 def test_a_new_user_never_hears_the_previous_users_catch_up(
-    watcher: Any, emulator: Emulator, proxied: FaultProxy
+    watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
     b = watcher()
-    hold_a_catch_up_page(emulator, proxied, b)
+    hold_a_catch_up_page(emulator, fault_proxy, b)
     # The server keeps the old auth token (its DELETE fails), so the held page still comes.
     emulator.fail_next_request("ERR_INTERNAL_SERVER", 500)
     with pytest.raises(CometChatException):
