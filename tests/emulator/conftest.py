@@ -332,6 +332,32 @@ globalThis.fetch = (url, opts) => {
 };
 """
 
+KIT_JS = r"""
+// The helpers of the step scripts (require("./kit.js") after the shim): the test's config,
+// a JSON line out, the lines the test writes to stdin, listeners heard and awaited, and the
+// error line a failed step ends with.
+const cfg = JSON.parse(process.argv[2]);
+const out = (o) => console.log(JSON.stringify(o));
+const lines = require("readline").createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const next = async () => JSON.parse((await lines.next()).value);
+const heard = {};  // listener name -> [args]
+const waiters = [];
+const hear = (name) => (...args) => {
+  (heard[name] = heard[name] || []).push(args);
+  waiters.filter((w) => w.name === name).forEach((w) => w.check());
+};
+const when = (name, count = 1) => new Promise((res) => {
+  const w = { name, check: () => { if ((heard[name] || []).length >= count) res(heard[name]); } };
+  waiters.push(w); w.check();
+});
+const fail = (e) => {
+  out({ event: "error",
+        error: { code: e && e.code, message: e && e.message, stack: String(e && e.stack) } });
+  process.exit(1);
+};
+module.exports = { cfg, out, lines, next, heard, hear, when, fail };
+"""
+
 
 def _js_sdk_dir() -> Path:
     default = Path(tempfile.gettempdir()) / f"cometchat_sync-js-sdk-{JS_SDK_VERSION}"
@@ -428,8 +454,9 @@ class NodeRun:
 
 
 class JsSdk:
-    """The official JS SDK ready to run scripts in ``folder`` (which holds ``shim.js``, for
-    the script to ``require`` first) against an emulator over TLS."""
+    """The official JS SDK ready to run scripts in ``folder`` against an emulator over TLS;
+    the folder holds ``shim.js``, for a script to ``require`` first, and ``kit.js``, the
+    helpers of step scripts."""
 
     def __init__(
         self,
@@ -443,6 +470,7 @@ class JsSdk:
         self.folder = folder
         self._popen = popen
         (folder / "shim.js").write_text(SHIM_JS)
+        (folder / "kit.js").write_text(KIT_JS)
 
     def emulator(self) -> Emulator:
         """A new emulator (not started) serving TLS with the certificate node trusts."""

@@ -29,20 +29,7 @@ A, B, C = "superhero1", "superhero2", "superhero3"
 STEPS_JS = r"""
 require("./shim.js");
 const { CometChat } = require("@cometchat/chat-sdk-javascript");
-const cfg = JSON.parse(process.argv[2]);
-const out = (o) => console.log(JSON.stringify(o));
-const lines = require("readline").createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const next = async () => JSON.parse((await lines.next()).value);
-const heard = {};  // listener name -> [args]
-const waiters = [];
-const hear = (name) => (...args) => {
-  (heard[name] = heard[name] || []).push(args);
-  waiters.filter((w) => w.name === name).forEach((w) => w.check());
-};
-const when = (name, count = 1) => new Promise((res) => {
-  const w = { name, check: () => { if ((heard[name] || []).length >= count) res(heard[name]); } };
-  waiters.push(w); w.check();
-});
+const { cfg, out, next, heard, hear, when, fail } = require("./kit.js");
 const uid = (u) => (u && u.getUid ? u.getUid() : null);
 const kind = (m) => (m instanceof CometChat.TextMessage ? "TextMessage"
   : m instanceof CometChat.CustomMessage ? "CustomMessage"
@@ -128,11 +115,7 @@ const kind = (m) => (m instanceof CometChat.TextMessage ? "TextMessage"
   await CometChat.logout();
   out({ event: "logged_out" });
   process.exit(0);
-})().catch((e) => {
-  out({ event: "error",
-        error: { code: e && e.code, message: e && e.message, stack: String(e && e.stack) } });
-  process.exit(1);
-});
+})().catch(fail);
 """
 
 

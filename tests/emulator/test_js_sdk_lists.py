@@ -33,10 +33,9 @@ A, B, C, E = "superhero1", "superhero2", "superhero3", "superhero5"
 STEPS_JS = r"""
 require("./shim.js");
 const { CometChat } = require("@cometchat/chat-sdk-javascript");
-const cfg = JSON.parse(process.argv[2]);
-const lines = require("readline").createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const { cfg, lines, out, fail } = require("./kit.js");
 const step = async (event, result) => {
-  console.log(JSON.stringify({ event, result }));
+  out({ event, result });
   await lines.next();  // ours runs the same step, then says go on
 };
 const id = (x) => String(x.getId());
@@ -97,11 +96,7 @@ const conv = (c) => [withId(c), c.getConversationType(), c.getUnreadMessageCount
   const after = await new CometChat.ConversationsRequestBuilder().setLimit(10).build().fetchNext();
   await step("deleted", after.map(withId));
   process.exit(0);
-})().catch((e) => {
-  console.log(JSON.stringify({ event: "error",
-    error: { code: e && e.code, message: e && e.message, stack: String(e && e.stack) } }));
-  process.exit(1);
-});
+})().catch(fail);
 """
 
 

@@ -31,20 +31,7 @@ JS_BYTES = "bytes from the official SDK \u00e9"
 STEPS_JS = r"""
 require("./shim.js");
 const { CometChat } = require("@cometchat/chat-sdk-javascript");
-const cfg = JSON.parse(process.argv[2]);
-const out = (o) => console.log(JSON.stringify(o));
-const lines = require("readline").createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const next = async () => JSON.parse((await lines.next()).value);
-const heard = {};
-const waiters = [];
-const hear = (name) => (...args) => {
-  (heard[name] = heard[name] || []).push(args);
-  waiters.filter((w) => w.name === name).forEach((w) => w.check());
-};
-const when = (name, count = 1) => new Promise((res) => {
-  const w = { name, check: () => { if ((heard[name] || []).length >= count) res(heard[name]); } };
-  waiters.push(w); w.check();
-});
+const { cfg, out, next, heard, hear, when, fail } = require("./kit.js");
 (async () => {
   const settings = new CometChat.AppSettingsBuilder()
     .setRegion(cfg.region).overrideClientHost(cfg.host).overrideAdminHost(cfg.host)
@@ -105,11 +92,7 @@ const when = (name, count = 1) => new Promise((res) => {
   await CometChat.logout();
   out({ event: "logged_out" });
   process.exit(0);
-})().catch((e) => {
-  out({ event: "error",
-        error: { code: e && e.code, message: e && e.message, stack: String(e && e.stack) } });
-  process.exit(1);
-});
+})().catch(fail);
 """
 
 
