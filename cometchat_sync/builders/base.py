@@ -182,7 +182,31 @@ class RequestBuilder:
         return value
 
 
-class PagedRequest(Generic[T]):
+class _ListRequest(Generic[T]):
+    """What every request over a list holds: the client, the path, the filters, the page
+    size and how an item is read."""
+
+    def __init__(
+        self,
+        client: ResourceAPI,
+        path: str,
+        params: dict[str, Any],
+        limit: int,
+        parse: Callable[[dict[str, Any]], T],
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._params = params
+        self._limit = limit
+        self._parse = parse
+
+    @property
+    def limit(self) -> int:
+        """The page size (int)."""
+        return self._limit
+
+
+class PagedRequest(_ListRequest[T]):
     """A request over a list the server pages by number (users, groups, members, blocked
     users, conversations): ``fetch_next()`` returns the next page, ``[]`` past the last one;
     iterating yields every item, fetching pages as it goes.
@@ -198,18 +222,9 @@ class PagedRequest(Generic[T]):
         limit: int,
         parse: Callable[[dict[str, Any]], T],
     ) -> None:
-        self._client = client
-        self._path = path
-        self._params = params
-        self._limit = limit
-        self._parse = parse
+        super().__init__(client, path, params, limit, parse)
         self._page = 1
         self._done = False
-
-    @property
-    def limit(self) -> int:
-        """The page size (int)."""
-        return self._limit
 
     @property
     def page(self) -> int:
@@ -264,7 +279,7 @@ class _Identified(Protocol):
 M = TypeVar("M", bound=_Identified)
 
 
-class CursorRequest(Generic[M]):
+class CursorRequest(_ListRequest[M]):
     """A request over a list the server pages by id (messages, reactions): a page is asked
     for with ``affix`` ``prepend`` (before the oldest id fetched so far) or ``append`` (after
     the newest), each page oldest first; ``[]`` once that end is reached.
@@ -285,19 +300,10 @@ class CursorRequest(Generic[M]):
         *,
         start: Optional[int] = None,
     ) -> None:
-        self._client = client
-        self._path = path
-        self._params = params
-        self._limit = limit
-        self._parse = parse
+        super().__init__(client, path, params, limit, parse)
         self._oldest = start  # the cursor of prepend pages
         self._newest = start  # the cursor of append pages
         self._ends = {"prepend": False, "append": False}
-
-    @property
-    def limit(self) -> int:
-        """The page size (int)."""
-        return self._limit
 
     def _uncursored(self) -> dict[str, Any]:
         """The parameters that stand for the cursor while there is none."""
