@@ -75,7 +75,14 @@ class HostOverride:
         text = value.strip()
         if "://" not in text:
             text = "https://" + text
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # "http://[bad": an unclosed IPv6 bracket
+            raise CometChatException(
+                ErrorCode.INVALID_PARAMETER,
+                f"{what} must be a host with an optional scheme and port, like "
+                f"'api.example.com' or 'http://127.0.0.1:8080'.",
+            ) from None
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             raise CometChatException(

@@ -70,11 +70,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--client-host",
-        help="host[:port] of the client API instead of the region's (COMETCHAT_CLIENT_HOST)",
+        help="URL of the client API instead of the region's: https://host[:port], or "
+        "http://host:port for a local emulator (COMETCHAT_CLIENT_HOST)",
     )
     group.add_argument(
         "--admin-host",
-        help="host[:port] of the admin API instead of the region's (COMETCHAT_ADMIN_HOST)",
+        help="URL of the admin API instead of the region's: https://host[:port], or "
+        "http://host:port for a local emulator (COMETCHAT_ADMIN_HOST)",
     )
     group.add_argument(
         "--emulator",

@@ -11,6 +11,7 @@ from typing import Optional
 
 from .._version import __version__
 from ..errors import CometChatException
+from ..errors import ErrorCode
 from . import emulator
 from . import listen
 from . import send
@@ -47,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+_VALUE_CODES = frozenset({ErrorCode.MISSING_PARAMETERS, ErrorCode.INVALID_PARAMETER})
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the command with ``argv`` (default ``sys.argv[1:]``); return its exit code."""
     top = parser()
@@ -62,7 +66,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     except CometChatException as exc:
         sys.stderr.write(f"{where}: {exc.code}: {exc.message}\n")
-        return 1
+        # A value the SDK refused before any request is a usage error; a server's is not.
+        local = exc.code in _VALUE_CODES and "status" not in exc.details
+        return 2 if local else 1
     except KeyboardInterrupt:
         sys.stderr.write(f"{where}: interrupted\n")
         return 130

@@ -255,10 +255,14 @@ class MediaAPI(MessagesAPI):
             encoder = multipart.MultipartEncoder(fields=_fields(message, files))
             body: Any = encoder
             if progress is not None:
-                report = progress
-                body = multipart.MultipartEncoderMonitor(
-                    encoder, lambda monitor: report(monitor.bytes_read, monitor.len)
-                )
+                report, last = progress, [-1]
+
+                def on_read(monitor: multipart.MultipartEncoderMonitor) -> None:
+                    if monitor.bytes_read != last[0]:  # the read at the end adds nothing
+                        last[0] = monitor.bytes_read
+                        report(monitor.bytes_read, monitor.len)
+
+                body = multipart.MultipartEncoderMonitor(encoder, on_read)
             upload = Upload(body, encoder.content_type, self._settings.upload_timeout)
             sent = as_message(self._client_call("POST", path, upload=upload))
         self._note_sent(sent)

@@ -77,6 +77,25 @@ def _is_tls_error(exc: BaseException) -> bool:
     )
 
 
+def _tls_failure(exc: BaseException) -> str:
+    """What a failed TLS handshake most likely means, to say what to do about it."""
+    text = " ".join(str(current) for current in _chain(exc))
+    if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+        # The server answered in plain HTTP: an http:// server given as https://.
+        return (
+            "The TLS handshake failed: the server does not speak TLS (for a local server "
+            "without TLS, give its host as http://host:port)."
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text or any(
+        isinstance(current, ssl.SSLCertVerificationError) for current in _chain(exc)
+    ):
+        return (
+            "The TLS handshake failed: the server's certificate is not trusted "
+            "(see AppSettingsBuilder.set_ca_bundle)."
+        )
+    return f"The TLS handshake failed ({type(exc).__name__})."
+
+
 class Upload(NamedTuple):
     """A request body streamed from a file-like ``body`` (its ``read(n)`` is called as the
     request is sent), sent with ``content_type``; the whole call then has ``timeout``
@@ -270,11 +289,7 @@ class RestClient:
         ):
             return CometChatTimeoutError(f"The server did not answer {method} /{path} in time.")
         if _is_tls_error(exc):
-            return CometChatException(
-                ErrorCode.FAILED_TO_FETCH,
-                "The TLS handshake failed: the server's certificate is not trusted "
-                "(see AppSettingsBuilder.set_ca_bundle).",
-            )
+            return CometChatException(ErrorCode.FAILED_TO_FETCH, _tls_failure(exc))
         if classify_network_error(exc):
             return CometChatException(
                 ErrorCode.NO_INTERNET,

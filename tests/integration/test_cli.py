@@ -129,8 +129,20 @@ def test_status_logs_in_connects_and_pings(spawn, emulator, emulator_env, tmp_pa
         ),
         (["send", "hi"], ["COMETCHAT_APP_ID"], "one of the arguments --to --group is required"),
         (["status", "--client-host", "ftp://x"], ["COMETCHAT_APP_ID"], "http:// or https://"),
+        (["status", "--client-host", "http://[bad"], ["COMETCHAT_APP_ID"], "must be a host"),
+        (
+            ["send", "--uid", "superhero1", "--to", "superhero2", ""],
+            [
+                "COMETCHAT_APP_ID",
+                "COMETCHAT_REGION",
+                "COMETCHAT_AUTH_KEY",
+                "COMETCHAT_CLIENT_HOST",
+                "COMETCHAT_ADMIN_HOST",
+            ],
+            "MISSING_PARAMETERS",
+        ),
     ],
-    ids=["no-app-id", "no-user", "no-auth-key", "no-receiver", "bad-host"],
+    ids=["no-app-id", "no-user", "no-auth-key", "no-receiver", "bad-host", "bad-url", "no-text"],
 )
 def test_a_missing_or_wrong_value_is_one_line_and_exit_code_2(
     spawn, emulator_env, tmp_path, argv, env_names, says

@@ -341,7 +341,18 @@ def test_tls_emulator_with_a_ca_bundle(tmp_path, settings_for):
             assert emu.socket_count("superhero1") == 1
             client.logout()
         # Without the CA the certificate is not trusted: a clear error, no fallback.
-        assert failed_login(emu, settings_for(emu).build()).code == "FAILED_TO_FETCH"
+        untrusted = failed_login(emu, settings_for(emu).build())
+        assert untrusted.code == "FAILED_TO_FETCH" and "not trusted" in untrusted.message
+
+
+def test_a_plain_http_server_given_as_https_is_named_as_such(emulator, settings_for):
+    """A local server without TLS given as host:port (https by default): the error says the
+    server does not speak TLS, not that its certificate is untrusted."""
+    host = emulator.client_host.split("://", 1)[1]
+    settings = settings_for(emulator).override_client_host(host).override_admin_host(host)
+    error = failed_login(emulator, settings.build())
+    assert error.code == "FAILED_TO_FETCH"
+    assert "does not speak TLS" in error.message and "http://" in error.message
 
 
 def test_a_server_message_quoting_the_token_never_reaches_the_exception(emulator, settings_for):

@@ -75,6 +75,7 @@ def test_progress_is_reported_up_to_the_total(connected, tmp_path):
     assert len(totals) == 1 and totals.pop() > path.stat().st_size
     done = [d for d, _ in seen]
     assert done == sorted(done) and done[-1] == seen[-1][1]
+    assert len(set(done)) == len(done), "each amount is reported once (the total too)"
 
 
 def test_a_missing_file_is_refused_before_anything_is_sent(connected, emulator, tmp_path):

@@ -42,6 +42,7 @@ def test_defaults():
         (lambda b: b.override_client_host("http://host/path"), "ERR_INVALID_PARAMETER"),
         (lambda b: b.override_admin_host("http://host:notaport"), "ERR_INVALID_PARAMETER"),
         (lambda b: b.override_admin_host("https://user:pw@host"), "ERR_INVALID_PARAMETER"),
+        (lambda b: b.override_client_host("http://[bad"), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_ca_bundle("/no/such/file.pem"), "ERR_INVALID_PARAMETER"),
     ],
 )
