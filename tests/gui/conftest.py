@@ -14,6 +14,7 @@ import gc
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -121,6 +122,12 @@ def _stop(proc: Optional[subprocess.Popen[bytes]]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+# A runner started in the background ignores SIGINT; the sample's Ctrl-C test needs the
+# child to get the default (see tests/integration/conftest.py).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

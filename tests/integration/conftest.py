@@ -29,6 +29,13 @@ CONNECT_TIMEOUT = 5.0  # how long ``connected`` waits for the socket
 LINE_TIMEOUT = 15.0  # a line from a program that has to import the SDK (and maybe Django) first
 
 
+# The programs here are started as a terminal would start them. A test runner started in the
+# background (nohup, "&" in a script) ignores SIGINT, and its children would inherit that: give
+# this process its default Ctrl-C back, so the children get theirs.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class Proc:
     """A running program: its stdout lines arrive in a queue; stderr is kept."""
 
