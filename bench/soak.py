@@ -20,10 +20,11 @@ over REST at ``--rate`` per second, plus messages the receiver must never see (t
 At the end the faults stop and the receiver gets a bounded time to catch up. The report:
 messages lost, doubled, misdelivered and out of order (all must be 0), reconnects, the p50 and
 p99 of recovery (fault over -> connected), SDK threads and open descriptors at start and end
-(equal), the SDK's own heap at start and end (tracemalloc: allocations with an SDK frame on
-the stack, the emulator's left out) and the process RSS (which also counts the emulator's
-store of every message). ``--json`` prints it as one JSON object; the exit status is 1 when
-anything was lost, doubled, misdelivered or out of order, or a thread or descriptor leaked.
+(equal), with ``--trace-heap`` the SDK's own heap at start and end (tracemalloc: allocations
+with an SDK frame on the stack, the emulator's left out), and the process RSS (which also
+counts the emulator's store of every message). ``--json`` prints it as one JSON object; the
+exit status is 1 when anything was lost, doubled, misdelivered or out of order, or a thread
+or descriptor leaked.
 """
 
 from __future__ import annotations
@@ -280,9 +281,10 @@ def play(
         raise ValueError(fault)
 
 
-def run(duration: float, rate: float, seed: int) -> Report:
+def run(duration: float, rate: float, seed: int, *, trace_heap: bool = False) -> Report:
     rng = random.Random(seed)
-    tracemalloc.start(32)  # deep stacks: an SDK frame anywhere on them counts
+    if trace_heap:  # deep stacks: an SDK frame anywhere on them counts (slow: see --help)
+        tracemalloc.start(32)
     report = Report(duration_s=duration)
     with Emulator() as emulator, FaultProxy("127.0.0.1", emulator.ws_port) as proxy:
         emulator.advertise_ws(proxy.host, proxy.port)
@@ -309,7 +311,8 @@ def run(duration: float, rate: float, seed: int) -> Report:
 
         report.threads_start, report.fds_start = sdk_threads(), open_fds()
         report.rss_start_mib = rss_mib()
-        report.sdk_heap_start_kib = sdk_heap_kib()
+        if trace_heap:
+            report.sdk_heap_start_kib = sdk_heap_kib()
         sender = Sender(sender_client, rate, rng)
         sender.start()
         faults: Counter[str] = Counter()
@@ -360,7 +363,8 @@ def run(duration: float, rate: float, seed: int) -> Report:
             }
         report.threads_end, report.fds_end = sdk_threads(), open_fds()
         report.rss_end_mib = rss_mib()
-        report.sdk_heap_end_kib = sdk_heap_kib()
+        if trace_heap:
+            report.sdk_heap_end_kib = sdk_heap_kib()
         receiver.close()
         sender_client.close()
     report.sdk_heap_start_kib = round(report.sdk_heap_start_kib, 1)
@@ -368,7 +372,8 @@ def run(duration: float, rate: float, seed: int) -> Report:
     report.rss_start_mib = round(report.rss_start_mib, 1)
     report.rss_end_mib = round(report.rss_end_mib, 1)
     report.caught_up_s = round(report.caught_up_s, 2)
-    tracemalloc.stop()
+    if trace_heap:
+        tracemalloc.stop()
     return report
 
 
@@ -380,8 +385,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the fault mix")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--trace-heap",
+        action="store_true",
+        help="also measure the SDK's own heap with tracemalloc (deep stacks make the whole "
+        "process about twice as slow, and the last snapshot of a long run takes minutes: "
+        "for runs of a few minutes)",
+    )
     args = parser.parse_args(argv)
-    report = run(args.duration, args.rate, args.seed)
+    report = run(args.duration, args.rate, args.seed, trace_heap=args.trace_heap)
     if args.json:
         print(json.dumps(asdict(report)))
     else:
