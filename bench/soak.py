@@ -226,7 +226,8 @@ class Sender(threading.Thread):
         period = 1.0 / self.rate
         next_at = time.monotonic()
         while not self.stop.is_set():
-            self._send(TextMessage(RECEIVER, f"seq:{self.sent}"))
+            if not self._send(TextMessage(RECEIVER, f"seq:{self.sent}")):
+                break  # stopped before the server took it: not sent, not counted
             self.sent += 1
             if self.sent % 5 == 0:  # now and then, a message the receiver must never see
                 target = (OTHER, "user") if self.decoys % 2 else (GROUP, "group")
@@ -235,13 +236,15 @@ class Sender(threading.Thread):
             next_at += period
             self.stop.wait(max(0.0, next_at - time.monotonic()))
 
-    def _send(self, message: TextMessage) -> None:
+    def _send(self, message: TextMessage) -> bool:
+        """True once the server took ``message``; False when stopped before that."""
         while not self.stop.is_set():
             try:
                 self.client.send_message(message)
-                return
+                return True
             except CometChatException:
                 self.stop.wait(0.05)  # the server is away or answered an injected 500
+        return False
 
 
 def play(
