@@ -164,6 +164,7 @@ class Delivery:
             self._connected = up
             self._submit(deliver)
         if new_link:
+            self.ledger.mark_all_gapped()  # before any frame of the new link is queued
             self._queue_catch_up(full=True)
         elif not up:
             self.dispatcher.cancel_scheduled()  # the next connect catches up anyway

@@ -292,6 +292,15 @@ class MessageLedger:
             if followed is not None:
                 self._mark_locked(followed)
 
+    def mark_all_gapped(self) -> None:
+        """A new link: what came while there was none is missing from every followed
+        conversation until the catch-up of this link (or a later one) reads it. Live
+        messages are held meanwhile, so none can move a watermark past the missing ones,
+        even when this link's catch-up is superseded before it runs."""
+        with self._lock:
+            for followed in self._followed.values():
+                self._mark_locked(followed)
+
     def advance(self, conversation: Conversation, upto: int) -> None:
         """A catch-up delivered (or settled) everything of ``conversation`` up to ``upto``."""
         with self._lock:

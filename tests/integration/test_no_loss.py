@@ -165,6 +165,35 @@ class HoldReconnect(ConnectionListener):
             assert self.release.wait(20)
 
 
+def test_a_live_message_of_a_superseded_link_cannot_skip_the_missed_ones(
+    watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
+) -> None:
+    """The link comes back while the dispatcher is busy, so its catch-up waits; a message
+    comes live on it; the link drops again before the catch-up ran (it is then skipped: the
+    next link's catch-up does it). The live message, delivered first, must not move the
+    conversation past the message missed while there was no link."""
+    b = watcher()
+    hold = HoldReconnect()
+    b.client.add_connection_listener("hold", hold)
+    send(emulator, A, B, ["first"])
+    b.wait_count(1)
+    cut(emulator, fault_proxy, b)
+    send(emulator, A, B, ["missed"])
+    fault_proxy.pass_through()
+    assert hold.entered.wait(WAIT)  # link 2 is up; its catch-up waits behind the listener
+    depth = b.client.stats().queue_depth
+    send(emulator, A, B, ["live on link 2"])
+    assert wait_for(lambda: b.client.stats().queue_depth > depth), "the frame never came"
+    fault_proxy.refuse()
+    assert emulator.close_sockets(B, 1011) == 1
+    assert wait_for(lambda: b.client.get_connection_status() != "connected")
+    fault_proxy.pass_through()
+    assert wait_for(lambda: b.client.get_connection_status() == "connected")  # link 3
+    hold.release.set()
+    b.wait_count(3)
+    assert sorted(b.texts()) == sorted(["first", "missed", "live on link 2"])
+
+
 def test_a_long_catch_up_in_one_conversation_does_not_double_another(
     watcher: Any, emulator: Emulator, fault_proxy: FaultProxy
 ) -> None:
