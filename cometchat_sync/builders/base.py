@@ -214,17 +214,9 @@ class PagedRequest(_ListRequest[T]):
     Built by a builder's ``build()``; not meant to be created directly.
     """
 
-    def __init__(
-        self,
-        client: ResourceAPI,
-        path: str,
-        params: dict[str, Any],
-        limit: int,
-        parse: Callable[[dict[str, Any]], T],
-    ) -> None:
-        super().__init__(client, path, params, limit, parse)
-        self._page = 1
-        self._done = False
+    # Where paging stands; the first assignment makes them the instance's own.
+    _page: int = 1
+    _done: bool = False
 
     @property
     def page(self) -> int:
