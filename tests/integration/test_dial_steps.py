@@ -64,9 +64,11 @@ def logged_in(make_client: Callable[..., CometChatClient], emulator: Emulator, *
 
 
 @pytest.fixture
-def many_descriptors() -> Iterator[int]:
-    """Hold descriptors up to number 1100 (raising the soft RLIMIT_NOFILE when it is lower),
-    so every socket opened in the test gets a number above 1024 (select()'s FD_SETSIZE)."""
+def many_descriptors() -> Iterator[Callable[[], None]]:
+    """``fill()``: take every free descriptor up to number 1100 (raising the soft
+    RLIMIT_NOFILE when it is lower), so the next sockets get numbers above 1024 (select()'s
+    FD_SETSIZE). Call it right before the step under test: descriptors other threads free
+    meanwhile (a closed keep-alive connection) would otherwise be numbered below."""
     resource = pytest.importorskip("resource")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 1300
@@ -75,10 +77,16 @@ def many_descriptors() -> Iterator[int]:
     if soft != resource.RLIM_INFINITY and soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     held: list[int] = []
+
+    def fill() -> None:
+        while True:
+            fd = os.open(os.devnull, os.O_RDONLY)
+            held.append(fd)
+            if fd >= 1100:
+                return
+
     try:
-        while not held or held[-1] < 1100:
-            held.append(os.open(os.devnull, os.O_RDONLY))
-        yield held[-1]
+        yield fill
     finally:
         for fd in held:
             os.close(fd)
@@ -91,10 +99,10 @@ def test_a_process_holding_over_1024_descriptors_connects_and_receives(
     receiver = logged_in(make_client, emulator)
     messages = MessageRecorder()
     receiver.add_message_listener("m", messages)
+    many_descriptors()
     receiver.connect(timeout=WAIT)  # raised ValueError inside select() before
-    probe = socket.socket()
-    assert probe.fileno() > 1024  # so the client's socket was numbered above 1024 too
-    probe.close()
+    link = receiver._connection._lc.current.link  # the premise: the socket is numbered >1024
+    assert link._raw.fileno() > 1024
     sender = make_client(auto=False)
     sender.login(B, emulator.auth_key)
     sender.send_message(TextMessage(A, "over the fence"))
