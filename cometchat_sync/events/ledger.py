@@ -190,6 +190,20 @@ class MessageLedger:
         with self._lock:
             return any(f.gapped for f in self._followed.values())
 
+    def key_of(self, message: BaseMessage) -> Optional[str]:
+        """The ledger's name for ``message``'s conversation (``None``: it belongs to none,
+        or it has no id)."""
+        if message.id <= 0:
+            return None
+        with self._lock:
+            return self._key_of(message)
+
+    def follows(self, message: BaseMessage) -> bool:
+        """False only when ``message`` belongs to a conversation not followed (yet)."""
+        key = self.key_of(message)
+        with self._lock:
+            return key is None or key in self._followed
+
     def gap_marks(self, key: str) -> int:
         """How many gaps were marked in ``key`` so far (see :meth:`filled`)."""
         with self._lock:
@@ -210,15 +224,40 @@ class MessageLedger:
         mid = message.id
         if mid <= 0:
             return True
+        # Called once per delivered message: the common case (a followed conversation, an id
+        # above every settled one, no gap) is inlined here under one take of the lock.
         with self._lock:
-            key = self._key_of(message)
-            if live and key is not None:
-                self._release_locked(key)
-            own = self._is_own_action(message)
+            key = message.conversation_id or self._key_of(message)
             if key is None:
-                return not own
-            followed = self._follow_locked(key, message, mid - 1)
-            if followed is None:
+                return not (self._own_actions and self._is_own_action(message))
+            if live:  # release the hold (inlined _release_locked)
+                holds = self._holds
+                left = holds.get(key)
+                if left is not None:
+                    if left > 1:
+                        holds[key] = left - 1
+                    else:
+                        del holds[key]
+            own = bool(self._own_actions) and self._is_own_action(message)
+            followed = self._followed.get(key)
+            if followed is not None:
+                self._followed.move_to_end(key)
+            else:
+                followed = self._follow_locked(key, message, mid - 1)
+                if followed is None:
+                    return not own
+            above = followed.above
+            if (
+                mid > followed.floor
+                and (not above or mid > above[-1])
+                and not (live and followed.gapped)
+            ):  # new, and above every settled id: settle it at the end
+                if len(above) < self._max_above:
+                    above.append(mid)
+                else:
+                    followed.settle(mid, self._max_above)
+                if (not live or not own) and mid > followed.watermark:
+                    followed.watermark = mid
                 return not own
             if followed.settled(mid):
                 if not live:  # a catch-up runs in order: everything up to here is settled
