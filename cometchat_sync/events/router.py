@@ -102,11 +102,14 @@ class Event(NamedTuple):
     message: Optional[BaseMessage] = None
 
 
+_new_event = tuple.__new__  # ``Event(...)`` without NamedTuple's Python-level ``__new__``
+
+
 def _event(
     method: ListenerMethod, args: tuple[Any, ...], message: Optional[BaseMessage] = None
 ) -> list[Event]:
     """The one event calling ``method`` (a family's unbound method) with ``args``."""
-    return [Event(_family_of(method), method.__name__, args, message)]
+    return [_new_event(Event, (_family_of(method), method.__name__, args, message))]
 
 
 # -- logging -------------------------------------------------------------------------------
@@ -216,18 +219,42 @@ def _route_call(msg: Call, own_uid: Optional[str]) -> list[Event]:
     return _event(method, (msg,), msg)
 
 
-def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
-    body = as_mapping(frame.get("body"))
-    if body is None:
-        return _drop("message", "body is not an object")
-    if body.get("category") == "custom" and body.get("type") == "text":
-        # The official SDKs route by type before category: to the text listener (they pass
-        # the custom message; a TextMessage, whose category stays "custom", keeps ``text``).
-        text = TextMessage.from_json(body)
-        return _event(MessageListener.on_text_message_received, (text,), text)
-    msg = BaseMessage.from_json(body)
-    if own_uid and msg.mentioned_users:
+def _mentions_me(msg: BaseMessage, body: Mapping[str, Any], own_uid: str) -> None:
+    """Set ``has_mentioned_me`` when ``body`` mentions anyone (``data.mentions``), without
+    building the mentioned users (they stay lazy: most listeners never read them)."""
+    data = body.get("data")
+    if type(data) is not dict:
+        data = as_mapping(data)
+        if data is None:
+            return
+    mentions = data.get("mentions")
+    if mentions and as_mapping(mentions):
         msg.has_mentioned_me = own_uid in mentioned_uids(body)
+
+
+def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Event]:
+    body = frame.get("body")
+    if type(body) is not dict:
+        body = as_mapping(body)
+        if body is None:
+            return _drop("message", "body is not an object")
+    category, mtype = body.get("category"), body.get("type")
+    if mtype == "text":
+        if category == "message":  # the common frame: straight to the model and the event
+            text = TextMessage.__new__(TextMessage)  # what BaseMessage.from_json builds
+            text._load(body, 0)
+            if own_uid:
+                _mentions_me(text, body, own_uid)
+            return [_new_event(Event, (MessageListener, _ON_TEXT, (text,), text))]
+        if category == "custom":
+            # The official SDKs route by type before category: to the text listener (they
+            # pass the custom message; a TextMessage, whose category stays "custom", keeps
+            # ``text``).
+            text = TextMessage.from_json(body)
+            return _event(MessageListener.on_text_message_received, (text,), text)
+    msg = BaseMessage.from_json(body)
+    if own_uid:
+        _mentions_me(msg, body, own_uid)
     if isinstance(msg, InteractiveMessage):
         return _event(MessageListener.on_interactive_message_received, (msg,), msg)
     if isinstance(msg, TextMessage):
@@ -243,6 +270,9 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
     if msg.category:  # interactive, agentic, card, ...: not modelled, still delivered
         return _event(MessageListener.on_unhandled_event, (dict(frame),), msg)
     return _drop("message", "no listener for this message category")
+
+
+_ON_TEXT = MessageListener.on_text_message_received.__name__
 
 
 # -- other frames --------------------------------------------------------------------------
@@ -428,7 +458,9 @@ def route(
 
     Never raises.
     """
-    data = as_mapping(frame)
+    data: Optional[Mapping[str, Any]] = frame
+    if type(frame) is not dict:  # a dict is what the parser gives: no ABC check for it
+        data = as_mapping(frame)
     if data is None:
         return _drop(None, "frame is not an object")
     ftype = data.get("type")

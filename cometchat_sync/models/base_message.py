@@ -250,9 +250,21 @@ class BaseMessage:
 
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
         """Fill every slot from the wire JSON ``d``; returns ``d["data"]`` (or ``{}``)."""
-        data = as_mapping(d.get("data")) or _EMPTY
-        self.id = as_int(d.get("id"))
-        self.conversation_id = as_opt_str(d.get("conversationId"))
+        # Each field's usual wire type is taken as is, inline (one message per frame: the
+        # converters' calls cost more than the rest); anything else goes through them.
+        data = d.get("data")
+        if type(data) is not dict or not data:
+            data = as_mapping(data) or _EMPTY
+        mid = d.get("id")  # a decimal string on the wire
+        if type(mid) is str and len(mid) < 19 and mid.isdecimal():  # below 10**18
+            self.id = int(mid)
+        else:
+            self.id = as_int(mid)
+        conversation_id = d.get("conversationId")
+        if type(conversation_id) is str:
+            self.conversation_id: Optional[str] = conversation_id
+        else:
+            self.conversation_id = as_opt_str(conversation_id)
 
         # The sender and receiver objects are built lazily, on first access (see the
         # properties). The usual wire shape names both by id: then even their entities are
@@ -274,8 +286,9 @@ class BaseMessage:
             self._load_receiver(receiver, receiver_type, data)
         self._receiver: Union[User, Group, None] = None
 
-        self.category = as_str(d.get("category"))
-        self.type = as_str(d.get("type"))
+        category, mtype = d.get("category"), d.get("type")
+        self.category = category if type(category) is str else as_str(category)
+        self.type = mtype if type(mtype) is str else as_str(mtype)
         # The parsed frame belongs to this message alone: keep it rather than copy it. The
         # fields of _LAZY_FIELDS are parsed from it on first access (see __getattr__).
         self.raw: dict[str, Any] = d if type(d) is dict else dict(d)

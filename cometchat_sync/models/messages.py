@@ -136,9 +136,11 @@ class TextMessage(BaseMessage):
         self.text = text
 
     def _load(self, d: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
-        data = super()._load(d, depth)
+        data = BaseMessage._load(self, d, depth)  # not super(): one message per frame
         text = data.get("text")
-        self.text = as_str(d.get("text") if text is None else text)
+        if type(text) is not str:
+            text = as_str(d.get("text") if text is None else text)
+        self.text = text
         return data
 
     def _send_data(self) -> dict[str, Any]:
