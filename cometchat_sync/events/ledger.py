@@ -251,11 +251,12 @@ class MessageLedger:
                 mid > followed.floor
                 and (not above or mid > above[-1])
                 and not (live and followed.gapped)
-            ):  # new, and above every settled id: settle it at the end
-                if len(above) < self._max_above:
-                    above.append(mid)
-                else:
-                    followed.settle(mid, self._max_above)
+            ):  # new, and above every settled id: settle it at the end (as settle() does)
+                above.append(mid)
+                if len(above) > self._max_above:  # a busy conversation's steady state
+                    lowest = above.pop(0)
+                    if followed.floor < lowest <= followed.watermark:
+                        followed.floor = lowest
                 if (not live or not own) and mid > followed.watermark:
                     followed.watermark = mid
                 return not own
