@@ -106,7 +106,9 @@ def connect_cycles(info: dict[str, Any], cycles: int) -> dict[str, list[float]]:
     try:
         client.login(USER, info["auth_key"])
         store = settings.session_store
+        assert store is not None  # emulator_builder sets one
         session = store.load()
+        assert session is not None  # just logged in
         frame = build_auth_frame(
             info["app_id"], session, settings, client.resource, store.device_id()
         )

@@ -8,16 +8,23 @@ this process takes the same clock in ``on_text_message_received``. The gap is th
 A's REST call, the emulator's fan-out, B's socket read, parse and hand-off to the listener.
 
     python bench/latency.py [--rate 100] [--seconds 10] [--quick]
+
+:func:`paced` (used by ``python -m bench``) times the socket side alone: the frame server
+(``_frame_server.py``) sends frames at a fixed rate, each carrying its CLOCK_MONOTONIC ns of
+sending, to one SDK client (to the listener call) or to the tuned raw websocket-client loop
+(to its ``json.loads``), interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import threading
 import time
 from typing import Any
 
+import websocket
 from _common import add_wait_quiet
 from _common import emulator_builder
 from _common import emulator_process
@@ -25,8 +32,11 @@ from _common import machine_line
 from _common import median
 from _common import percentile
 from _common import print_table
+from _common import producer_auth_frame
+from _common import producer_client
 from _common import verdict
 from _common import wait_quiet
+from _frame_server import FrameServer
 
 from cometchat_sync import CometChatClient
 from cometchat_sync import MessageListener
@@ -76,6 +86,57 @@ class Receiver:
         self.latencies_ns.append(now - int(parts[2]))
         if len(self.latencies_ns) >= self.count:
             self.done.set()
+
+
+def _paced_sdk(server: FrameServer, rate: float, count: int) -> list[float]:
+    got: list[float] = []
+    done = threading.Event()
+
+    def on_text(message: Any) -> None:
+        now = time.monotonic_ns()
+        got.append((now - int(message.text.split()[1])) / 1e6)
+        if len(got) >= count:
+            done.set()
+
+    client = producer_client(server.port)
+    client.add_message_listener("bench", MessageListener(on_text_message_received=on_text))
+    try:
+        client.connect(timeout=10)
+        server.command("paced", rate, count)
+        if not done.wait(count / rate + 30):
+            raise RuntimeError(f"paced: {len(got)} of {count} messages")
+    finally:
+        client.close()
+    return got
+
+
+def _paced_raw(server: FrameServer, rate: float, count: int) -> list[float]:
+    ws = websocket.create_connection(
+        f"ws://{server.host}:{server.port}", skip_utf8_validation=True, timeout=30
+    )
+    got: list[float] = []
+    try:
+        ws.send(producer_auth_frame())
+        json.loads(ws.recv())
+        server.command("paced", rate, count)
+        loads, recv = json.loads, ws.recv
+        for _ in range(count):
+            frame = loads(recv())
+            now = time.monotonic_ns()
+            got.append((now - int(frame["body"]["data"]["text"].split()[1])) / 1e6)
+    finally:
+        ws.close(timeout=1)
+    return got
+
+
+def paced(server: FrameServer, rate: float, count: int, runs: int) -> dict[str, list[float]]:
+    """Send-to-callback latencies (ms) at ``rate`` msg/s, ``count`` per run, SDK and raw
+    interleaved; all the runs' samples of each together."""
+    out: dict[str, list[float]] = {"sdk": [], "raw": []}
+    for _ in range(runs):
+        out["raw"] += _paced_raw(server, rate, count)
+        out["sdk"] += _paced_sdk(server, rate, count)
+    return out
 
 
 def main() -> int:

@@ -11,13 +11,20 @@ same run, against the same producer, these readers take turns:
   ``recv()`` + ``json.loads`` of N frames (the tuned reference loop, see ``docs/benchmarks.md``);
 * ``sdk``: a manual-mode ``CometChatClient`` connected to the producer (no REST), counting
   ``on_text_message_received`` calls until N;
+* ``pure``: the single-thread pure-Python loop: a plain socket, the frames parsed by
+  ``_wsraw.FrameParser`` from 256 KiB reads, ``json.loads`` of each (``pure-orjson``:
+  ``orjson.loads``, when orjson is installed);
 * ``raw-utf8`` (contrast only, ``--utf8-contrast``, on a tenth of N since it is slow): the raw
   loop with websocket-client's default pure-Python UTF-8 validator.
 
 Rates are taken from the first to the N-th message (the producer has filled the socket
 buffers by then, so the reader is never starved). Medians of ``--runs`` runs.
 
-    python bench/throughput.py [--count 50000] [--runs 3] [--quick] [--utf8-contrast]
+    python bench/throughput.py [--count 50000] [--runs 3] [--quick] [--utf8-contrast] [--json]
+
+``--json`` prints one JSON object of every run's rate instead of the tables (for ``python -m
+bench``, which runs this script twice: with orjson in the SDK and with
+``COMETCHAT_SYNC_NO_SPEEDUPS=1``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
+from typing import Callable
 
 import websocket
 from _common import Counter
@@ -38,6 +47,7 @@ from _common import producer_client
 from _common import producer_process
 from _common import verdict
 from _common import wait_quiet
+from _wsraw import blocking_connect
 
 
 def producer_ceiling(port: int, count: int) -> float:
@@ -48,6 +58,7 @@ def producer_ceiling(port: int, count: int) -> float:
         ws.send(producer_auth_frame())
         ws.recv()  # the auth answer (websocket-client reads no byte past it)
         sock = ws.sock
+        assert sock is not None  # connected
         got = len(sock.recv(1 << 20))
         first = time.perf_counter()
         while got < expected:
@@ -82,6 +93,83 @@ def raw_run(port: int, count: int, *, validate_utf8: bool = False) -> tuple[floa
     return (count - 1) / elapsed, cpu / (count - 1) * 1e6
 
 
+def pure_run(
+    port: int, count: int, loads: Callable[[Any], Any] = json.loads
+) -> tuple[float, float]:
+    """(messages/s, client CPU µs per message) of the single-thread pure-Python loop."""
+    sock, parser, early = blocking_connect("127.0.0.1", port, producer_auth_frame(), 30)
+    try:
+        n = len(early)
+        while not n:
+            n = len(parser.feed(sock.recv(262144)))
+        first = time.perf_counter()
+        cpu0 = time.process_time()
+        feed, recv = parser.feed, sock.recv
+        while n < count:
+            chunk = recv(262144)
+            if not chunk:
+                raise RuntimeError("the producer closed early")
+            for _, payload in feed(chunk):
+                loads(payload)
+                n += 1
+        elapsed = time.perf_counter() - first
+        cpu = time.process_time() - cpu0
+    finally:
+        sock.close()
+    return (count - 1) / elapsed, cpu / (count - 1) * 1e6
+
+
+def _orjson_loads() -> Any:
+    try:
+        import orjson  # noqa: PLC0415 (optional)
+    except ImportError:
+        return None
+    return orjson.loads
+
+
+READERS = ("ceiling", "raw", "sdk", "pure", "pure-orjson")
+
+
+def measure(
+    count: int, runs: int, utf8_contrast: bool = False, readers: tuple[str, ...] = READERS
+) -> dict[str, Any]:
+    """Every reader (of ``readers``) ``runs`` times, interleaved, against one producer; rates
+    in msg/s.
+
+    Returns ``{"ceiling": [...], "raw": [(msg/s, µs CPU/msg), ...], "sdk": [...],
+    "pure": [...], "pure-orjson": [...] (empty without orjson), "raw-utf8": [...],
+    "speedups": whether the SDK parses with orjson}``.
+    """
+    from cometchat_sync import _json  # noqa: PLC0415 (what the SDK parses with)
+
+    orjson_loads = _orjson_loads()
+    ceiling: list[float] = []
+    results: dict[str, list[tuple[float, float]]] = {
+        "raw": [],
+        "sdk": [],
+        "pure": [],
+        "pure-orjson": [],
+        "raw-utf8": [],
+    }
+    with producer_process(count) as port:
+        for _ in range(runs):  # interleaved, so drift hits every reader alike
+            if "ceiling" in readers:
+                ceiling.append(producer_ceiling(port, count))
+            if "raw" in readers:
+                results["raw"].append(raw_run(port, count))
+            if "sdk" in readers:
+                results["sdk"].append(sdk_run(port, count))
+            if "pure" in readers:
+                results["pure"].append(pure_run(port, count))
+            if orjson_loads is not None and "pure-orjson" in readers:
+                results["pure-orjson"].append(pure_run(port, count, orjson_loads))
+            if utf8_contrast:
+                results["raw-utf8"].append(
+                    raw_run(port, max(1000, count // 10), validate_utf8=True)
+                )
+    return {"ceiling": ceiling, **results, "speedups": bool(getattr(_json, "SPEEDUPS", False))}
+
+
 def sdk_run(port: int, count: int, timeout: float = 60.0) -> tuple[float, float]:
     """(messages/s, client CPU µs per message) delivered to a MessageListener by the SDK."""
     client = producer_client(port)
@@ -107,6 +195,10 @@ def main() -> int:
         action="store_true",
         help="also time the raw loop with the default UTF-8 validator",
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--readers", default=",".join(READERS), help="comma-separated readers to run (--json)"
+    )
     add_wait_quiet(parser, 10.0)
     parser.add_argument("--quick", action="store_true", help="20 000 messages, 3 runs")
     args = parser.parse_args()
@@ -117,18 +209,13 @@ def main() -> int:
     size = len(message_frame(count))
     print(f"throughput: {count} messages of {size} bytes per run, {runs} runs; {machine_line()}")
     wait_quiet(args.wait_quiet)
-    ceiling: list[float] = []
-    results: dict[str, list[tuple[float, float]]] = {"raw": [], "sdk": [], "raw-utf8": []}
-    with producer_process(count) as port:
-        for _ in range(runs):  # interleaved, so drift hits every reader alike
-            ceiling.append(producer_ceiling(port, count))
-            results["raw"].append(raw_run(port, count))
-            results["sdk"].append(sdk_run(port, count))
-            if args.utf8_contrast:
-                results["raw-utf8"].append(
-                    raw_run(port, max(1000, count // 10), validate_utf8=True)
-                )
-
+    readers = tuple(args.readers.split(","))
+    data = measure(count, runs, args.utf8_contrast, readers)
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    ceiling = data["ceiling"]
+    results = {k: data[k] for k in ("raw", "sdk", "pure", "pure-orjson", "raw-utf8")}
     rows = [
         [
             "bytes (producer ceiling)",
@@ -168,7 +255,11 @@ def main() -> int:
             "machine; it is bound by its own CPU per message (see the last column), not by the "
             "producer"
         )
-    print(f"SDK / raw = {ratio:.2f} (target >= 0.80: {verdict(ratio >= 0.8)})")
+    print(f"SDK / raw = {ratio:.2f} (target >= 1.4: {verdict(ratio >= 1.4)})")
+    for name in ("pure", "pure-orjson"):
+        if results[name]:
+            pure = median([r for r, _ in results[name]])
+            print(f"SDK / {name} = {sdk / pure:.2f} (target >= 0.6: {verdict(sdk / pure >= 0.6)})")
     return 0
 
 
