@@ -9,6 +9,7 @@ The SDK logs to loggers under ``"cometchat_sync"`` and never configures logging 
 
 import logging
 
+from ._engine import threads as sdk_threads
 from ._version import __version__
 from .builders import BannedMembersRequestBuilder
 from .builders import BlockedUsersRequestBuilder
@@ -125,6 +126,7 @@ __all__ = [
     "User",
     "UserListener",
     "UsersRequestBuilder",
+    "sdk_threads",
     "__version__",
     "mention",
 ]

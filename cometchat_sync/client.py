@@ -18,12 +18,14 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import weakref
 from types import TracebackType
 from typing import Any
 from typing import Callable
 from typing import Optional
 
+from . import _engine
 from . import _fork
 from . import _validate as check
 from ._run_forever import Ends
@@ -290,11 +292,17 @@ class CometChatClient(
         self._ends.note()
 
     def threads(self) -> list[threading.Thread]:
-        """The SDK threads of this client that are alive (for tests and diagnostics).
+        """The SDK threads working for this client now (for tests and diagnostics).
+
+        The threads belong to the process's engine, shared by every client
+        (``docs/architecture.md``): the read loop while this client has a socket, a dial
+        worker during its attempt, the timer while it holds a deadline of this client, the
+        dispatch worker serving its listeners. Every SDK thread of the process:
+        :func:`cometchat_sync.sdk_threads`.
 
         Returns:
-            The reader, timer and dispatcher threads that are running (none before the
-            first link or event, and normally none once :meth:`close` returned).
+            Those threads (none before the first link or event, and none once :meth:`close`
+            returned).
         """
         found = [*self._connection.threads(), self._delivery.dispatcher.thread]
         return [t for t in found if t is not None and t.is_alive()]
@@ -436,9 +444,12 @@ class CometChatClient(
 
     def _end_delivery(self, timeout: float) -> None:
         """End the session's delivery (see ``Delivery.end_session``), first ending a
-        catch-up call in flight so the dispatcher is not held by a slow server."""
+        catch-up call in flight so the dispatcher is not held by a slow server; then, if no
+        client in the process has a socket or a deadline left, end the engine's threads."""
         self._inflight.abort()
-        self._delivery.end_session(timeout)
+        started = time.monotonic()
+        self._delivery.end_session(timeout * 0.75)
+        _engine.release(max(0.05, timeout - (time.monotonic() - started)))
 
 
 # -- interpreter exit ---------------------------------------------

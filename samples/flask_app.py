@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from typing import Any
 from typing import Optional
 
 from flask import Flask
 from flask import request
 
+import cometchat_sync
 from cometchat_sync import TextMessage
 from cometchat_sync.integrations.flask import CometChat
 
 cometchat = CometChat()
 
-_SDK_THREADS = ("cometchat-reader-", "cometchat-timer-", "cometchat-dispatch-")
-
 
 def sdk_threads() -> list[str]:
     """The names of this process's SDK threads (none in a REST-only worker)."""
-    return [t.name for t in threading.enumerate() if t.name.startswith(_SDK_THREADS)]
+    return [t.name for t in cometchat_sync.sdk_threads()]
 
 
 def create_app(config: Optional[dict[str, Any]] = None) -> Flask:

@@ -158,7 +158,6 @@ class WebSocketTransport:
         request, key = upgrade_request(at.url)
         send_all(at.sock, request, at.deadline, at.dial)
         check_upgrade_answer(read_http_answer(at.sock, at.deadline, at.dial), key, host)
-        at.sock.setblocking(True)
         ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
         ws.sock, ws.connected = at.sock, True
         link = WebSocketLink(ws, at.sock, self._max_frame_size, write_timeout=self._write_timeout)

@@ -10,7 +10,14 @@ What this adds to websocket-client (https://websocket-client.readthedocs.io/):
   about 60 microseconds a frame (see ``docs/benchmarks.md``); an invalid frame closes the
   link with 1007;
 * ``shutdown()``, which unblocks a reader stuck in ``recv()`` at once, even on a dead path
-  (``close()`` would wait for a close handshake that never comes).
+  (``close()`` would wait for a close handshake that never comes);
+* two ways to read: :meth:`WebSocketLink.recv_text` blocks (the dial worker waits for the
+  auth answer with it), :meth:`WebSocketLink.read_ready` never does (the engine's read loop
+  calls it when the socket is readable and gets every complete message that arrived).
+
+The socket is non-blocking from the end of the dial on. A write waits for room with ``poll``
+up to its deadline; a read that finds nothing returns (``read_ready``) or polls
+(``recv_text``).
 
 Writes are ours too: each frame is built with websocket-client's ``ABNF`` (masked, as RFC 6455
 section 5.3 requires of a client) and written under one write lock with a deadline, so a
@@ -23,14 +30,17 @@ timer thread uses: it never waits, neither for the lock nor for room in the sock
 from __future__ import annotations
 
 import logging
-import select
 import socket
+import ssl
 import struct
 import threading
+import time
 from typing import NoReturn
+from typing import Optional
 
 import websocket
 
+from .._poll import wait_io
 from .transport import CLOSE_ABNORMAL
 from .transport import CLOSE_INVALID_DATA
 from .transport import CLOSE_NO_STATUS
@@ -48,6 +58,11 @@ _OP_CONT, _OP_TEXT, _OP_BINARY = 0x0, 0x1, 0x2
 _OP_CLOSE, _OP_PING, _OP_PONG = 0x8, 0x9, 0xA
 _READ_CHUNK = 65536
 _KNOWN_OPCODES = frozenset({_OP_CONT, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG})
+# The most one read_ready() call takes from one socket before the read loop serves the
+# others (the rest stays in the kernel, and the socket is still readable next round).
+_READ_BUDGET = 256 * 1024
+# Errors of a non-blocking socket that only mean "nothing to read (or write) right now".
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class FrameReader:
@@ -56,7 +71,8 @@ class FrameReader:
     websocket-client's reader makes three ``recv()`` calls per frame (header, length,
     payload), each releasing the GIL; here one ``recv()`` of up to 64 KiB usually serves many
     frames. A frame whose header announces more than ``max_size`` bytes is refused before any
-    payload is read. Only the reader thread calls it.
+    payload is read. One thread at a time reads: the dial worker until the auth answer, then
+    the read loop.
     """
 
     __slots__ = ("_buf", "_max_size", "_pos", "_sock")
@@ -67,27 +83,47 @@ class FrameReader:
         self._buf = bytearray()
         self._pos = 0
 
-    def _fill(self, need: int) -> None:
-        """Make at least ``need`` unread bytes available."""
+    def _recv(self) -> bool:
+        """One ``recv()``; False when the socket has nothing now. Raises ``LinkClosed`` at
+        EOF."""
+        try:
+            chunk = self._sock.recv(_READ_CHUNK)
+        except socket.timeout:
+            return False
+        except _WOULD_BLOCK:
+            return False
+        if not chunk:
+            raise LinkClosed(CLOSE_ABNORMAL, "connection closed by the peer")
         buf = self._buf
-        while len(buf) - self._pos < need:
-            if self._pos and self._pos * 2 >= len(buf):
-                del buf[: self._pos]  # drop what was read before growing the buffer
-                self._pos = 0
-            try:
-                chunk = self._sock.recv(_READ_CHUNK)
-            except socket.timeout:
-                # The socket's timeout bounds writes (see WebSocketLink); for the reader it
-                # only means "nothing arrived yet". Liveness is the timer's job.
-                continue
-            if not chunk:
-                raise LinkClosed(CLOSE_ABNORMAL, "connection closed by the peer")
-            buf += chunk
+        if self._pos and self._pos * 2 >= len(buf):
+            del buf[: self._pos]  # drop what was read before growing the buffer
+            self._pos = 0
+        buf += chunk
+        return True
 
-    def next_frame(self) -> tuple[bool, int, bytes]:
-        """``(fin, opcode, payload)`` of the next frame."""
-        self._fill(2)
+    def read_available(self) -> None:
+        """Read what the socket holds now, up to a budget; never waits. Raises
+        ``LinkClosed`` at EOF (complete frames already read stay parseable)."""
+        budget = _READ_BUDGET
+        while budget > 0:
+            before = len(self._buf) - self._pos
+            if not self._recv():
+                return
+            budget -= len(self._buf) - self._pos - before
+
+    def _wait_more(self) -> None:
+        """Blocking read of at least one more chunk (the dial worker's auth wait)."""
+        while not self._recv():
+            # Liveness is the timer's job: a shutdown() or the auth deadline wakes this.
+            wait_io([self._sock], [], 1.0)
+
+    def parse_frame(self) -> Optional[tuple[bool, int, bytes]]:
+        """``(fin, opcode, payload)`` of the next frame if it is all in the buffer, else
+        ``None``. A bad header is refused as soon as it is in (before its payload)."""
         buf, pos = self._buf, self._pos
+        have = len(buf) - pos
+        if have < 2:
+            return None
         first, second = buf[pos], buf[pos + 1]
         if first & 0x70:
             raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
@@ -98,23 +134,33 @@ class FrameReader:
             raise _ProtocolError(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
         if length >= 126:
             header = 4 if length == 126 else 10
-            self._fill(header)  # may move the unread bytes to the front: re-read the position
-            pos = self._pos
-            length = int.from_bytes(self._buf[pos + 2 : pos + header], "big")
+            if have < header:
+                return None
+            length = int.from_bytes(buf[pos + 2 : pos + header], "big")
             if length >> 63:
                 raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "64-bit length with its top bit set")
         if opcode >= _OP_CLOSE and (length > 125 or not fin):
             raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
         if length > self._max_size:
             raise _ProtocolError(CLOSE_TOO_BIG, f"frame of {length} bytes over the cap")
-        self._fill(header + length)
-        start = self._pos + header
-        payload = bytes(self._buf[start : start + length])
-        self._pos = start + length
-        if self._pos == len(self._buf):
-            self._buf.clear()
+        end = pos + header + length
+        if end > len(buf):
+            return None
+        payload = bytes(buf[pos + header : end])
+        if end == len(buf):
+            buf.clear()
             self._pos = 0
+        else:
+            self._pos = end
         return fin, opcode, payload
+
+    def next_frame(self) -> tuple[bool, int, bytes]:
+        """The next frame, waiting for it (the blocking read)."""
+        while True:
+            frame = self.parse_frame()
+            if frame is not None:
+                return frame
+            self._wait_more()
 
     def buffered(self) -> bool:
         """True when unread bytes are waiting (the next frame may need no system call)."""
@@ -134,11 +180,16 @@ def encode_frame(opcode: int, payload: bytes) -> bytes:
 
 
 class WebSocketLink:
-    """One authenticated-or-not WebSocket over ``raw``.
+    """One authenticated-or-not WebSocket over ``raw`` (a non-blocking socket).
 
-    Thread safety: the reader thread alone calls :meth:`recv_text`; any thread may call
+    Thread safety: one thread at a time reads (:meth:`recv_text` on the dial worker until the
+    auth answer, then :meth:`read_ready` on the read loop); any thread may call
     :meth:`send_text`, :meth:`try_send_text`, :meth:`shutdown` and :meth:`close`. Writes are
     serialised by one lock, which is never held longer than ``write_timeout`` seconds.
+
+    Who closes the descriptor: :meth:`shutdown` does, unless the read loop took the socket
+    (:meth:`claim_for_loop`); then the loop unregisters it first and calls :meth:`release`,
+    because a descriptor closed while registered would vanish from the selector unnoticed.
     """
 
     def __init__(
@@ -154,12 +205,23 @@ class WebSocketLink:
         self._max_size = max_size
         self._reader = FrameReader(raw, max_size)
         self._dead = False
+        self._loop_owned = False
+        self._released = False
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._write_timeout = write_timeout
-        # The one timeout of the socket object bounds every write (sendall's timeout is the
-        # whole call's since Python 3.5); the reader retries its recv() when it runs out.
-        raw.settimeout(write_timeout)
+        # A fragmented message being put together (RFC 6455 section 5.4).
+        self._parts: list[bytes] = []
+        self._total = 0
+        self._message_opcode = 0
+        self._failure: Optional[LinkClosed] = None
+        raw.setblocking(False)
+
+    def fileno(self) -> int:
+        """The socket's descriptor (-1 once it is closed)."""
+        return self._raw.fileno()
+
+    # -- writing -----------------------------------------------------------------------------
 
     def send_text(self, text: str) -> None:
         """Write one text frame; waits up to ``write_timeout`` s for the lock and the write.
@@ -193,11 +255,23 @@ class WebSocketLink:
             self._write_lock.release()
 
     def _write(self, data: bytes) -> None:
-        """Write ``data``; the write lock is held."""
+        """Write all of ``data`` within ``write_timeout`` s; the write lock is held."""
         if self._dead:
             raise LinkClosed(CLOSE_ABNORMAL, "the link is closed")
+        view = memoryview(data)
+        deadline = time.monotonic() + self._write_timeout
         try:
-            self._raw.sendall(data)
+            while view:
+                try:
+                    sent = self._raw.send(view)
+                except _WOULD_BLOCK:
+                    # TLS asks to retry with the same bytes: the view is left as it is.
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise socket.timeout() from None
+                    wait_io([], [self._raw], min(left, 1.0))
+                    continue
+                view = view[sent:]
         except socket.timeout:
             self.shutdown()
             raise LinkClosed(
@@ -207,63 +281,69 @@ class WebSocketLink:
             self.shutdown()
             raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from None
 
+    # -- reading -----------------------------------------------------------------------------
+
     def buffered(self) -> bool:
         return self._reader.buffered()
 
     def recv_text(self) -> str:
-        parts: list[bytes] = []
-        total = 0
-        message_opcode = 0
+        """Block for the next text message (the dial worker's wait for the auth answer).
+
+        Raises LinkClosed when the link ends; 1007 when the text is not UTF-8."""
         while True:
-            fin, op, payload = self._next_frame()
-            if op in (_OP_TEXT, _OP_BINARY, _OP_CONT):
-                if op == _OP_CONT:
-                    if not message_opcode:
-                        self._fail(CLOSE_PROTOCOL_ERROR, "continuation without a start")
-                elif message_opcode:
-                    self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
-                else:
-                    message_opcode = op
-                if fin and not parts:  # the common case: one frame, one message
-                    data = payload
-                else:
-                    total += len(payload)
-                    if total > self._max_size:
-                        self._fail(CLOSE_TOO_BIG, f"message over {self._max_size} bytes")
-                    parts.append(payload)
-                    if not fin:
-                        continue
-                    data = b"".join(parts)
-                    parts, total = [], 0
-                kind, message_opcode = message_opcode, 0
-                if kind == _OP_BINARY:
-                    log.debug("binary frame of %d bytes ignored", len(data))
-                    continue
+            data = self._message(*self._next_frame())
+            if data is not None:
                 try:
                     return data.decode("utf-8")
                 except UnicodeDecodeError:
-                    self._fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
-            elif op == _OP_PING:
-                # Answered only when that cannot block the reader (RFC 6455 allows a pong to
-                # be skipped when a newer ping follows; CometChat's keepalive is text frames).
-                self._try_write(encode_frame(_OP_PONG, payload))
-            elif op == _OP_CLOSE:
-                try:
-                    code, reason = _parse_close(payload)
-                except _ProtocolError as exc:
-                    self._fail(exc.code, exc.reason)
-                # Echo the code (RFC 6455 section 5.5.1); a close without one gets 1000.
-                self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
-                raise LinkClosed(code, reason)
-            elif op != _OP_PONG:
-                self._fail(CLOSE_PROTOCOL_ERROR, f"unknown opcode {op}")
-            # Pong frames carry nothing the SDK uses: CometChat's keepalive is a text frame.
+                    self.fail(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
+
+    def read_ready(self) -> list[bytes]:
+        """The read loop's read: take what the socket holds now (never waits) and return the
+        payloads of the text messages completed by it, in order (UTF-8 not yet checked: the
+        caller decodes and calls :meth:`fail` with 1007 if that fails).
+
+        Raises LinkClosed when the link ended and no complete message is left to return."""
+        if self._failure is not None:
+            raise self._failure
+        reader = self._reader
+        closed: Optional[LinkClosed] = None
+        try:
+            reader.read_available()
+        except LinkClosed as exc:
+            closed = exc
+        except (OSError, ValueError) as exc:
+            closed = LinkClosed(CLOSE_ABNORMAL, type(exc).__name__)
+        out: list[bytes] = []
+        try:
+            while True:
+                frame = reader.parse_frame()
+                if frame is None:
+                    break
+                data = self._message(*frame)
+                if data is not None:
+                    out.append(data)
+        except _ProtocolError as exc:
+            self.close(exc.code)
+            self._failure = LinkClosed(exc.code, exc.reason)
+        except LinkClosed as exc:  # a close frame (answered), or a fragment error
+            self._failure = exc
+        if self._failure is not None:
+            # What came before the end is delivered first; the socket is shut down, so the
+            # read loop is woken again at once and the next call raises.
+            if out:
+                return out
+            raise self._failure
+        if closed is not None and not out:
+            self.shutdown()
+            raise closed
+        return out
 
     def _next_frame(self) -> tuple[bool, int, bytes]:
         try:
             return self._reader.next_frame()
         except _ProtocolError as exc:
-            self._fail(exc.code, exc.reason)
+            self.fail(exc.code, exc.reason)
         except LinkClosed:
             self.shutdown()
             raise
@@ -271,16 +351,81 @@ class WebSocketLink:
             self.shutdown()
             raise LinkClosed(CLOSE_ABNORMAL, type(exc).__name__) from exc
 
-    def _fail(self, code: int, reason: str) -> NoReturn:
+    def _message(self, fin: bool, op: int, payload: bytes) -> Optional[bytes]:
+        """Take one frame; the payload of a text message it completes, else ``None``
+        (control frames are answered here; a close frame raises ``LinkClosed``)."""
+        if op == _OP_TEXT and fin and not self._message_opcode:
+            return payload  # the common case: one frame, one message
+        if op in (_OP_TEXT, _OP_BINARY, _OP_CONT):
+            if op == _OP_CONT:
+                if not self._message_opcode:
+                    self.fail(CLOSE_PROTOCOL_ERROR, "continuation without a start")
+            elif self._message_opcode:
+                self.fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one")
+            else:
+                self._message_opcode = op
+            self._total += len(payload)
+            if self._total > self._max_size:
+                self.fail(CLOSE_TOO_BIG, f"message over {self._max_size} bytes")
+            self._parts.append(payload)
+            if not fin:
+                return None
+            data = b"".join(self._parts)
+            kind = self._message_opcode
+            self._parts, self._total, self._message_opcode = [], 0, 0
+            if kind == _OP_BINARY:
+                log.debug("binary frame of %d bytes ignored", len(data))
+                return None
+            return data
+        if op == _OP_PING:
+            # Answered only when that cannot block the reader (RFC 6455 allows a pong to be
+            # skipped when a newer ping follows; CometChat's keepalive is text frames).
+            self._try_write(encode_frame(_OP_PONG, payload))
+        elif op == _OP_CLOSE:
+            try:
+                code, reason = _parse_close(payload)
+            except _ProtocolError as exc:
+                self.fail(exc.code, exc.reason)
+            # Echo the code (RFC 6455 section 5.5.1); a close without one gets 1000.
+            self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
+            raise LinkClosed(code, reason)
+        # Pong frames carry nothing the SDK uses: CometChat's keepalive is a text frame.
+        return None
+
+    def fail(self, code: int, reason: str) -> NoReturn:
+        """Close the link with ``code`` (1002, 1007, 1009, ...) and raise ``LinkClosed``."""
         self.close(code)
         raise LinkClosed(code, reason)
+
+    # -- ending ------------------------------------------------------------------------------
+
+    def claim_for_loop(self) -> bool:
+        """The read loop takes the socket: from now on only :meth:`release` closes the
+        descriptor. False when the link is already dead (the caller then drops it)."""
+        with self._lock:
+            if self._dead:
+                return False
+            self._loop_owned = True
+            return True
 
     def shutdown(self) -> None:
         with self._lock:
             if self._dead:
                 return
             self._dead = True
+            owned = self._loop_owned
+        # Wakes a reader at once: poll() and the read loop's selector see EOF.
         shutdown_socket(self._raw)
+        if not owned:
+            self.release()
+
+    def release(self) -> None:
+        """Close the descriptor (after the read loop unregistered it). Idempotent."""
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+            self._dead = True
         try:
             self._ws.sock = None
             self._ws.connected = False
@@ -301,13 +446,8 @@ class WebSocketLink:
 
 
 def _writable_now(sock: socket.socket) -> bool:
-    """True when ``sock``'s send buffer has room right now. ``poll`` has no descriptor limit
-    (``select`` fails past 1023); Windows has no ``poll``, and no such limit either."""
-    if not hasattr(select, "poll"):
-        return bool(select.select([], [sock], [], 0)[1])
-    poller = select.poll()
-    poller.register(sock, select.POLLOUT)
-    return bool(poller.poll(0))
+    """True when ``sock``'s send buffer has room right now (``poll``: no descriptor limit)."""
+    return bool(wait_io([], [sock], 0)[1])
 
 
 def is_sendable_close_code(code: int) -> bool:

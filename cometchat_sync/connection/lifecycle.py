@@ -10,7 +10,7 @@ The reader thread and the public calls meet here:
 * public calls say what they want (:meth:`request`, :meth:`drop`, :meth:`change_app_state`)
   and wait for it (:meth:`wait_outcome`, :meth:`wait_pong`, :meth:`wait_for_status`,
   :meth:`wait_idle`);
-* the reader asks for work (:meth:`next_attempt`), reports outcomes (:meth:`succeeded`,
+* the reader asks for work (:meth:`poll_attempt`), reports outcomes (:meth:`succeeded`,
   :meth:`failed`, :meth:`lost`) and pongs (:meth:`pong`).
 
 Its lock, condition and fields are private: everything outside reads them through properties
@@ -43,7 +43,7 @@ from .state import DisconnectReason
 from .transport import Dial
 from .transport import Link
 
-__all__ = ["ConnectionCounters", "Lifecycle", "LinkState", "LinkView"]
+__all__ = ["Attempt", "ConnectionCounters", "Lifecycle", "LinkState", "LinkView"]
 
 Clock = Callable[[], float]
 _R = TypeVar("_R")
@@ -71,6 +71,16 @@ class LinkState:
         self.last_pong_at = 0.0
         self.pongs = 0
         self.dead_error: Optional[CometChatException] = None
+
+
+class Attempt(NamedTuple):
+    """The answer of :meth:`Lifecycle.poll_attempt` (one of its three shapes)."""
+
+    end: bool = False
+    wait: float = 0.0
+    requests: int = 0
+    epoch: int = 0
+    dial: Optional[Dial] = None
 
 
 class LinkView(NamedTuple):
@@ -337,35 +347,29 @@ class Lifecycle:
 
     # -- reader side -------------------------------------------------------------------------
 
-    def next_attempt(self, delay: float) -> Optional[tuple[int, Dial]]:
-        """Block until a link is wanted and ``delay`` has passed (a new request skips the
-        delay), then start an attempt. ``None`` means the reader must end."""
+    def poll_attempt(self, not_before: float, requests_seen: Optional[int]) -> Attempt:
+        """The reader's question "may an attempt start now?"; never blocks.
+
+        ``not_before`` ends the backoff wait (on the lifecycle's clock); a request made since
+        ``requests_seen`` (an explicit ``connect()``, a new wish) skips the rest of it.
+        Returns ``Attempt(end=True)`` when no link is wanted (or the reader must stop),
+        ``Attempt(wait=s, requests=n)`` to ask again in ``s`` seconds (passing ``n`` back),
+        or ``Attempt(epoch=e, dial=d)``: an attempt has started."""
         with self._lock:
-            requests = self._requests
-            deadline: Optional[float] = None
-            while True:
-                if self._stopping:
-                    return None
-                if not self._want:
-                    deadline = None
-                    self._cond.wait()
-                    continue
-                if self._status is ConnectionStatus.DISCONNECTED:
-                    self._error_reported = False
-                    self._change(ConnectionStatus.CONNECTING)
-                if self._requests != requests:
-                    requests, delay, deadline = self._requests, 0.0, None
-                if deadline is None:
-                    deadline = self.clock() + delay
-                left = deadline - self.clock()
-                if left > 0:
-                    self._cond.wait(left)
-                    continue
-                break
+            if self._stopping or not self._want:
+                return Attempt(end=True)
+            if self._status is ConnectionStatus.DISCONNECTED:
+                self._error_reported = False
+                self._change(ConnectionStatus.CONNECTING)
+            if requests_seen is not None and self._requests != requests_seen:
+                not_before = 0.0
+            left = not_before - self.clock()
+            if left > 0:
+                return Attempt(wait=left, requests=self._requests)
             self._epoch += 1
             self._attempts += 1
             self._dial = Dial()
-            return self._epoch, self._dial
+            return Attempt(epoch=self._epoch, dial=self._dial)
 
     def succeeded(self, epoch: int, link: Link) -> Optional[LinkState]:
         """The attempt of ``epoch`` authenticated. ``None``: it is stale; close ``link``."""

@@ -2,9 +2,10 @@
 ``ping``, keepalive and the background ping deadline.
 
 Threads (``docs/architecture.md``): the reader (:mod:`.reader`) dials, authenticates and
-reads; the timer (:mod:`.timer`) runs the keepalive ping, the pong deadline and the background
-deadline. This module decides *what* is wanted; the lifecycle object (:mod:`.lifecycle`) holds
-the state and every wait on it.
+reads on the engine's dial pool and read loop; the timer (:mod:`.timer`, the engine's one
+heap) runs the keepalive ping, the pong deadline and the background deadline. This module
+decides *what* is wanted; the lifecycle object (:mod:`.lifecycle`) holds the state and every
+wait on it.
 
 Thread safety: every public method may be called from any thread, including from inside a
 listener on the dispatcher thread. None of them waits for the dispatcher, so none can deadlock
@@ -114,7 +115,8 @@ class ConnectionManager:
         return self._lc.counters()
 
     def threads(self) -> list[threading.Thread]:
-        """The SDK threads of this connection that are alive."""
+        """The engine threads working for this connection now (the dial worker or the read
+        loop, and the timer while it holds a deadline of this client)."""
         found = [self._reader.thread, self._timer.thread]
         return [t for t in found if t is not None and t.is_alive()]
 
@@ -280,10 +282,6 @@ class ConnectionManager:
     def connect_timeout(self) -> float:
         """Seconds one connection attempt may take (from the settings)."""
         return self._settings.connect_timeout
-
-    def reader_thread_name(self) -> str:
-        """``cometchat-reader-<uid>``."""
-        return f"cometchat-reader-{self._suffix()}"
 
     def socket_url(self) -> str:
         """The WebSocket URL of the logged-in user's session."""

@@ -1,15 +1,21 @@
-"""The reader thread: dial with backoff, authenticate, read frames, reconnect while wanted.
+"""The reader of one client: dial with backoff, authenticate, read frames, reconnect while
+wanted — on the engine's threads, not a thread of its own.
 
-It never runs user code: decoded frames go to ``on_frames`` (the client's router, which only
+* the backoff wait is a deadline in the engine's timer heap;
+* an attempt (resolve, connect, TLS, upgrade, the ``auth`` frame and its answer) runs on a
+  worker of the engine's dial pool, each step bounded and cancellable (``Dial.cancel()``);
+* an authenticated socket is registered with the engine's read loop
+  (:mod:`~cometchat_sync.connection.read_loop`), whose one thread reads every client's
+  sockets; this module's :class:`_LinkReader` is what it calls for this client's socket.
+
+It never runs user code: decoded frames go to ``frames_in`` (the client's router, which only
 queues work for the dispatcher), and state changes go through the lifecycle object. Frames
-that arrive together are handed over together: the batch ends when the socket's buffer is
-empty (the next read would wait), so a burst costs one hand-off, and a lone frame is handed
-over at once.
+that arrive together (one wake-up of the read loop) are handed over together, so a burst
+costs one hand-off, and a lone frame is handed over at once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from enum import Enum
@@ -18,12 +24,20 @@ from typing import Callable
 from typing import Optional
 from typing import Protocol
 
+from .. import _engine
+from .._json import parse_text_frame
+from .._pool import WorkerPool
+from .._timers import Handle
+from .._timers import SharedTimer
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from .backoff import Backoff
 from .lifecycle import Lifecycle
 from .lifecycle import LinkState
+from .read_loop import ReadLoop
+from .read_loop import shared_read_loop
 from .state import DisconnectReason
+from .transport import CLOSE_INVALID_DATA
 from .transport import Dial
 from .transport import DialCancelled
 from .transport import DialError
@@ -31,13 +45,13 @@ from .transport import Link
 from .transport import LinkClosed
 from .transport import Transport
 from .wire_trace import trace
+from .wire_trace import tracing
 
 __all__ = ["AuthRejected", "Reader", "ReaderHost", "Renewal", "is_refusal_close"]
 
 log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
-_MAX_BATCH = 256
 
 
 def is_refusal_close(code: int) -> bool:
@@ -73,9 +87,6 @@ class ReaderHost(Protocol):
     def connect_timeout(self) -> float:
         """Seconds one attempt may take: TCP, TLS, the upgrade, and the auth answer."""
 
-    def reader_thread_name(self) -> str:
-        """The name of the reader thread to start (it carries the user's uid)."""
-
     def socket_url(self) -> str:
         """The WebSocket URL to dial now."""
 
@@ -100,18 +111,46 @@ class ReaderHost(Protocol):
         """Frames that arrived together on the socket of ``state``, in order."""
 
 
+class _Phase(Enum):
+    IDLE = "idle"  # no link wanted: nothing scheduled
+    WAITING = "waiting"  # the backoff wait (a deadline in the timer heap)
+    DIALLING = "dialling"  # an attempt on a dial worker
+    LINKED = "linked"  # an authenticated socket in the read loop
+
+
 class Reader:
-    """Owns the reader thread of one client. ``start()`` is idempotent."""
+    """Drives the link of one client on the engine's threads (see the module docstring).
+
+    :meth:`start` is idempotent and never blocks; :meth:`join` waits until the reader is idle
+    (no wait, attempt or socket of its own left). ``timer``, ``dial_pool`` and ``read_loop``
+    default to the engine's; tests pass their own.
+    """
 
     def __init__(
-        self, host: ReaderHost, *, lifecycle: Lifecycle, transport: Transport, backoff: Backoff
+        self,
+        host: ReaderHost,
+        *,
+        lifecycle: Lifecycle,
+        transport: Transport,
+        backoff: Backoff,
+        timer: Optional[SharedTimer] = None,
+        dial_pool: Optional[WorkerPool] = None,
+        read_loop: Optional[ReadLoop] = None,
     ) -> None:
         self._host = host
         self._lc = lifecycle
         self._transport = transport
         self._backoff = backoff
-        self._thread: Optional[threading.Thread] = None
+        self._timer = timer
+        self._dial_pool = dial_pool
+        self._read_loop = read_loop
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._phase = _Phase.IDLE
+        self._not_before = 0.0
+        self._requests_seen: Optional[int] = None
+        self._wait: Optional[Handle] = None
+        self._worker: Optional[threading.Thread] = None
         # True between a renewal of the credentials and the next attempt, which consumes it
         # whatever its outcome: only a refusal by that very attempt persists after a renewal.
         self._renewed = False
@@ -119,83 +158,155 @@ class Reader:
 
     @property
     def thread(self) -> Optional[threading.Thread]:
-        return self._thread
+        """The engine thread working for this client now: the dial worker during an
+        attempt, the read loop while a socket is up; ``None`` when idle or waiting."""
+        if self._phase is _Phase.DIALLING:
+            return self._worker
+        if self._phase is _Phase.LINKED:
+            found = self._loop().threads()
+            return found[0] if found else None
+        return None
+
+    @property
+    def busy(self) -> bool:
+        """True unless idle: a backoff wait, an attempt or a socket of this client."""
+        return self._phase is not _Phase.IDLE
+
+    def _timer_heap(self) -> SharedTimer:
+        return self._timer if self._timer is not None else _engine.timer()
+
+    def _loop(self) -> ReadLoop:
+        return self._read_loop if self._read_loop is not None else shared_read_loop()
 
     def start(self) -> None:
+        """A link may be wanted: start attempts if none are under way, or cut a backoff
+        wait short when a new request came. Never blocks; safe from any thread."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._phase is _Phase.IDLE:
+                self._phase = _Phase.WAITING
+                self._not_before = self._lc.clock()
+                self._requests_seen = None
+            elif self._phase is not _Phase.WAITING:
                 return
-            name = self._host.reader_thread_name()
-            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-            try:
-                self._thread.start()
-            except RuntimeError:  # interpreter shutting down: nothing to reconnect for
-                self._thread = None
+        self._evaluate()
 
     def join(self, timeout: float) -> None:
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        """Wait up to ``timeout`` s until this reader is idle (after the lifecycle dropped
+        the link and stopped the reader). From an engine thread it does not wait."""
+        self._evaluate()  # a pending wait ends now if no link is wanted any more
+        if threading.current_thread() in (self._worker, *self._loop().threads()):
+            return
+        with self._lock:
+            self._idle.wait_for(lambda: self._phase is _Phase.IDLE, timeout)
 
-    # -- the thread --------------------------------------------------------------------------
+    def _plan(self, delay: float) -> None:
+        """After an attempt or a socket: wait ``delay`` s (the backoff), then go on."""
+        with self._lock:
+            self._phase = _Phase.WAITING
+            self._not_before = self._lc.clock() + delay
+            self._requests_seen = None
+            self._worker = None
+        self._evaluate()
 
-    def _run(self) -> None:
-        delay = 0.0
-        while True:
-            try:
-                work = self._lc.next_attempt(delay)
-                if work is None:
-                    return
-                epoch, dial = work
-                delay = self._attempt(epoch, dial)
-            except Exception:  # a bug must not kill the thread silently or spin
-                log.exception("reader loop error; retrying")
-                delay = self._backoff.next_delay(unreachable=False)
-            except BaseException:  # SystemExit/KeyboardInterrupt raised into this thread
-                log.debug("reader thread ends on an interrupt", exc_info=True)
+    def _evaluate(self) -> None:
+        """Ask the lifecycle whether to attempt now, wait, or stop; never blocks."""
+        with self._lock:
+            if self._phase is not _Phase.WAITING:
                 return
+            if self._wait is not None:
+                self._wait.cancel()
+                self._wait = None
+            answer = self._lc.poll_attempt(self._not_before, self._requests_seen)
+            if answer.end:
+                self._phase = _Phase.IDLE
+                self._idle.notify_all()
+                return
+            if answer.dial is None:
+                self._requests_seen = answer.requests
+                self._wait = self._timer_heap().call_later(answer.wait, self._evaluate)
+                return
+            self._phase = _Phase.DIALLING
+            epoch, dial = answer.epoch, answer.dial
+        pool = self._dial_pool if self._dial_pool is not None else _engine.dial_pool()
+        pool.submit(lambda: self._dial_job(epoch, dial))
 
-    def _attempt(self, epoch: int, dial: Dial) -> float:
-        """One attempt and, if it authenticates, the life of its socket. Returns the wait
-        before the next attempt."""
+    def _dial_job(self, epoch: int, dial: Dial) -> None:
+        """On a dial worker: one attempt; then the socket goes to the read loop, or the
+        next attempt is planned."""
+        self._worker = threading.current_thread()
+        try:
+            delay, state = self._attempt(epoch, dial)
+        except BaseException:  # a bug: never leave the reader stuck in DIALLING
+            log.exception("the connection attempt failed unexpectedly")
+            delay, state = self._backoff.next_delay(unreachable=False), None
+        if state is None:
+            self._plan(delay)
+            return
+        with self._lock:
+            self._phase = _Phase.LINKED
+            self._worker = None
+        if not state.link.claim_for_loop():  # killed already (a drop, the auth deadline...)
+            self._lost(state, LinkClosed(1006, "the link ended before it was read"))
+            return
+        self._loop().register(_LinkReader(self, state))
+
+    def _attempt(self, epoch: int, dial: Dial) -> tuple[float, Optional[LinkState]]:
+        """One attempt: ``(0, the socket's state)`` when it authenticated, else ``(the wait
+        before the next attempt, None)``."""
         started = self._lc.clock()
         renewed, self._renewed = self._renewed, False
         try:
             link = self._open(dial)
         except DialCancelled:
             log.debug("attempt %d cancelled", epoch)
-            return 0.0
+            return 0.0, None
         except DialError as exc:
-            return self._failed(epoch, CometChatException(exc.code, exc.message), exc.unreachable)
+            error = CometChatException(exc.code, exc.message)
+            return self._failed(epoch, error, exc.unreachable), None
         except AuthRejected as exc:
             # Renewed inside the attempt, so disconnect()/close() cancel the renewal too.
-            return self._after_refusal(epoch, exc, dial, renewed=renewed)
+            return self._after_refusal(epoch, exc, dial, renewed=renewed), None
         except Exception as exc:
             # A bug or a surprise in the dial: its socket is closed (by the dialler and by
             # _open), listeners hear of it once, a blocking connect() fails now, and the
             # next attempt follows the backoff.
-            return self._failed(epoch, self._unexpected(epoch, exc), False)
+            return self._failed(epoch, self._unexpected(epoch, exc), False), None
         finally:
             self._lc.end_attempt(dial)
             dial.release()
         state = self._lc.succeeded(epoch, link)
         if state is None:
             link.close()
-            return 0.0
+            return 0.0, None
         log.info("connected (attempt %d, %.0f ms)", epoch, (self._lc.clock() - started) * 1000)
         self._host.link_up(state)
-        error = self._read(state)
-        unexpected = self._lc.lost(state, error)
+        return 0.0, state
+
+    def _lost(self, state: LinkState, closed: LinkClosed) -> None:
+        """The socket of ``state`` ended (on the read loop, or on the dial worker when it
+        died before it was registered): report it and plan the next attempt."""
         state.link.shutdown()
+        state.link.release()
+        error = state.dead_error
+        if error is None:
+            said = f"code {closed.code}" + (f" {closed.reason[:60]!r}" if closed.reason else "")
+            error = CometChatException(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The socket closed ({said}).",
+                {"close_code": closed.code},
+            )
+        unexpected = self._lc.lost(state, error)
+        epoch = state.epoch
         if not unexpected:  # the app (or the SDK) ended it on purpose: no failure, no backoff
             log.info("link %d closed on purpose", epoch)
-            return 0.0
+            self._plan(0.0)
+            return
         delay = self._backoff.next_delay(unreachable=False)
         if self._lc.want:
             log.info("link %d lost (%s); reconnecting in %.1f s", epoch, error.message, delay)
         else:
             log.info("link %d lost (%s); not reconnecting", epoch, error.message)
-        return delay
+        self._plan(delay)
 
     def _failed(self, epoch: int, error: CometChatException, unreachable: bool) -> float:
         """A failed attempt that is worth retrying: report it, return the backoff delay."""
@@ -319,48 +430,67 @@ class Reader:
         finally:
             disarm()
 
-    def _read(self, state: LinkState) -> CometChatException:
-        link = state.link
-        clock = self._lc.clock
-        batch: list[dict[str, Any]] = []
-        while True:
-            try:
-                text = link.recv_text()
-            except LinkClosed as exc:
-                self._hand_over(state, batch)  # before the loss is reported
-                if state.dead_error is not None:
-                    return state.dead_error
-                said = f"code {exc.code}" + (f" {exc.reason[:60]!r}" if exc.reason else "")
-                return CometChatException(
-                    ErrorCode.WEBSOCKET_ERROR,
-                    f"The socket closed ({said}).",
-                    {"close_code": exc.code},
-                )
-            state.last_inbound = clock()
-            trace("<", text)
-            frame = _decode(text)
-            if frame is not None:
-                if frame.get("action") == "pong":
-                    if self._lc.pong(state):
-                        self._backoff.healthy()
-                else:
-                    batch.append(frame)
-            if batch and (len(batch) >= _MAX_BATCH or not link.buffered()):
-                self._hand_over(state, batch)
-                batch = []
 
-    def _hand_over(self, state: LinkState, batch: list[dict[str, Any]]) -> None:
-        if not batch:
-            return
+class _LinkReader:
+    """What the read loop calls for one authenticated socket of this client."""
+
+    __slots__ = ("_closed", "_frames_in", "_lc", "_link", "_reader", "_state")
+
+    def __init__(self, reader: Reader, state: LinkState) -> None:
+        self._reader = reader
+        self._state = state
+        self._link = state.link
+        self._lc = reader._lc
+        self._frames_in = reader._host.frames_in
+        self._closed: Optional[LinkClosed] = None
+
+    def fileno(self) -> int:
+        return self._link.fileno()
+
+    def readable(self) -> bool:
+        state = self._state
         try:
-            self._host.frames_in(state, batch)
-        except Exception:
-            log.exception("frame handler failed; %d frames dropped", len(batch))
+            payloads = self._link.read_ready()
+        except LinkClosed as exc:
+            self._closed = exc
+            return False
+        state.last_inbound = self._lc.clock()  # any inbound byte counts as alive
+        batch: list[dict[str, Any]] = []
+        for payload in payloads:
+            try:
+                frame = parse_text_frame(payload)
+            except UnicodeDecodeError:
+                self._link.close(CLOSE_INVALID_DATA)
+                self._closed = LinkClosed(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
+                break
+            except (ValueError, RecursionError):
+                log.debug("dropped a frame that is not JSON (%d bytes)", len(payload))
+                continue
+            if tracing():
+                trace("<", payload.decode("utf-8"))
+            if not isinstance(frame, dict):
+                log.debug("dropped a JSON frame that is not an object")
+            elif frame.get("action") == "pong":
+                if self._lc.pong(state):
+                    self._reader._backoff.healthy()
+            else:
+                batch.append(frame)
+        if batch:
+            try:
+                self._frames_in(state, batch)
+            except Exception:
+                log.exception("frame handler failed; %d frames dropped", len(batch))
+        return self._closed is None
+
+    def ended(self) -> None:
+        closed = self._closed or LinkClosed(1006, "the read loop dropped the link")
+        self._reader._lost(self._state, closed)
 
 
 def _decode(text: str) -> Optional[dict[str, Any]]:
+    """The auth answer's JSON object, or ``None``."""
     try:
-        value = json.loads(text)
+        value = parse_text_frame(text.encode("utf-8"))
     except (ValueError, RecursionError):
         log.debug("dropped a frame that is not JSON (%d chars)", len(text))
         return None

@@ -1,44 +1,56 @@
-"""One timer thread per client: a heap of named monotonic deadlines.
+"""The named deadlines of one client, kept in the process's one timer heap.
 
-The keepalive ping, the pong deadline and the manual-mode background ping deadline all live
-here. The thread sleeps on ``Condition.wait`` until the earliest deadline (no polling) and runs
-the SDK's own short callbacks, never user code. Scheduling a name again replaces its deadline.
+The keepalive ping, the pong deadline, the auth-answer deadline, the manual-mode background
+ping deadline and the reconnect backoff wait of a client are named here; they all live in the
+engine's :class:`~cometchat_sync._timers.SharedTimer` (one heap and one ``cometchat-timer``
+thread for every client in the process), which runs the SDK's own short callbacks, never user
+code. Scheduling a name again replaces its deadline.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import logging
 import threading
 import time
 from typing import Callable
 from typing import Optional
 
-__all__ = ["Timer"]
+from .. import _engine
+from .._timers import Handle
+from .._timers import SharedTimer
 
-log = logging.getLogger(__name__)
+__all__ = ["Timer"]
 
 Clock = Callable[[], float]
 
 
 class Timer:
-    """Named one-shot deadlines run on a daemon thread started on first use."""
+    """One client's named one-shot deadlines.
+
+    Args:
+        name: the timer thread's name, used only with a private clock (tests): a fake
+            ``clock`` gets a heap and a thread of its own; the real clock shares the engine's.
+        clock: monotonic seconds.
+
+    Thread safety: every method may be called from any thread, also from a callback.
+    """
 
     def __init__(self, name: Callable[[], str], clock: Clock = time.monotonic) -> None:
-        self._name = name
+        self._shared: Optional[SharedTimer] = None
+        if clock is not time.monotonic:
+            self._shared = SharedTimer(name(), clock)
         self._clock = clock
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._heap: list[tuple[float, int, str]] = []
-        self._live: dict[str, tuple[int, float, Callable[[float], None]]] = {}
-        self._seq = itertools.count()
-        self._thread: Optional[threading.Thread] = None
+        self._live: dict[str, Handle] = {}
         self._stopping = False
 
     @property
+    def _heap(self) -> SharedTimer:
+        return self._shared if self._shared is not None else _engine.timer()
+
+    @property
     def thread(self) -> Optional[threading.Thread]:
-        return self._thread
+        """The timer thread while this client has a deadline in it."""
+        return self._heap.thread if self._live else None
 
     def schedule(self, key: str, delay: float, callback: Callable[[float], None]) -> None:
         """Run ``callback(lateness)`` in ``delay`` seconds, replacing any deadline named ``key``.
@@ -48,69 +60,55 @@ class Timer:
         with self._lock:
             if self._stopping:
                 return
-            when = self._clock() + delay
-            seq = next(self._seq)
-            self._live[key] = (seq, when, callback)
-            heapq.heappush(self._heap, (when, seq, key))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name(), daemon=True)
-                self._thread.start()
-            self._wake.notify()
+            old = self._live.pop(key, None)
+            if old is not None:
+                old.cancel()
+            heap = self._heap
+            box: list[Handle] = []
+
+            def fire() -> None:
+                with self._lock:
+                    if self._live.get(key) is not box[0]:
+                        return  # replaced or cancelled meanwhile
+                    del self._live[key]
+                callback(max(0.0, heap.clock() - box[0].when))
+
+            handle = heap.call_later(delay, fire)
+            box.append(handle)
+            self._live[key] = handle
 
     def cancel(self, *keys: str) -> None:
         with self._lock:
             for key in keys:
-                self._live.pop(key, None)
+                handle = self._live.pop(key, None)
+                if handle is not None:
+                    handle.cancel()
 
     def pending(self, key: str) -> Optional[float]:
         """Seconds until ``key`` fires, or ``None`` when it is not scheduled."""
         with self._lock:
-            entry = self._live.get(key)
-            return None if entry is None else entry[1] - self._clock()
+            handle = self._live.get(key)
+            return None if handle is None else handle.when - self._clock()
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Drop every deadline and end the thread (joined up to ``timeout`` unless called
-        from the timer thread itself)."""
+        """Drop every deadline of this client; with a private clock, also end its thread
+        (joined up to ``timeout``, never from the timer thread itself)."""
         with self._lock:
             self._stopping = True
-            self._live.clear()
-            self._heap.clear()
-            self._wake.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            live, self._live = self._live, {}
+        for handle in live.values():
+            handle.cancel()
+        if self._shared is not None:
+            self._shared.stop_idle(timeout)
 
     def restart(self) -> None:
-        """Allow scheduling again after ``stop()`` (a new thread starts on demand)."""
+        """Allow scheduling again after ``stop()``."""
         with self._lock:
             self._stopping = False
 
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                callback: Optional[Callable[[float], None]] = None
-                lateness = 0.0
-                while callback is None:
-                    if self._stopping:
-                        if self._thread is threading.current_thread():
-                            self._thread = None
-                        return
-                    if not self._heap:
-                        self._wake.wait()
-                        continue
-                    when, seq, key = self._heap[0]
-                    live = self._live.get(key)
-                    if live is None or live[0] != seq:
-                        heapq.heappop(self._heap)
-                        continue
-                    now = self._clock()
-                    if when > now:
-                        self._wake.wait(when - now)
-                        continue
-                    heapq.heappop(self._heap)
-                    del self._live[key]
-                    callback, lateness = live[2], now - when
-            try:
-                callback(lateness)
-            except Exception:
-                log.exception("timer callback failed")
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the parent's deadlines are gone with its thread."""
+        self._lock = threading.Lock()
+        self._live = {}
+        if self._shared is not None:
+            self._shared.after_fork_in_child()

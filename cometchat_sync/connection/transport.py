@@ -82,10 +82,26 @@ class Link(Protocol):
         Raises ``LinkClosed`` if the link is gone. Thread-safe; the timer thread's write."""
 
     def recv_text(self) -> str:
-        """Block for the next text message; raises ``LinkClosed`` when the link ends."""
+        """Block for the next text message; raises ``LinkClosed`` when the link ends. Used
+        until the auth answer, on the dial worker."""
 
     def buffered(self) -> bool:
         """True when received bytes are waiting, so ``recv_text`` may not block."""
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for the read loop's selector."""
+
+    def read_ready(self) -> list[bytes]:
+        """The read loop's read: never waits; the payloads of the text messages completed by
+        what arrived, in order. Raises ``LinkClosed`` when the link ended and nothing is left
+        to return. The caller closes with 1007 (``close``) a payload that is not UTF-8."""
+
+    def claim_for_loop(self) -> bool:
+        """The read loop takes the socket: from now on :meth:`shutdown` leaves the descriptor
+        open, for :meth:`release` once it is unregistered. False when already dead."""
+
+    def release(self) -> None:
+        """Close the descriptor (the read loop's last step with it). Idempotent."""
 
     def shutdown(self) -> None:
         """Kill the link now, without a close handshake. Thread-safe, idempotent."""

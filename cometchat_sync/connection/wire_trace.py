@@ -14,12 +14,17 @@ import json
 import logging
 from typing import Any
 
-__all__ = ["trace"]
+__all__ = ["trace", "tracing"]
 
 log = logging.getLogger(__name__)
 
 _SECRET_KEYS = frozenset({"auth", "authToken", "jwt", "apiKey"})
 _MAX_CHARS = 2000  # a longer frame is cut in the log line (the frame itself is untouched)
+
+
+def tracing() -> bool:
+    """True when the wire trace is on (a caller may skip building the text otherwise)."""
+    return log.isEnabledFor(logging.DEBUG)
 
 
 def trace(direction: str, text: str) -> None:

@@ -86,6 +86,13 @@ class Closing(Protocol):
     def __call__(self, thing: _C, /) -> _C: ...
 
 
+def live_clients() -> list[CometChatClient]:
+    """The clients of this process that are not garbage yet."""
+    from ..client import _CLIENTS  # noqa: PLC0415 (the plugin imports the SDK only when used)
+
+    return list(_CLIENTS)
+
+
 def sdk_threads() -> list[threading.Thread]:
     """The running threads of the SDK and the test kit (their names start ``cometchat-``)."""
     return [t for t in threading.enumerate() if t.name.startswith("cometchat-")]
@@ -153,12 +160,20 @@ def _cometchat_thread_check(request: pytest.FixtureRequest) -> Iterator[None]:
     if not wanted:
         yield
         return
+    # The engine's threads are shared by every client of the process, so a client left open
+    # by this test may run on threads that were there before it: what counts is any new SDK
+    # thread, and any thread still serving a client made during the test.
     before = set(sdk_threads())
+    clients_before = set(live_clients())
     yield
     deadline = time.monotonic() + THREAD_GRACE
 
     def left() -> list[threading.Thread]:
-        return [t for t in sdk_threads() if t not in before]
+        found = [t for t in sdk_threads() if t not in before]
+        for client in live_clients():
+            if client not in clients_before:
+                found += [t for t in client.threads() if t not in found]
+        return found
 
     while left() and time.monotonic() < deadline:
         for thread in left():

@@ -25,6 +25,7 @@ from cometchat_sync import ConnectionStatus
 from cometchat_sync import DisconnectReason
 from cometchat_sync import MemorySessionStore
 from cometchat_sync import NotLoggedInError
+from cometchat_sync import sdk_threads
 from cometchat_sync.testing.listeners import ConnectionRecorder
 from cometchat_sync.testing.proxy import FaultProxy
 
@@ -414,12 +415,13 @@ def test_same_listener_id_replaces_and_remove_stops_calls(make_client, emulator)
 def test_close_ends_every_thread_and_keeps_the_session(make_client, emulator):
     client = make_client()
     login(client, emulator)
-    assert {t.name for t in client.threads()} >= {
-        f"cometchat-reader-{UID}",
-        f"cometchat-timer-{UID}",
-    }
+    # The engine's threads serve it: the one read loop and the one timer of the process.
+    assert emulator.wait_until(
+        lambda: {t.name for t in client.threads()} >= {"cometchat-reader", "cometchat-timer"}, 2
+    )
     client.close()
     assert client.threads() == []
+    assert sdk_threads() == [], "the last client's close() ends every engine thread"
     assert client.get_logged_in_user().uid == UID
     assert emulator.wait_until(lambda: emulator.socket_count(UID) == 0, 2)
 

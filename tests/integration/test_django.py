@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import cometchat_sync
 from cometchat_sync import TextMessage
 from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import MessageRecorder
@@ -24,12 +25,11 @@ django = pytest.importorskip("django")
 
 UID = "superhero1"
 SITE = Path(__file__).resolve().parents[2] / "samples" / "django_site"
-SDK_THREADS = ("cometchat-reader-", "cometchat-timer-", "cometchat-dispatch-")
 WAIT = 10.0
 
 
 def sdk_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(SDK_THREADS)]
+    return [t.name for t in cometchat_sync.sdk_threads()]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import cometchat_sync
 from cometchat_sync import CometChatException
 from cometchat_sync.integrations.flask import CometChat
 from cometchat_sync.testing import Emulator
@@ -20,11 +21,10 @@ flask = pytest.importorskip("flask")
 
 UID = "superhero1"
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "flask_app.py"
-SDK_THREADS = ("cometchat-reader-", "cometchat-timer-", "cometchat-dispatch-")
 
 
 def sdk_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(SDK_THREADS)]
+    return [t.name for t in cometchat_sync.sdk_threads()]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 from typing import Optional
 
+import cometchat_sync
 from cometchat_sync import CometChatClient
 from cometchat_sync import ConnectionListener
 from cometchat_sync import ConnectionStatus
@@ -28,8 +29,7 @@ WAIT = 5.0
 
 def sdk_threads() -> list[str]:
     """The SDK's own threads in this process (the emulator's are not counted)."""
-    kinds = ("cometchat-reader-", "cometchat-timer-", "cometchat-dispatch-")
-    return [t.name for t in threading.enumerate() if t.name.startswith(kinds)]
+    return [t.name for t in cometchat_sync.sdk_threads()]
 
 
 class CountingStore(MemorySessionStore):

@@ -99,6 +99,18 @@ class FakeLink:
         self.closes.append(code)
         self.dead = True
 
+    def fileno(self) -> int:
+        return -1
+
+    def read_ready(self) -> list[bytes]:
+        raise LinkClosed(1006)
+
+    def claim_for_loop(self) -> bool:
+        return not self.dead
+
+    def release(self) -> None:
+        self.dead = True
+
 
 class NoDialTransport:
     """Unit tests never dial."""
@@ -144,9 +156,9 @@ def err(text: str = "boom", code: str = ErrorCode.WEBSOCKET_ERROR) -> CometChatE
 
 def attempt(lc: Lifecycle) -> tuple[int, Dial]:
     """What the reader does to start an attempt (the link must be wanted, no delay)."""
-    work = lc.next_attempt(0.0)
-    assert work is not None
-    return work
+    answer = lc.poll_attempt(0.0, None)
+    assert answer.dial is not None, answer
+    return answer.epoch, answer.dial
 
 
 def finish(lc: Lifecycle, dial: Dial) -> None:
@@ -437,8 +449,9 @@ def test_timer_survives_a_failing_callback(
     def explode(_late: float) -> None:
         raise ValueError("callback bug")
 
-    with caplog.at_level(logging.ERROR, logger="cometchat_sync.connection.timer"):
+    with caplog.at_level(logging.ERROR, logger="cometchat_sync._timers"):
         timer.schedule("boom", 0.0, explode)
+        timer.schedule("later", 100.0, lambda _late: None)  # keeps the thread alive
         flush(timer)
     thread = timer.thread
     assert thread is not None and thread.is_alive()
@@ -468,9 +481,14 @@ def test_timer_stop_joins_the_thread_and_restart_allows_scheduling_again(
     timer.restart()
     clock.advance(500.0)
     flush(timer)
+    timer.schedule("again", 100.0, lambda _l: ran.append("again"))
     new_thread = timer.thread
     assert new_thread is not None and new_thread is not thread and new_thread.is_alive()
     assert ran == []
+    timer.cancel("again")
+    assert new_thread.join(WAIT) is None and not new_thread.is_alive(), (
+        "with no deadline left the timer thread ends by itself"
+    )
 
 
 def test_timer_stop_from_its_own_callback_ends_the_thread(
@@ -742,55 +760,46 @@ def test_wait_idle_waits_for_the_attempt_in_flight() -> None:
     assert not waiter.is_alive() and result == [True]
 
 
-def test_next_attempt_ends_on_stop_reader_and_a_new_request_skips_the_delay() -> None:
+def test_poll_attempt_ends_when_nothing_is_wanted_or_on_stop_reader() -> None:
     lc, _calls = new_lifecycle()
-    results: list[Optional[tuple[int, Dial]]] = []
-
-    def reader(delay: float) -> None:
-        results.append(lc.next_attempt(delay))
-
-    # Nothing wanted: the reader waits until stop_reader().
-    t = threading.Thread(target=reader, args=(0.0,))
-    t.start()
+    assert lc.poll_attempt(0.0, None).end, "nothing wanted: the reader goes idle"
+    lc.request(fail_fast=False)
     lc.stop_reader()
-    t.join(WAIT)
-    assert not t.is_alive() and results == [None]
+    assert lc.poll_attempt(0.0, None).end, "stop_reader() ends the reader"
 
-    # Retrying with a long backoff: a fresh request (after a drop) starts an attempt at once.
+
+def test_a_new_request_after_a_drop_skips_the_backoff_wait() -> None:
+    lc, _calls = new_lifecycle()
     lc.request(fail_fast=False)
     epoch, dial = attempt(lc)
     lc.failed(epoch, err())
     finish(lc, dial)
-    t = threading.Thread(target=reader, args=(3600.0,))
-    t.start()
+    not_before = lc.clock() + 3600.0
+    waiting = lc.poll_attempt(not_before, None)
+    assert waiting.dial is None and 3500 < waiting.wait <= 3600.0
     lc.drop(DisconnectReason.USER)
     lc.request(fail_fast=True)
-    t.join(WAIT)
-    assert not t.is_alive(), "the backoff delay was not skipped"
-    work = results[-1]
-    assert work is not None
-    assert work[0] == lc.epoch
-    finish(lc, work[1])
+    answer = lc.poll_attempt(not_before, waiting.requests)
+    assert answer.dial is not None, "the backoff delay was not skipped"
+    assert answer.epoch == lc.epoch
+    finish(lc, answer.dial)
 
 
 def test_an_explicit_connect_skips_an_automatic_reconnect_wait_but_an_auto_request_does_not():
     lc, _calls = new_lifecycle()
-    results: list[Optional[tuple[int, Dial]]] = []
     lc.request(fail_fast=False)
     epoch, dial = attempt(lc)
     lc.failed(epoch, err())  # still wanted: the reader backs off
     finish(lc, dial)
-    t = threading.Thread(target=lambda: results.append(lc.next_attempt(3600.0)))
-    t.start()
+    not_before = lc.clock() + 3600.0
+    waiting = lc.poll_attempt(not_before, None)
     lc.request(fail_fast=False)  # e.g. a foreground event: the backoff still applies
-    t.join(0.3)
-    assert t.is_alive(), "an automatic request must not bypass the backoff"
+    again = lc.poll_attempt(not_before, waiting.requests)
+    assert again.dial is None and again.wait > 3500, "an automatic request bypassed the backoff"
     lc.request(fail_fast=True)  # connect(): the app asks for a link now
-    t.join(WAIT)
-    assert not t.is_alive(), "connect() did not skip the backoff wait"
-    work = results[-1]
-    assert work is not None
-    finish(lc, work[1])
+    answer = lc.poll_attempt(not_before, again.requests)
+    assert answer.dial is not None, "connect() did not skip the backoff wait"
+    finish(lc, answer.dial)
 
 
 # -- the manager's keepalive tick ------------------------------------------------------------------
@@ -893,33 +902,15 @@ def test_pong_deadline_declares_dead_only_without_inbound_traffic(
 
 
 class AuthOkLink(FakeLink):
-    """Answers the auth frame with OK, then blocks in ``recv_text`` until closed or shut down
-    (by the SDK, or by the test playing the server)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._answered = False
-        self._gone = threading.Event()
+    """Answers the auth frame with OK."""
 
     def recv_text(self) -> str:
-        if not self._answered:
-            self._answered = True
-            return json.dumps({"type": "auth", "body": {"code": "200", "status": "OK"}})
-        assert self._gone.wait(WAIT * 2), "nobody ended the fake link"
-        raise LinkClosed(1000 if self.closes else 1006)
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        self._gone.set()
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        super().close(code, reason)
-        self._gone.set()
+        return json.dumps({"type": "auth", "body": {"code": "200", "status": "OK"}})
 
 
 def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
-    """Let the reader open one (fake) link and live on it until ``end`` ends it; return the
-    reader's backoff. ``Reader._attempt`` runs on a plain helper thread: no reader thread."""
+    """Let the reader open one (fake) link, end it with ``end`` and report its end as the
+    read loop would; return the reader's backoff. No engine thread dials or reads."""
     lc, _calls = new_lifecycle()
     link = AuthOkLink()
     backoff = Backoff(0.5, 30.0, rng=RecordingRng("high"))
@@ -934,9 +925,6 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
         """A reader host that only notes when the link is up."""
 
         connect_timeout = 1.0
-
-        def reader_thread_name(self) -> str:
-            return "unit-reader"
 
         def socket_url(self) -> str:
             return "ws://127.0.0.1:9/unused"
@@ -962,13 +950,15 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
     reader = Reader(Host(), lifecycle=lc, transport=OneLink(), backoff=backoff)
     lc.request(fail_fast=True)
     epoch, dial = attempt(lc)
-    helper = threading.Thread(target=reader._attempt, args=(epoch, dial))
-    helper.start()
-    assert reading.wait(WAIT), "the fake link never authenticated"
+    _delay, state = reader._attempt(epoch, dial)
+    assert state is not None and reading.is_set(), "the fake link never authenticated"
     assert lc.status is S.CONNECTED
     end(lc, link)
-    helper.join(WAIT * 3)
-    assert not helper.is_alive()
+    reader._lost(state, LinkClosed(1000 if link.closes else 1006))  # as the read loop does
+    lc.drop(DisconnectReason.CLOSED)
+    lc.stop_reader()
+    reader.join(WAIT)
+    assert not reader.busy
     return backoff
 
 

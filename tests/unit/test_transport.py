@@ -11,7 +11,6 @@ import contextlib
 import random
 import socket
 import struct
-import threading
 
 import pytest
 
@@ -112,19 +111,12 @@ def written_frames(peer: socket.socket) -> list[tuple[int, bytes]]:
 
 
 def make_link(data: bytes, seed: int, max_size: int = 1 << 20, max_chunk: int = 64):
-    link = WebSocketLink.__new__(WebSocketLink)
     ws = FakeWebSocket()
-    link._ws = ws  # type: ignore[assignment]
     raw, ws.peer = socket.socketpair()
     _OPEN.extend((raw, ws.peer))
-    link._raw = raw
-    link._write_lock = threading.Lock()
-    link._write_timeout = 1.0
-    link._max_size = max_size
+    link = WebSocketLink(ws, raw, max_size, write_timeout=1.0)  # type: ignore[arg-type]
     chunks = ChunkedSocket(data, random.Random(seed), max_chunk)
     link._reader = FrameReader(chunks, max_size)  # type: ignore[arg-type]
-    link._dead = False
-    link._lock = threading.Lock()
     link.close = lambda code=1000, reason="": ws.closes.append(code)  # type: ignore[method-assign]
     return link, ws
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 
 from django.http import HttpRequest
 from django.http import JsonResponse
@@ -12,16 +11,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.decorators.http import require_POST
 
+import cometchat_sync
 from cometchat_sync import TextMessage
 from cometchat_sync.integrations.django import get_client
 from cometchat_sync.integrations.django.apps import holder
 
-_SDK_THREADS = ("cometchat-reader-", "cometchat-timer-", "cometchat-dispatch-")
-
 
 def sdk_threads() -> list[str]:
     """The names of this process's SDK threads (none in a REST-only worker)."""
-    return [t.name for t in threading.enumerate() if t.name.startswith(_SDK_THREADS)]
+    return [t.name for t in cometchat_sync.sdk_threads()]
 
 
 @csrf_exempt

@@ -1,0 +1,168 @@
+"""The engine: the few threads of the whole process, shared by every client.
+
+One process holds any number of clients on a handful of threads (``docs/architecture.md``):
+
+* ``cometchat-reader``: one thread reading every client's socket, multiplexed with
+  ``selectors`` (:mod:`cometchat_sync.connection.read_loop`);
+* ``cometchat-timer``: one heap of every client's deadlines (:mod:`cometchat_sync._timers`);
+* ``cometchat-dial-<n>``: at most :data:`DIAL_WORKERS` threads opening sockets (resolve,
+  connect, TLS, upgrade, auth), each step cancellable;
+* ``cometchat-dispatch-<n>``: at most :data:`DISPATCH_WORKERS` threads calling listeners; each
+  client's events keep their order (one worker serves a client at a time) and one client's
+  slow listener holds one worker, not the others' events. Catch-up fetches run here too, off
+  every client's ordered queue.
+
+Every thread starts on first need and ends when it has nothing left to do; a client that
+closes joins them (bounded) when the whole engine is idle, so no SDK thread outlives the last
+client's ``close()``. A single client uses the same engine: there is no special mode.
+
+After ``os.fork()`` the child gets a fresh engine: the parent's threads do not exist there.
+
+This module sits in the bottom layer: it knows pools and timers, not sockets or listeners.
+The connection layer registers its read loop's idle check and stop with :func:`add_part`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable
+from typing import Optional
+from typing import Protocol
+
+from ._pool import WorkerPool
+from ._timers import SharedTimer
+
+__all__ = [
+    "DIAL_WORKERS",
+    "DISPATCH_WORKERS",
+    "Part",
+    "add_part",
+    "dial_pool",
+    "dispatch_pool",
+    "release",
+    "threads",
+    "timer",
+]
+
+#: Threads that open sockets at the same time (each attempt is bounded by the connect
+#: timeout, so a burst of 500 connects queues here rather than starting 500 threads).
+DIAL_WORKERS = 2
+#: Threads that call listeners (and fetch catch-ups); each client is served by one at a time.
+DISPATCH_WORKERS = 4
+
+
+class Part(Protocol):
+    """A piece of the engine owned by a higher layer (the socket read loop)."""
+
+    def idle(self) -> bool:
+        """True when it serves nothing (no socket registered)."""
+
+    def stop_idle(self, timeout: float) -> None:
+        """End its thread if it is idle, joined up to ``timeout`` seconds."""
+
+    def threads(self) -> list[threading.Thread]:
+        """Its threads that are alive."""
+
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's thread and state."""
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.timer = SharedTimer("cometchat-timer")
+        self.dial_pool: Optional[WorkerPool] = None
+        self.dispatch_pool: Optional[WorkerPool] = None
+        self.parts: list[Part] = []
+
+
+_engine = _Engine()
+
+
+def timer() -> SharedTimer:
+    """The process's timer (one heap, one thread)."""
+    return _engine.timer
+
+
+def dial_pool() -> WorkerPool:
+    """The pool of threads that open sockets (``cometchat-dial-<n>``)."""
+    engine = _engine
+    pool = engine.dial_pool
+    if pool is None:
+        with engine.lock:
+            if engine.dial_pool is None:
+                engine.dial_pool = WorkerPool("cometchat-dial", DIAL_WORKERS)
+            pool = engine.dial_pool
+    return pool
+
+
+def dispatch_pool() -> WorkerPool:
+    """The pool of threads that call listeners (``cometchat-dispatch-<n>``)."""
+    engine = _engine
+    pool = engine.dispatch_pool
+    if pool is None:
+        with engine.lock:
+            if engine.dispatch_pool is None:
+                engine.dispatch_pool = WorkerPool("cometchat-dispatch", DISPATCH_WORKERS)
+            pool = engine.dispatch_pool
+    return pool
+
+
+def add_part(part: Part) -> None:
+    """Register a part owned by a higher layer (once per process)."""
+    with _engine.lock:
+        if part not in _engine.parts:
+            _engine.parts.append(part)
+
+
+def threads() -> list[threading.Thread]:
+    """Every SDK thread of the engine that is alive now."""
+    engine = _engine
+    found: list[threading.Thread] = []
+    for part in list(engine.parts):
+        found += part.threads()
+    if engine.timer.thread is not None:
+        found.append(engine.timer.thread)
+    for pool in (engine.dial_pool, engine.dispatch_pool):
+        if pool is not None:
+            found += pool.threads()
+    return [t for t in found if t.is_alive()]
+
+
+def release(timeout: float) -> None:
+    """After a client's ``close()``/``logout()``: when no client has a socket or a deadline
+    left, end the engine's idle threads, each joined within ``timeout`` seconds in total (never
+    the calling thread). With other clients still served, it returns at once."""
+    engine = _engine
+    parts = list(engine.parts)
+    if engine.timer.live() or not all(part.idle() for part in parts):
+        return
+    deadline = time.monotonic() + timeout
+
+    def left() -> float:
+        return max(0.0, deadline - time.monotonic())
+
+    for part in parts:
+        part.stop_idle(left())
+    engine.timer.stop_idle(left())
+    for pool in (engine.dial_pool, engine.dispatch_pool):
+        if pool is not None:
+            pool.stop_idle(left())
+
+
+def _after_fork_in_child() -> None:
+    engine = _engine
+    engine.lock = threading.Lock()
+    engine.timer.after_fork_in_child()
+    for pool in (engine.dial_pool, engine.dispatch_pool):
+        if pool is not None:
+            pool.after_fork_in_child()
+    for part in engine.parts:
+        part.after_fork_in_child()
+
+
+_register: Optional[Callable[..., None]] = getattr(os, "register_at_fork", None)
+if _register is not None:
+    _register(after_in_child=_after_fork_in_child)
