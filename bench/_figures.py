@@ -193,7 +193,7 @@ def collect_scale(
     figs.append(
         Figure(
             "clients-threads",
-            f"SDK threads with {clients} clients",
+            f"SDK threads with {clients} clients (most seen)",
             "threads",
             [float(idle_data["threads"])],
             "≤ 8",

@@ -305,8 +305,9 @@ def streams_figure(
 
 def idle_figure(server: FrameServer, n: int, steps: int, idle: float) -> dict[str, Any]:
     """``n`` clients added in ``steps`` steps: (clients, SDK threads, RSS growth) after each
-    step; then idle for ``idle`` s: CPU, threads, RSS per client. Threads are every
-    ``cometchat-*`` thread of the process (the budget is for the process, not the growth)."""
+    step; then idle for ``idle`` s: CPU, RSS per client, and the most SDK threads seen (after
+    each step and at the end; every ``cometchat-*`` thread of the process: the budget is for
+    the process, and idle pool workers end after a while)."""
     gc.collect()
     base_rss, base_threads = rss_bytes(), sdk_threads()
     curve: list[tuple[int, int, int]] = [(0, base_threads, base_rss)]
@@ -330,7 +331,7 @@ def idle_figure(server: FrameServer, n: int, steps: int, idle: float) -> dict[st
     return {
         "clients": n,
         "connected": connected,
-        "threads": threads,
+        "threads": max(threads, *(t for _, t, _ in curve)),
         "rss_per_client": (rss - base_rss) / max(1, n),
         "idle_cpu": cpu,
         "curve": [(c, t, r - base_rss) for c, t, r in curve],
