@@ -238,7 +238,7 @@ class MessageLedger:
                         holds[key] = left - 1
                     else:
                         del holds[key]
-            own = bool(self._own_actions) and self._is_own_action(message)
+            own = bool(self._own_actions._members) and self._is_own_action(message)
             followed = self._followed.get(key)
             if followed is not None:
                 self._followed.move_to_end(key)

@@ -242,8 +242,8 @@ def _route_message(frame: Mapping[str, Any], own_uid: Optional[str]) -> list[Eve
     if mtype == "text":
         if category == "message":  # the common frame: straight to the model and the event
             text = TextMessage.__new__(TextMessage)  # what BaseMessage.from_json builds
-            text._load(body, 0)
-            if own_uid:
+            data = text._load(body, 0)  # body["data"], or an empty mapping
+            if own_uid and data.get("mentions"):
                 _mentions_me(text, body, own_uid)
             return [_new_event(Event, (MessageListener, _ON_TEXT, (text,), text))]
         if category == "custom":
