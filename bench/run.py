@@ -102,8 +102,8 @@ def profiles(
         "clients-idle-cpu": lambda: scale.idle_figure(server, min(n, sizes["clients"]), 1, 3.0),
         "clients-rss": lambda: scale.idle_figure(server, min(n, sizes["clients"]), 1, 0.5),
         "latency-p99": lambda: latency.paced(server, 1000.0, 1000, 1),
-        "construct-time": lambda: _figures.collect_construction(200),
-        "construct-memory": lambda: _figures.collect_construction(200),
+        "construct-time": lambda: _figures.collect_construction(100, 1),
+        "construct-memory": lambda: _figures.collect_construction(100, 1),
     }
     out: dict[str, str] = {}
     by_variant: dict[str, str] = {}
@@ -202,7 +202,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             figs += _figures.collect_latency(server, 1000.0, count, args.runs)
         if "construction" not in skip:
             print("construction ...", flush=True)
-            figs += _figures.collect_construction(50 if args.quick else 500)
+            figs += _figures.collect_construction(*((20, 1) if args.quick else (100, 3)))
         if "connection" not in skip:
             print("connection figures ...", flush=True)
             figs += _figures.collect_first_issue(server, 0, args.quick)
