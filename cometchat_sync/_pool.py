@@ -65,18 +65,26 @@ class WorkerPool:
 
     # -- public --------------------------------------------------------------------------------
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job) -> bool:
         """Queue ``job``; never blocks and never raises. A worker is started only if more
         jobs are queued than workers are idle (or just started) and fewer than
         ``max_workers`` are alive; otherwise an idle worker is woken, or the job waits for a
-        busy one (FIFO)."""
+        busy one (FIFO).
+
+        Returns:
+            True; False only when no worker is alive and none could be started (at
+            interpreter shutdown): the job is then dropped, as nothing would ever run it.
+        """
         with self._lock:
             self._jobs.append(job)
             if self._idle:
                 self._cond.notify()
             waiting = self._idle + self._starting  # workers about to take a job
-            if len(self._jobs) > waiting and len(self._workers) < self._max_workers:
-                self._start_locked()
+            wanted = len(self._jobs) > waiting and len(self._workers) < self._max_workers
+            if wanted and not self._start_locked() and not self._workers:
+                self._jobs.clear()  # no worker is left to run any of them
+                return False
+            return True
 
     def threads(self) -> list[threading.Thread]:
         """The live workers (a snapshot)."""
@@ -110,7 +118,7 @@ class WorkerPool:
 
     # -- workers -------------------------------------------------------------------------------
 
-    def _start_locked(self) -> None:
+    def _start_locked(self) -> bool:
         taken = set(self._workers.values())
         number = next(n for n in range(1, len(taken) + 2) if n not in taken)
         thread = threading.Thread(
@@ -123,10 +131,12 @@ class WorkerPool:
         self._starting += 1
         try:
             thread.start()
-        except RuntimeError:  # interpreter shutdown, or no thread left: the job stays queued
+        except RuntimeError:  # interpreter shutdown, or no thread left
             del self._workers[thread]
             self._starting -= 1
             log.debug("%s: could not start a worker", self._prefix, exc_info=True)
+            return False
+        return True
 
     def _work(self, generation: int) -> None:
         me = threading.current_thread()

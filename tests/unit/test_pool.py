@@ -209,3 +209,18 @@ def test_arguments_are_checked():
         WorkerPool("x", 0)
     with pytest.raises(ValueError):
         WorkerPool("x", 1, linger=0)
+
+
+def test_a_job_no_worker_can_ever_run_is_dropped_and_said_so(pools, monkeypatch):
+    pool = pools(2)
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", refuse)
+        assert pool.submit(lambda: None) is False
+    assert pool.queued() == 0 and pool.threads() == []
+    done = threading.Event()
+    assert pool.submit(done.set) is True
+    assert done.wait(WAIT)
