@@ -56,7 +56,18 @@ def _commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out if len(out) <= 72 else out[:71] + "…"
+    out = out if len(out) <= 72 else out[:71] + "\u2026"
+    try:
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "cometchat_sync"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        dirty = ""
+    return out + (" (plus uncommitted changes to cometchat_sync/)" if dirty else "")
 
 
 def machine() -> dict[str, str]:
