@@ -23,10 +23,12 @@ Each step also keeps its own bound when that is shorter (the connect timeout for
 four, the read timeout for the last). Once no time is left a step raises
 :class:`DeadlinePassed` (a ``socket.timeout``).
 
-``within``'s ``on_socket`` is told, when the call opens a connection, a cancel handle (a
-socket object) before the host name is resolved; shutting it down ends the call at once in
-whatever step it is. When the call reuses a pooled connection, it is told that connection's
-socket before the first send.
+``within``'s ``on_socket`` is told a cancel handle (a socket object): when the call opens a
+connection, before the host name is resolved; when it reuses a pooled connection, before the
+first send. Shutting the handle down ends the call at once in whatever step it is. The
+handle lets go of its connection when the connection goes back to the pool (and when the
+call ends): a connection pool may be shared by every client of the process, and a late
+cancel must never end a connection that another call is using by then.
 
 Own code, because no well-kept synchronous HTTP client bounds a whole call (``requests``:
 per read; ``urllib3`` ``Timeout(total=...)``: connect plus per read; ``httpx``: per
@@ -87,8 +89,9 @@ def within(
 
     ``on_socket`` is told a socket whose ``shutdown`` from another thread cancels the call
     at once (its blocked step ends): for a new connection, a cancel handle before the host
-    name is resolved; for a reused pooled connection, its socket before the first send.
-    What it is told is no use once the block ended (the handle is closed then)."""
+    name is resolved; for a reused pooled connection, a cancel handle before the first
+    send. What it is told is no use once the block ended, or once the connection went back to
+    its pool (its shutdown then does nothing)."""
     _local.deadline = time.monotonic() + seconds
     _local.on_socket = on_socket
     _local.told = False
@@ -97,6 +100,8 @@ def within(
     try:
         yield
     finally:
+        for handle in _local.handles:
+            handle.let_go()
         for spare in _local.spares:
             spare.close()
         _local.deadline = None
@@ -137,18 +142,33 @@ def _shut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _shut_raw(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _new_handle() -> _CancelHandle:
+    """A cancel handle of this call; it lets go and is closed when the call ends."""
+    handle = _CancelHandle()
+    _local.spares.append(handle)
+    _local.handles.append(handle)
+    return handle
+
+
 class _CancelHandle(socket.socket):
     """What ``on_socket`` is told for a connection the call opens, before its host name is
     resolved: its :meth:`shutdown` (from any thread) cancels the call, whatever step it is
     in. The resolver's wait ends at once; the connection's socket is shut down through a
     duplicate of its descriptor, which stays valid when TLS takes the socket object over.
     An unconnected socket of its own (so that it is a ``socket.socket``); closed when the
-    call ends."""
+    call ends. :meth:`let_go` (the connection went back to its pool, or the call ended) makes
+    a later shutdown do nothing."""
 
     def __init__(self) -> None:
         super().__init__(socket.AF_INET, socket.SOCK_STREAM)
         self._guard = threading.Lock()
         self._cancelled = False
+        self._released = False
         self._kill: Optional[Callable[[], None]] = None
 
     @property
@@ -166,16 +186,24 @@ class _CancelHandle(socket.socket):
         with self._guard:
             if self._cancelled:
                 raise CallCancelled("The call was cancelled.")
-            self._kill = kill
+            if not self._released:
+                self._kill = kill
             return step()
+
+    def let_go(self) -> None:
+        """Let go of the connection: a later :meth:`shutdown` only marks the handle."""
+        with self._guard:
+            self._released = True
+            self._kill = None
 
     def shutdown(self, how: int, /) -> None:
         """Cancel the call (the handle itself has no connection to shut down)."""
         with self._guard:
             self._cancelled = True
-            kill = self._kill
-        if kill is not None:
-            kill()
+            # Under the guard (a shutdown(2) does not block): once let_go() returned, no
+            # kill is under way, so a connection back in its pool is never shut down.
+            if self._kill is not None:
+                self._kill()
 
 
 class _NoCancel:
@@ -202,9 +230,8 @@ def _open(conn: HTTPConnection, deadline: float) -> socket.socket:
     limit = deadline if by_deadline else started + (own or 0.0)
     handle: Optional[_CancelHandle] = None
     if getattr(_local, "on_socket", None) is not None:
-        handle = _CancelHandle()
-        _local.spares.append(handle)
-        _local.handles.append(handle)
+        handle = _new_handle()
+        conn._cancel_handle = handle  # type: ignore[attr-defined]  # see _HTTPConnection
         _tell(handle)
     host: str = conn._dns_host.strip("[]")
     port = int(conn.port or 0)
@@ -327,9 +354,11 @@ class _DeadlineSocket:
     Whatever it does not define is the wrapped socket's (``fileno``, ``close``,
     ``shutdown``, ...)."""
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(self, sock: Any, handle: Optional[_CancelHandle] = None) -> None:
         self._sock = sock
         self._timeout: Optional[float] = sock.gettimeout()
+        #: The cancel handle of the call using the connection now, if it was told one.
+        self.handle = handle
 
     def settimeout(self, timeout: Optional[float]) -> None:
         self._timeout = timeout
@@ -339,11 +368,25 @@ class _DeadlineSocket:
         return self._timeout
 
     def arm(self) -> None:
-        """Give the next operation the time left (and tell ``within``'s ``on_socket``
-        about a reused connection's socket)."""
+        """Give the next operation the time left (and tell ``within``'s ``on_socket`` a
+        cancel handle of a reused connection)."""
         if not getattr(_local, "told", True):
-            _tell(self._sock)
+            if getattr(_local, "on_socket", None) is None:
+                _local.told = True
+            else:
+                handle = _new_handle()
+                # socket.socket's own shutdown(2): an SSLSocket's would also drop its TLS
+                # object under the reading thread.
+                handle.attach(lambda: _shut_raw(self._sock))
+                self.handle = handle
+                _tell(handle)
         self._sock.settimeout(_time_left(self._timeout))
+
+    def release(self) -> None:
+        """The connection goes back to its pool: the call's cancel handle lets go of it."""
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            handle.let_go()
 
     def sendall(self, data: Any, *flags: int) -> None:
         self.arm()
@@ -413,20 +456,39 @@ class _HTTPConnection(HTTPConnection):
         _tunnel(self, super()._tunnel)
 
     def connect(self) -> None:
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock)
+        try:
+            super().connect()
+        finally:  # _open left the cancel handle of the call that opened the connection here
+            handle: Optional[_CancelHandle] = self.__dict__.pop("_cancel_handle", None)
+        self.sock = _DeadlineSocket(self.sock, handle)
 
 
 class _HTTPSConnection(_HTTPConnection, HTTPSConnection):
     pass
 
 
+def _release(conn: Any) -> None:
+    """Before ``conn`` goes back to its pool: the cancel handle of the call that used it
+    lets go of it (a late cancel of that call must not end another call's connection)."""
+    sock = getattr(conn, "sock", None)
+    if isinstance(sock, _DeadlineSocket):
+        sock.release()
+
+
 class _HTTPPool(HTTPConnectionPool):
     ConnectionCls = _HTTPConnection
+
+    def _put_conn(self, conn: Any) -> None:
+        _release(conn)
+        super()._put_conn(conn)
 
 
 class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
+
+    def _put_conn(self, conn: Any) -> None:
+        _release(conn)
+        super()._put_conn(conn)
 
 
 def _use_deadline_pools(manager: PoolManager) -> PoolManager:

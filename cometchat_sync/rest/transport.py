@@ -1,7 +1,7 @@
-"""The REST transport: one ``requests.Session``, the headers the official SDKs send, the
-``{"data"}``/``{"error"}`` envelope (https://www.cometchat.com/docs/rest-api/), and the
-mapping of every failure to a :class:`~cometchat_sync.errors.CometChatException`; the wire
-details are in ``docs/protocol.md``.
+"""The REST transport: the headers the official SDKs send, the ``{"data"}``/``{"error"}``
+envelope (https://www.cometchat.com/docs/rest-api/), and the mapping of every failure to a
+:class:`~cometchat_sync.errors.CometChatException`; the wire details are in
+``docs/protocol.md``. The connections are the process's shared pool (:mod:`.pool`).
 
 Secrets travel only in headers (``authToken``, ``apiKey``), never in a URL, so they cannot
 reach urllib3's DEBUG lines, proxy logs or exception texts.
@@ -28,6 +28,7 @@ from ..errors import CometChatException
 from ..errors import CometChatTimeoutError
 from ..errors import ErrorCode
 from . import deadline
+from . import pool
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
@@ -86,6 +87,8 @@ def _tls_failure(exc: BaseException) -> str:
             "The TLS handshake failed: the server does not speak TLS (for a local server "
             "without TLS, give its host as http://host:port)."
         )
+    if isinstance(exc, pool.CABundleUnreadable):
+        return f"{exc} (see AppSettingsBuilder.set_ca_bundle)"
     if "CERTIFICATE_VERIFY_FAILED" in text or any(
         isinstance(current, ssl.SSLCertVerificationError) for current in _chain(exc)
     ):
@@ -124,7 +127,9 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class RestClient:
-    """Thread-safe REST caller. One per client; ``close()`` releases the pooled connections.
+    """Thread-safe REST caller, one per client. Its calls go through the process's shared
+    connection pool (:mod:`.pool`): constructing one costs no connection, no session and
+    no TLS context (all made on the first call).
 
     Every call ends within ``timeout`` seconds in all (name resolution, connect, proxy
     tunnel, TLS handshake, send, headers and body: see :mod:`.deadline`), reads at most
@@ -149,7 +154,9 @@ class RestClient:
         self._total = timeout
         self._timeout = (min(connect_timeout, timeout), timeout)
         self._max_size = max_response_size
-        self._session = _new_session()
+        # Made on the first call: this client's cookies, over the shared adapter.
+        self._session: Optional[requests.Session] = None
+        self._adapter: Optional[pool.SharedAdapter] = None
         # Passed on every request: a session-level value would lose to REQUESTS_CA_BUNDLE.
         self._verify: Any = ca_bundle or True
         # AppSettings.proxies (set_proxy), per request too: it must win over HTTPS_PROXY.
@@ -157,15 +164,29 @@ class RestClient:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Let go of what this client holds of the shared pool: its session (cookies); a
+        call still under way ends normally. The pooled connections serve the other clients
+        of the process; the last client's ``close()`` closes the idle ones. Idempotent; a
+        later call starts again."""
         with self._lock:
-            self._session.close()
+            adapter, self._adapter, self._session = self._adapter, None, None
+        pool.release(adapter)
 
     def after_fork_in_child(self) -> None:
-        """Drop pooled connections (after ``fork()``: never reuse the parent's sockets)."""
+        """Forget the session (after ``fork()``); the child's first call takes the child's
+        own pool (:mod:`.pool` forgets the parent's pooled sockets, never closing them:
+        that could end the parent's connections)."""
+        self._lock = threading.Lock()
+        self._session = None
+        self._adapter = None
+
+    def _session_now(self) -> requests.Session:
+        """This client's session over the process's adapter (made again after a fork)."""
         with self._lock:
-            self._session = _new_session()
-        # The parent's pooled sockets are simply forgotten; closing them here could send
-        # TLS close-notify on the parent's connections.
+            if self._session is None or not pool.current(self._adapter):
+                self._adapter = pool.acquire()
+                self._session = pool.new_session(self._adapter)
+            return self._session
 
     def call(
         self,
@@ -216,9 +237,10 @@ class RestClient:
         path = url.split("://", 1)[-1].split("/", 1)[-1]
         log.debug("%s /%s", method, path)
         failure: Optional[CometChatException] = None
+        session = self._session_now()
         with deadline.within(total, on_socket):
             try:
-                response = self._session.request(
+                response = session.request(
                     method,
                     url,
                     headers=headers,
@@ -299,14 +321,6 @@ class RestClient:
             ErrorCode.FAILED_TO_FETCH,
             f"The request {method} /{path} failed ({type(exc).__name__}).",
         )
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    adapter = deadline.DeadlineAdapter()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _deadline_passed(exc: BaseException) -> bool:
