@@ -22,7 +22,8 @@ Then the garbage collector: the whole path (parse, route, deliver) over 100 000 
 in batches of 1, 64 and 1024 before their delivery (as when the dispatcher falls behind the
 reader, the routed events wait in its queue), with the collections of each generation and the
 share of the CPU time they took (``gc.callbacks``; the collector's settings are left as they
-are).
+are). A generation-2 collection walks the whole heap: here the benchmark's frame lists, in an
+app the app's objects; so that share depends on the heap, the generation-0 and 1 ones do not.
 
     python bench/receive_path.py [--count 200000] [--runs 5] [--quick]
 """
