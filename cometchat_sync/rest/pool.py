@@ -100,7 +100,7 @@ def _context(path: str) -> Any:
         return context_for(path, False)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         raise CABundleUnreadable(
-            f"The CA bundle could not be read ({type(exc).__name__})."
+            f"The CA bundle could not be read ({type(exc).__name__})"
         ) from None
 
 

@@ -88,7 +88,7 @@ def _tls_failure(exc: BaseException) -> str:
             "without TLS, give its host as http://host:port)."
         )
     if isinstance(exc, pool.CABundleUnreadable):
-        return f"{exc} (see AppSettingsBuilder.set_ca_bundle)"
+        return f"{exc}: see AppSettingsBuilder.set_ca_bundle."
     if "CERTIFICATE_VERIFY_FAILED" in text or any(
         isinstance(current, ssl.SSLCertVerificationError) for current in _chain(exc)
     ):

@@ -246,3 +246,14 @@ def test_clients_share_connections_and_contexts_per_ca_bundle(
         for client in same:
             client.close()
         other.close()
+
+
+def test_a_ca_bundle_that_cannot_be_read_fails_the_call(tmp_path: Path) -> None:
+    client = RestClient(
+        "app", "resource", timeout=WAIT, connect_timeout=WAIT, ca_bundle=str(tmp_path / "gone")
+    )
+    with pytest.raises(CometChatException) as caught:
+        client.call("GET", "https://127.0.0.1:9/users/superhero2")  # no connection is made
+    assert caught.value.code == ErrorCode.FAILED_TO_FETCH
+    assert "CA bundle" in str(caught.value)
+    assert "set_ca_bundle" in str(caught.value)
