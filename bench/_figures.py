@@ -269,19 +269,27 @@ def collect_scale(
 
 
 def collect_latency(server: FrameServer, rate: float, count: int, runs: int) -> list[Figure]:
-    got = latency.paced(server, rate, count, runs)
-    p99 = [percentile(got["sdk"], 99)]
-    ref = [percentile(got["raw"], 99)]
+    """The p99 of each run of ``count`` paced frames, SDK and raw loop interleaved."""
+    p99: list[float] = []
+    ref: list[float] = []
+    p50: list[float] = []
+    ref50: list[float] = []
+    for _ in range(runs):
+        got = latency.paced(server, rate, count, 1)
+        p99.append(percentile(got["sdk"], 99))
+        ref.append(percentile(got["raw"], 99))
+        p50.append(median(got["sdk"]))
+        ref50.append(median(got["raw"]))
     fig = Figure(
         "latency-p99",
-        f"send → callback p99 at {rate:g} msg/s ({count * runs} messages)",
+        f"send \u2192 callback p99 at {rate:g} msg/s ({count} messages a run)",
         "ms",
         p99,
-        "≤ 2\u00d7 raw",
+        "\u2264 2\u00d7 raw",
         None,
         "tuned raw websocket-client loop",
         ref,
-        note=f"p50 {median(got['sdk']):.2f} ms (raw {median(got['raw']):.2f} ms)",
+        note=f"p50 {median(p50):.2f} ms (raw {median(ref50):.2f} ms)",
     )
     fig.met = (fig.ratio or 99.0) <= 2.0
     return [fig]

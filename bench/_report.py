@@ -86,7 +86,9 @@ def machine() -> dict[str, str]:
 
 def _num(value: Optional[float]) -> str:
     if value is None:
-        return "—"
+        return "\u2014"
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     if abs(value) >= 10:
@@ -96,8 +98,8 @@ def _num(value: Optional[float]) -> str:
 
 def _spread(runs: list[float]) -> str:
     if len(runs) < 2:
-        return "one run"
-    return f"{_num(min(runs))}\u2013{_num(max(runs))} ({len(runs)} runs)"
+        return "one value"
+    return f"{_num(min(runs))}\u2013{_num(max(runs))} of {len(runs)}"
 
 
 def _verdict(fig: Figure) -> str:

@@ -164,7 +164,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     notes: list[str] = []
     limit = raise_nofile()
     print(f"RLIMIT_NOFILE: {limit}", flush=True)
-    wait_quiet(args.wait_quiet)
+    busy = wait_quiet(args.wait_quiet)
+    if busy > 0.15:
+        notes.append(
+            f"The machine was {busy:.0%} busy with other processes before the run (waited up "
+            f"to {args.wait_quiet:g} s for it to quieten): the figures spread more than usual."
+        )
 
     figs: list[Figure] = []
     series: dict[str, Any] = {}
@@ -178,7 +183,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if per_client > 0.5 and clients > 500:
             clients = 500
             notes.append(
-                f"The SDK ran {per_client:.0f} threads per client: the clients figure was "
+                f"Each client added {per_client:.1f} SDK threads: the clients figures were "
                 f"measured with {clients} clients, not {args.clients}."
             )
         if clients < args.clients and not notes:
