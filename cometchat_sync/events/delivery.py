@@ -1,10 +1,12 @@
 """Delivery: from a routed event to the app's listeners, in order, once.
 
-Owns the listener registries, the dispatcher thread, the app's callback executor and error
-hook, and the message ledger with the catch-up after a reconnect (``docs/events.md``). The
-client feeds it (state changes from the lifecycle, events from the router) and gives it a way
-to fetch history; everything here that touches listeners or the ledger runs on the dispatcher
-thread.
+Owns the listener registries, the client's dispatcher (its ordered queue), the app's
+callback executor and error hook, and the message ledger with the catch-up after a reconnect
+(``docs/events.md``). The client feeds it (state changes from the lifecycle, events from the
+router) and gives it a way to fetch history. Everything here that calls listeners runs as
+dispatcher items; the catch-up's REST calls run as jobs on the worker pool
+(``catch_up_run``), and each page they fetch comes back as a dispatcher item, so live events
+of conversations without a gap never wait for a catch-up.
 
 Every unit of delivery (a queued item, a catch-up page, each listener call) carries the
 *session generation* it belongs to; :meth:`Delivery.end_session` (``close()``, ``logout()``)
@@ -22,7 +24,6 @@ queued.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from typing import Any
 from typing import Callable
@@ -37,9 +38,14 @@ from ..listeners import ConnectionListener
 from ..listeners import LoginListener
 from ..listeners import _family_of
 from ..listeners import _Listener
+from .catch_up import Cancellable
 from .catch_up import CatchUp
+from .catch_up import CatchUps
 from .catch_up import FetchPage
-from .catch_up import Outcome
+from .catch_up import pool_job
+from .catch_up import timer_call
+from .catch_up_run import CatchUpRun
+from .catch_up_run import Job
 from .dispatcher import Dispatcher
 from .dispatcher import Executor
 from .ledger import Conversation
@@ -88,7 +94,7 @@ class DeliveryCounters(NamedTuple):
     queue_peak: int
 
 
-class Delivery:
+class Delivery(CatchUps):
     """See the module docstring. Thread-safe entry points: every public method."""
 
     def __init__(
@@ -99,6 +105,8 @@ class Delivery:
         fetch: Optional[FetchPage] = None,
         max_queued_events: int = MAX_QUEUED_EVENTS,
         retry_backoff: tuple[float, float] = (0.5, 30.0),
+        run_job: Callable[[Job], None] = pool_job,
+        call_later: Callable[[float, Job], Cancellable] = timer_call,
     ) -> None:
         # One registry per listener family: the two the SDK itself feeds, and the router's.
         families: tuple[type[_Listener], ...] = (ConnectionListener, LoginListener, *FAMILIES)
@@ -110,9 +118,20 @@ class Delivery:
         self.error_hook: Optional[ErrorHook] = None
         self.dispatcher = Dispatcher(thread_name, max_queued_events)
         self._catch_up = CatchUp(self.ledger, fetch or _no_history)
+        self._max_queued_events = max_queued_events
+        self._run_job = run_job
+        self._call_later = call_later
+        # The catch-up under way (dispatcher thread) and the session it belongs to.
+        self._run: Optional[CatchUpRun] = None
+        self._run_gen = 0
+        self._retry: Optional[Cancellable] = None  # a scheduled retry (under _gen_lock)
         #: ``discover(followed_keys)``: conversations the ledger does not follow that
         #: received messages while the link was down (the client sets it; none by default).
         self.discover: Callable[[set[str]], list[Conversation]] = _discover_none
+        #: The newest message id the ledger had seen when the catch-up under way began
+        #: (before any of its pages was delivered): the floor ``discover`` should use, as
+        #: messages its pages bring are newer than some a new conversation missed.
+        self.discovery_floor = 0
         self._retry_backoff = retry_backoff
         self._retries = 0
         # Generations (see the module docstring). The lock makes "bump the generation" and
@@ -167,7 +186,8 @@ class Delivery:
             self.ledger.mark_all_gapped()  # before any frame of the new link is queued
             self._queue_catch_up(full=True)
         elif not up:
-            self.dispatcher.cancel_scheduled()  # the next connect catches up anyway
+            with self._gen_lock:  # the next connect catches up anyway
+                self._cancel_retry_locked()
 
     def add_connection_listener(self, listener_id: str, listener: ConnectionListener) -> None:
         """Register ``listener``; its first call is the status as of now (``on_state_change``
@@ -298,8 +318,14 @@ class Delivery:
 
     def _deliver(self, event: Event, gen: int, *, live: bool) -> None:
         message = event.message
-        if message is not None and not self.ledger.admit(message, live=live):
-            return  # already delivered, sent by this client, or held for a catch-up
+        if message is not None:
+            run = self._run
+            if live and run is not None and run.parks(event):
+                return  # a conversation the catch-up may find new: it decides
+            if not self.ledger.admit(message, live=live):
+                if live and run is not None:
+                    run.note_held(event)  # held for the catch-up under way, maybe
+                return  # already delivered, sent by this client, or held for a catch-up
         self._delivered += 1
         try:
             self._call(
@@ -307,73 +333,6 @@ class Delivery:
             )
         except BaseException:  # the app's executor failed; the next event still goes
             log.exception("delivering %s.%s failed", event.listener_type.__name__, event.method)
-
-    # -- the catch-up ----------------------------------------------------------------------------
-
-    def conversations_to_catch_up(self, *, full: bool) -> list[Conversation]:
-        """The one place that says which conversations a catch-up covers: after a connect
-        (``full``) every followed conversation, otherwise (a retry, or a queue that was full)
-        the gapped ones. Each comes with the id after which its catch-up starts. Once they
-        are read, :attr:`discover` names the ones the ledger does not follow yet."""
-        return self.ledger.conversations() if full else self.ledger.gapped()
-
-    def _queue_catch_up(self, *, full: bool) -> None:
-        gen, link = self._gen, self._link_gen
-        self.dispatcher.submit(lambda: self._run_catch_up(gen, link, full=full))
-
-    def _request_gap_fill(self) -> None:
-        """Reader thread, at the bound: one catch-up of the gapped conversations, queued
-        behind everything already queued (so it runs once the queue drained)."""
-        with self._gen_lock:
-            if self._gap_fill_queued:
-                return
-            self._gap_fill_queued = True
-        self._queue_catch_up(full=False)
-
-    def _run_catch_up(self, gen: int, link: int, *, full: bool) -> None:
-        if not full:
-            with self._gen_lock:
-                self._gap_fill_queued = False
-
-        def current() -> bool:
-            return gen == self._gen and link == self._link_gen
-
-        if not current() or not self._connected:
-            return  # superseded: the next connect (or a newer link's catch-up) does it
-
-        def deliver(event: Event) -> None:
-            self._deliver(event, gen, live=False)
-
-        conversations = self.conversations_to_catch_up(full=full)
-        before = self._catch_up.messages
-        outcome = self._catch_up.run(conversations, current, deliver)
-        if outcome is Outcome.DONE and current():
-            # Then the conversations new to this client (a sender never seen, ...).
-            found = self.discover({c.key for c in self.ledger.conversations()})
-            if found:
-                conversations = [*conversations, *found]
-                outcome = self._catch_up.run(found, current, deliver)
-        if not conversations:
-            return
-        log.info(
-            "catch-up fetched %d messages from %d conversations (%s)",
-            self._catch_up.messages - before,
-            len(conversations),
-            outcome.value,
-        )
-        if outcome is Outcome.DONE:
-            self._retries = 0
-        elif outcome is Outcome.RETRY and current() and self._connected:
-            self._schedule_retry(gen, link)
-
-    def _schedule_retry(self, gen: int, link: int) -> None:
-        """Try the gapped conversations again after a growing, jittered wait (the reconnect
-        backoff of the settings), on this thread."""
-        base, cap = self._retry_backoff
-        ceiling = min(cap, base * (2.0 ** min(self._retries, 30)))
-        self._retries += 1
-        delay = random.uniform(ceiling / 2, ceiling)
-        self.dispatcher.schedule(lambda: self._run_catch_up(gen, link, full=False), delay)
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -402,6 +361,7 @@ class Delivery:
             ended = self._gen
             self._gen += 1
             self._draining = ended
+            self._cancel_retry_locked()
         on_own_thread = threading.current_thread() is self.dispatcher.thread
         self.dispatcher.stop(timeout)
         if on_own_thread:
@@ -421,6 +381,8 @@ class Delivery:
         self._status_lock = threading.Lock()
         self._gen_lock = threading.Lock()
         self._gap_fill_queued = False
+        self._run = None
+        self._retry = None  # the parent's timer: nothing of it runs here
         self._queued_change = ConnectionStateChange(
             ConnectionStatus.DISCONNECTED, ConnectionStatus.DISCONNECTED
         )
