@@ -249,9 +249,13 @@ class Dispatcher:
                     return
                 # Taken together, run one by one: they stay in the bound's count until each
                 # starts, and stop() waits for them as they are being served.
-                batch = [items.popleft() for _ in range(min(left, len(items)))]
+                if len(items) <= left:
+                    batch, self._items = items, collections.deque()
+                else:
+                    batch = collections.deque(items.popleft() for _ in range(left))
             left -= len(batch)
-            for index, (item, events) in enumerate(batch):
+            while batch:
+                item, events = batch.popleft()
                 if events:
                     with lock:  # no longer waiting: it leaves the bound's count
                         self._events -= events
@@ -259,9 +263,9 @@ class Dispatcher:
                     item()
                 except BaseException:  # never let user code end the worker
                     log.exception("a callback raised; the next one still runs")
-                if clock() >= end and index + 1 < len(batch):
-                    with lock:  # the slice is over: the rest go back, in order, first
+                if batch and clock() >= end:
+                    with lock:  # the slice is over: the rest go back first, in order
                         if self._lock is lock:
-                            self._items.extendleft(reversed(batch[index + 1 :]))
+                            batch.extend(self._items)
+                            self._items = batch
                     break
-            del batch, item
