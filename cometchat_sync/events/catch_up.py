@@ -106,6 +106,10 @@ class CatchUp:
         self.fetches = 0
         self.failures = 0
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child: a fresh lock (a parent's thread may have held it)."""
+        self._count_lock = threading.Lock()
+
     def run(
         self,
         conversations: list[Conversation],
@@ -317,6 +321,8 @@ class CatchUps:
     ) -> None:
         if self._run is run:
             self._run = None
+        # A catch-up that failed before its look for new conversations: what it parked goes.
+        self._unpark(run.take_parked(), gen)
         if run.conversations:
             delivery_log.info(
                 "catch-up fetched %d messages from %d conversations (%s)",

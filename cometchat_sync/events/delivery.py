@@ -383,6 +383,7 @@ class Delivery(CatchUps):
         self._gap_fill_queued = False
         self._run = None
         self._retry = None  # the parent's timer: nothing of it runs here
+        self._catch_up.after_fork_in_child()
         self._queued_change = ConnectionStateChange(
             ConnectionStatus.DISCONNECTED, ConnectionStatus.DISCONNECTED
         )

@@ -246,6 +246,21 @@ def test_a_new_conversations_live_message_waits_for_its_missed_ones():
     assert rig.heard("a") == [1, 20]
 
 
+def test_a_live_message_parked_by_a_catch_up_that_failed_is_delivered():
+    """The first page fails, before the look for new conversations: a live message of a
+    conversation not followed, parked meanwhile, is delivered anyway (not lost)."""
+    rig = Rig(discover=lambda known: [])
+    connected(rig, "a")
+    rig.failure = CometChatException("ERR_INTERNAL", "5xx", {"status": 503})
+    rig.change(ConnectionStatus.CONNECTED)
+    rig.queue.run()  # the catch-up starts
+    rig.live("new", 40)
+    rig.queue.run()
+    assert rig.heard("new") == [], "parked while the catch-up may still look"
+    rig.settle()
+    assert rig.heard("new") == [40]
+
+
 def test_a_slow_dispatcher_keeps_at_most_a_window_of_pages_fetched():
     rig = Rig()
     connected(rig, "a")
