@@ -9,6 +9,7 @@ hand-run job list, a hand-run dispatcher queue and a fake timer.
 from __future__ import annotations
 
 import collections
+import threading
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -16,14 +17,17 @@ from typing import Optional
 from cometchat_sync import CometChatException
 from cometchat_sync import MessageListener
 from cometchat_sync import TextMessage
+from cometchat_sync import _engine
 from cometchat_sync.connection.state import ConnectionStateChange
 from cometchat_sync.connection.state import ConnectionStatus
+from cometchat_sync.events.catch_up import JobGate
 from cometchat_sync.events.catch_up_run import WINDOW
 from cometchat_sync.events.delivery import Delivery
 from cometchat_sync.events.dispatcher import QueueFigures
 from cometchat_sync.events.ledger import Conversation
 
 ME = "me"
+WAIT = 5.0
 Job = Callable[[], None]
 
 
@@ -350,3 +354,64 @@ def test_a_gap_fill_asked_for_during_a_catch_up_runs_after_it():
     assert rig.heard("b") == [2, 30]
     assert rig.heard("a") == [1, *range(10, 210)]
     assert rig.delivery.ledger.gapped() == []
+
+
+def run_gated(limit: int, jobs: int) -> tuple[list[int], list[int], int, bool]:
+    """``jobs`` jobs through a ``JobGate(limit)``, each held until released: the ones
+    running before the release, the order they started in, the most at once, and whether an
+    item submitted to the dispatch pool meanwhile ran."""
+    gate = JobGate(limit)
+    release = threading.Event()
+    lock = threading.Lock()
+    running: list[int] = []
+    started: list[int] = []
+    most = [0]
+    all_ran = threading.Event()
+
+    def job(n: int) -> Job:
+        def run() -> None:
+            with lock:
+                running.append(n)
+                started.append(n)
+                most[0] = max(most[0], len(running))
+            release.wait(WAIT)
+            with lock:
+                running.remove(n)
+                if len(started) == jobs and not running:
+                    all_ran.set()
+
+        return run
+
+    pool = _engine.dispatch_pool()
+    try:
+        for n in range(jobs):
+            gate.submit(job(n))
+        listener_item = threading.Event()
+        pool.submit(listener_item.set)
+        item_ran = listener_item.wait(WAIT)
+        with lock:
+            before = sorted(running)
+        release.set()
+        assert all_ran.wait(WAIT)
+    finally:
+        release.set()
+        pool.stop_idle(WAIT)
+    return before, started, most[0], item_ran
+
+
+def test_catch_up_jobs_of_every_client_leave_dispatch_workers_free():
+    """However many clients catch up against a slow server, at most ``limit`` of their REST
+    jobs occupy the shared dispatch pool at a time; a listener item submitted to the pool
+    meanwhile runs at once."""
+    before, started, most, item_ran = run_gated(limit=2, jobs=6)
+    assert item_ran, "a listener item waited behind catch-up jobs"
+    assert before == [0, 1] and started[:2] == [0, 1]
+    assert sorted(started) == list(range(6))
+    assert most == 2
+
+
+def test_catch_up_jobs_waiting_at_the_gate_start_first_in_first_out():
+    before, started, most, _ = run_gated(limit=1, jobs=4)
+    assert before == [0]
+    assert started == [0, 1, 2, 3]
+    assert most == 1
