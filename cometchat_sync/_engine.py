@@ -5,8 +5,9 @@ One process holds any number of clients on a handful of threads (``docs/architec
 * ``cometchat-reader``: one thread reading every client's socket, multiplexed with
   ``selectors`` (:mod:`cometchat_sync.connection.read_loop`);
 * ``cometchat-timer``: one heap of every client's deadlines (:mod:`cometchat_sync._timers`);
-* ``cometchat-dial-<n>``: at most :data:`DIAL_WORKERS` threads opening sockets (resolve,
-  connect, TLS, upgrade, auth), each step cancellable;
+* ``cometchat-dial``: one thread driving every attempt to open a socket (resolve, connect,
+  TLS, upgrade, auth) with one selector, each step bounded and cancellable
+  (:mod:`cometchat_sync.connection.dial_loop`);
 * ``cometchat-dispatch-<n>``: at most :data:`DISPATCH_WORKERS` threads calling listeners; each
   client's events keep their order (one worker serves a client at a time) and one client's
   slow listener holds one worker, not the others' events. Catch-up fetches run here too, off
@@ -19,7 +20,8 @@ client's ``close()``. A single client uses the same engine: there is no special 
 After ``os.fork()`` the child gets a fresh engine: the parent's threads do not exist there.
 
 This module sits in the bottom layer: it knows pools and timers, not sockets or listeners.
-The connection layer registers its read loop's idle check and stop with :func:`add_part`.
+The connection layer registers its read loop and dial loop (idle check, stop, threads,
+fork) with :func:`add_part`.
 """
 
 from __future__ import annotations
@@ -35,20 +37,15 @@ from ._pool import WorkerPool
 from ._timers import SharedTimer
 
 __all__ = [
-    "DIAL_WORKERS",
     "DISPATCH_WORKERS",
     "Part",
     "add_part",
-    "dial_pool",
     "dispatch_pool",
     "release",
     "threads",
     "timer",
 ]
 
-#: Threads that open sockets at the same time (each attempt is bounded by the connect
-#: timeout, so a burst of 500 connects queues here rather than starting 500 threads).
-DIAL_WORKERS = 2
 #: Threads that call listeners (and fetch catch-ups); each client is served by one at a time.
 DISPATCH_WORKERS = 4
 
@@ -73,7 +70,6 @@ class _Engine:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.timer = SharedTimer("cometchat-timer")
-        self.dial_pool: Optional[WorkerPool] = None
         self.dispatch_pool: Optional[WorkerPool] = None
         self.parts: list[Part] = []
 
@@ -84,18 +80,6 @@ _engine = _Engine()
 def timer() -> SharedTimer:
     """The process's timer (one heap, one thread)."""
     return _engine.timer
-
-
-def dial_pool() -> WorkerPool:
-    """The pool of threads that open sockets (``cometchat-dial-<n>``)."""
-    engine = _engine
-    pool = engine.dial_pool
-    if pool is None:
-        with engine.lock:
-            if engine.dial_pool is None:
-                engine.dial_pool = WorkerPool("cometchat-dial", DIAL_WORKERS)
-            pool = engine.dial_pool
-    return pool
 
 
 def dispatch_pool() -> WorkerPool:
@@ -125,9 +109,8 @@ def threads() -> list[threading.Thread]:
         found += part.threads()
     if engine.timer.thread is not None:
         found.append(engine.timer.thread)
-    for pool in (engine.dial_pool, engine.dispatch_pool):
-        if pool is not None:
-            found += pool.threads()
+    if engine.dispatch_pool is not None:
+        found += engine.dispatch_pool.threads()
     return [t for t in found if t.is_alive()]
 
 
@@ -147,18 +130,16 @@ def release(timeout: float) -> None:
     for part in parts:
         part.stop_idle(left())
     engine.timer.stop_idle(left())
-    for pool in (engine.dial_pool, engine.dispatch_pool):
-        if pool is not None:
-            pool.stop_idle(left())
+    if engine.dispatch_pool is not None:
+        engine.dispatch_pool.stop_idle(left())
 
 
 def _after_fork_in_child() -> None:
     engine = _engine
     engine.lock = threading.Lock()
     engine.timer.after_fork_in_child()
-    for pool in (engine.dial_pool, engine.dispatch_pool):
-        if pool is not None:
-            pool.after_fork_in_child()
+    if engine.dispatch_pool is not None:
+        engine.dispatch_pool.after_fork_in_child()
     for part in engine.parts:
         part.after_fork_in_child()
 

@@ -25,7 +25,17 @@ from typing import Callable
 from typing import Optional
 from typing import Protocol
 
-__all__ = ["AddrInfo", "Cancellable", "ResolveCancelled", "ResolveTimeout", "resolve"]
+__all__ = [
+    "AddrInfo",
+    "Cancellable",
+    "ResolveCancelled",
+    "ResolveTimeout",
+    "answer",
+    "forget",
+    "is_ip_address",
+    "resolve",
+    "start",
+]
 
 AddrInfo = tuple[Any, ...]
 """One ``socket.getaddrinfo`` entry: ``(family, type, proto, canonname, sockaddr)``."""
@@ -57,7 +67,7 @@ class _Resolution:
         self.host = host
         self.port = port
         self.finished = False
-        self.waiters: list[threading.Event] = []
+        self.waiters: list[Callable[[], None]] = []
         self.result: list[AddrInfo] = []
         self.error: Optional[BaseException] = None
         self.thread = threading.Thread(
@@ -75,8 +85,8 @@ class _Resolution:
                 if _running.get((self.host, self.port)) is self:
                     del _running[(self.host, self.port)]
                 waiters, self.waiters = self.waiters, []
-            for event in waiters:
-                event.set()
+            for wake in waiters:
+                wake()
 
 
 _lock = threading.Lock()
@@ -101,26 +111,50 @@ def resolve(host: str, port: int, deadline: float, cancel: Cancellable) -> list[
         ResolveCancelled: ``cancel`` was cancelled.
         Whatever ``cancel.attach`` raises when it was cancelled already.
     """
-    if _is_ip_address(host):
+    if is_ip_address(host):
         return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     # One event wakes this caller: the resolver sets it when it answers, cancelling too.
     woken = threading.Event()
     cancel.attach(woken.set)
+    job = start(host, port, woken.set)
+    woken.wait(max(0.0, deadline - time.monotonic()))
+    forget(job, woken.set)
+    if cancel.cancelled:
+        raise ResolveCancelled()
+    return answer(job)
+
+
+def start(host: str, port: int, wake: Callable[[], None]) -> _Resolution:
+    """Resolve ``host:port`` in a resolver thread (or join the one under way); ``wake()`` is
+    called, on that thread, once it answered. For callers that wait their own way (the
+    engine's dial loop); :func:`answer` reads the result, :func:`forget` stops waiting."""
     with _lock:
         job = _running.get((host, port))
-        start = job is None
+        new = job is None
         if job is None:
             job = _Resolution(host, port)
             _running[(host, port)] = job
-        job.waiters.append(woken)
-    if start:
+        if job.finished:
+            new = False
+        else:
+            job.waiters.append(wake)
+    if new:
         job.thread.start()
-    woken.wait(max(0.0, deadline - time.monotonic()))
+    if job.finished:
+        wake()
+    return job
+
+
+def forget(job: _Resolution, wake: Callable[[], None]) -> None:
+    """The caller no longer waits for ``job`` (it gave up, or it has the answer)."""
     with _lock:
-        if not job.finished:
-            job.waiters.remove(woken)
-    if cancel.cancelled:
-        raise ResolveCancelled()
+        if not job.finished and wake in job.waiters:
+            job.waiters.remove(wake)
+
+
+def answer(job: _Resolution) -> list[AddrInfo]:
+    """The addresses ``job`` found. Raises ``ResolveTimeout`` when it has not answered yet,
+    or its ``getaddrinfo`` error."""
     if not job.finished:
         raise ResolveTimeout()
     if job.error is not None:
@@ -128,7 +162,8 @@ def resolve(host: str, port: int, deadline: float, cancel: Cancellable) -> list[
     return job.result
 
 
-def _is_ip_address(host: str) -> bool:
+def is_ip_address(host: str) -> bool:
+    """True for an IPv4 or IPv6 address (with an optional ``%zone``), not a name."""
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

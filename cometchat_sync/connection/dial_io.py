@@ -1,13 +1,19 @@
-"""Socket I/O for the steps of a dial: every wait ends at the attempt's deadline or at once
-when ``Dial.cancel()`` is called.
+"""Socket I/O for the steps of a dial, written as generators: a step that would block
+yields a :class:`Wait` (this socket, readable or writable) and goes on when its driver
+resumes it. The driver ends every wait at the attempt's deadline (it throws
+:class:`StepTimeout` in at the ``yield``) or at once when ``Dial.cancel()`` is called (it
+throws :class:`~.transport.DialCancelled`).
 
-The socket is non-blocking during the dial; each wait is a ``poll`` (through
-:func:`~cometchat_sync._poll.wait_io`) on the socket and on the dial's wake-up descriptor,
-which ``cancel()`` makes readable. An HTTP answer (the proxy's to ``CONNECT``, the server's
-to the upgrade) has a **total** deadline: a server that drips its answer a byte at a time
-cannot keep an attempt alive past its budget. The answer is read up to its blank line and no
-further, so the first WebSocket frame, if it came in the same packet, stays in the socket
-for the frame reader.
+Two drivers run the same steps: the engine's dial loop
+(:mod:`~cometchat_sync.connection.dial_loop`), one thread driving every client's attempts
+with one selector, and :func:`run_steps`, which blocks the calling thread with ``poll``
+(through :func:`~cometchat_sync._poll.wait_io`) on the socket and on the dial's wake-up
+descriptor, which ``cancel()`` makes readable.
+
+An HTTP answer (the proxy's to ``CONNECT``, the server's to the upgrade) has a **total**
+deadline: a server that drips its answer a byte at a time cannot keep an attempt alive past
+its budget. The answer is read up to its blank line and no further, so the first WebSocket
+frame, if it came in the same packet, stays in the socket for the frame reader.
 """
 
 from __future__ import annotations
@@ -17,13 +23,39 @@ import io
 import socket
 import ssl
 import time
+from collections.abc import Generator
+from typing import NamedTuple
+from typing import TypeVar
 from typing import Union
 
+from .._poll import FileLike
 from .._poll import wait_io
 from .transport import Dial
 from .transport import DialCancelled
 
-__all__ = ["HttpAnswer", "StepTimeout", "read_http_answer", "send_all", "wait_ready"]
+__all__ = [
+    "HttpAnswer",
+    "StepTimeout",
+    "Steps",
+    "Wait",
+    "read_http_answer",
+    "run_steps",
+    "send_all",
+    "wait_ready",
+]
+
+_T = TypeVar("_T")
+
+
+class Wait(NamedTuple):
+    """What a step waits for: ``sock`` readable (``write=False``) or writable."""
+
+    sock: FileLike
+    write: bool
+
+
+Steps = Generator[Wait, None, _T]
+"""Steps that yield what they wait for and return their result."""
 
 #: The largest HTTP answer head accepted (status line and headers), in bytes.
 MAX_HEAD = 16 * 1024
@@ -48,7 +80,7 @@ class HttpAnswer:
         return ", ".join(value.strip() for value in self.headers.get_all(name, []))
 
 
-def wait_ready(sock: Sock, *, write: bool, deadline: float, dial: Dial) -> None:
+def wait_ready(sock: FileLike, *, write: bool, deadline: float, dial: Dial) -> None:
     """Wait until ``sock`` can be read (``write=False``) or written.
 
     Raises:
@@ -71,30 +103,46 @@ def wait_ready(sock: Sock, *, write: bool, deadline: float, dial: Dial) -> None:
             return
 
 
-def send_all(sock: Sock, data: bytes, deadline: float, dial: Dial) -> None:
+def run_steps(steps: Steps[_T], deadline: float, dial: Dial) -> _T:
+    """Drive ``steps`` on this thread: each wait is :func:`wait_ready` (so it ends at
+    ``deadline`` or on ``dial.cancel()``, raised into the step where it waited)."""
+    error: BaseException | None = None
+    while True:
+        try:
+            wait = steps.throw(error) if error is not None else next(steps)
+        except StopIteration as done:
+            result: _T = done.value
+            return result
+        error = None
+        try:
+            wait_ready(wait.sock, write=wait.write, deadline=deadline, dial=dial)
+        except (StepTimeout, DialCancelled) as exc:
+            error = exc
+
+
+def send_all(sock: Sock, data: bytes) -> Steps[None]:
     """Write all of ``data`` to the non-blocking ``sock`` (plain or TLS)."""
     view = memoryview(data)
     while view:
         try:
             sent = sock.send(view)
         except (BlockingIOError, ssl.SSLWantWriteError):
-            wait_ready(sock, write=True, deadline=deadline, dial=dial)
+            yield Wait(sock, True)
             continue
         except ssl.SSLWantReadError:
-            wait_ready(sock, write=False, deadline=deadline, dial=dial)
+            yield Wait(sock, False)
             continue
         view = view[sent:]
 
 
-def read_http_answer(sock: Sock, deadline: float, dial: Dial) -> HttpAnswer:
+def read_http_answer(sock: Sock) -> Steps[HttpAnswer]:
     """Read one HTTP answer head (up to its blank line, not a byte further) and parse it.
 
     Raises:
         ConnectionError: the peer closed before the head was complete.
         ValueError: the head is not HTTP or is longer than :data:`MAX_HEAD` bytes.
-        DialCancelled, StepTimeout: as :func:`wait_ready`.
     """
-    head = _read_head(sock, deadline, dial)
+    head = yield from _read_head(sock)
     status_line, _, rest = head.partition(b"\r\n")
     parts = status_line.decode("latin-1").split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
@@ -103,7 +151,7 @@ def read_http_answer(sock: Sock, deadline: float, dial: Dial) -> HttpAnswer:
     return HttpAnswer(int(parts[1]), parts[2] if len(parts) > 2 else "", headers)
 
 
-def _read_head(sock: Sock, deadline: float, dial: Dial) -> bytes:
+def _read_head(sock: Sock) -> Steps[bytes]:
     head = bytearray()
     tls = isinstance(sock, ssl.SSLSocket)
     while True:
@@ -118,10 +166,10 @@ def _read_head(sock: Sock, deadline: float, dial: Dial) -> bytes:
                 take = len(peeked) if end < 0 else end + 4 - len(head[-3:])
                 chunk = sock.recv(take) if peeked else b""
         except (BlockingIOError, ssl.SSLWantReadError):
-            wait_ready(sock, write=False, deadline=deadline, dial=dial)
+            yield Wait(sock, False)
             continue
         except ssl.SSLWantWriteError:
-            wait_ready(sock, write=True, deadline=deadline, dial=dial)
+            yield Wait(sock, True)
             continue
         if not chunk:
             raise ConnectionError("the peer closed the connection before answering")

@@ -36,16 +36,18 @@ from .._proxy_url import ProxyURL
 from .._proxy_url import parse_proxy_url
 from ..errors import ErrorCode
 from ..settings import AppSettings
+from .dial_io import Steps
 from .dial_io import StepTimeout
+from .dial_io import Wait
 from .dial_io import read_http_answer
+from .dial_io import run_steps
 from .dial_io import send_all
-from .dial_io import wait_ready
 from .frames import WebSocketLink
 from .proxy import ProxyRefused
 from .proxy import proxy_for
 from .proxy import tunnel
 from .resolver import ResolveTimeout
-from .resolver import resolve
+from .resolver import resolve_steps
 from .transport import Dial
 from .transport import DialCancelled
 from .transport import DialError
@@ -112,16 +114,30 @@ class WebSocketTransport:
         )
 
     def open(self, url: str, *, timeout: float, dial: Dial) -> Link:
-        """Open and upgrade a socket to ``url`` within ``timeout`` seconds.
+        """Open and upgrade a socket to ``url`` within ``timeout`` seconds, blocking this
+        thread (the engine drives :meth:`open_steps` instead).
 
         Raises:
             DialError: a step failed or ran out of time (its code and text say which).
             DialCancelled: ``dial.cancel()`` was called.
         """
         deadline = time.monotonic() + timeout
+        steps = self.open_steps(url, deadline=deadline, dial=dial, timeout=timeout)
+        return run_steps(steps, deadline, dial)
+
+    def open_steps(
+        self, url: str, *, deadline: float, dial: Dial, timeout: Optional[float] = None
+    ) -> Steps[Link]:
+        """:meth:`open` as dial steps (:mod:`~cometchat_sync.connection.dial_io`): each
+        wait is yielded to the driver, which throws ``StepTimeout`` in at ``deadline``
+        (``time.monotonic()`` seconds) and ``DialCancelled`` on ``dial.cancel()``.
+        ``timeout`` is the budget the error texts name (default: what is left until
+        ``deadline``). Raises as :meth:`open`."""
+        if timeout is None:
+            timeout = max(0.0, deadline - time.monotonic())
         attempt = _Attempt(url, deadline, dial, timeout)
         try:
-            return self._open(attempt)
+            return (yield from self._open(attempt))
         except (DialCancelled, DialError):
             attempt.close()
             raise
@@ -133,7 +149,7 @@ class WebSocketTransport:
                 raise  # KeyboardInterrupt, SystemExit: not ours to turn into an error
             raise attempt.failure(exc) from None
 
-    def _open(self, at: _Attempt) -> Link:
+    def _open(self, at: _Attempt) -> Steps[Link]:
         parts = urlsplit(at.url)
         secure, host = parts.scheme == "wss", parts.hostname or ""
         port = parts.port or (443 if secure else 80)
@@ -141,23 +157,23 @@ class WebSocketTransport:
         proxy = proxy_for(at.url, self._proxy)
         if proxy is not None:
             at.peer, at.proxied = f"the proxy {proxy.address}", True
-            at.sock = _tcp_connect(proxy.host, proxy.port, at.deadline, at.dial, at)
+            at.sock = yield from _tcp_connect_steps(proxy.host, proxy.port, at.dial, at)
             at.step = "tunnel"
-            tunnel(at.sock, proxy, (host, port), deadline=at.deadline, dial=at.dial)
+            yield from tunnel(at.sock, proxy, (host, port))
             at.peer = host
         else:
-            at.sock = _tcp_connect(host, port, at.deadline, at.dial, at)
+            at.sock = yield from _tcp_connect_steps(host, port, at.dial, at)
         if secure:
             at.step = "tls"
             context = self._ssl_context or ssl.create_default_context()
             tls = context.wrap_socket(at.sock, server_hostname=host, do_handshake_on_connect=False)
             at.sock = tls
             at.dial.attach(lambda: shutdown_socket(tls))
-            _tls_handshake(tls, at)
+            yield from _tls_handshake(tls)
         at.step = "upgrade"
         request, key = upgrade_request(at.url)
-        send_all(at.sock, request, at.deadline, at.dial)
-        check_upgrade_answer(read_http_answer(at.sock, at.deadline, at.dial), key, host)
+        yield from send_all(at.sock, request)
+        check_upgrade_answer((yield from read_http_answer(at.sock)), key, host)
         ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True)
         ws.sock, ws.connected = at.sock, True
         link = WebSocketLink(ws, at.sock, self._max_frame_size, write_timeout=self._write_timeout)
@@ -223,32 +239,38 @@ def _connect_failed(code: str, message: str) -> DialError:
     return DialError(code, message, unreachable=True)
 
 
-def _tls_handshake(sock: ssl.SSLSocket, at: _Attempt) -> None:
+def _tls_handshake(sock: ssl.SSLSocket) -> Steps[None]:
     while True:
         try:
             sock.do_handshake()
             return
         except ssl.SSLWantReadError:
-            wait_ready(sock, write=False, deadline=at.deadline, dial=at.dial)
+            yield Wait(sock, False)
         except ssl.SSLWantWriteError:
-            wait_ready(sock, write=True, deadline=at.deadline, dial=at.dial)
+            yield Wait(sock, True)
 
 
-def _tcp_connect(
-    host: str, port: int, deadline: float, dial: Dial, at: Optional[_Attempt] = None
-) -> socket.socket:
-    """Resolve ``host`` and connect to ``host:port`` (non-blocking) before ``deadline``;
-    ``at``, if given, learns which step is under way."""
-    budget = deadline - time.monotonic()
+def _tcp_connect(host: str, port: int, deadline: float, dial: Dial) -> socket.socket:
+    """:func:`_tcp_connect_steps`, blocking this thread until ``deadline``."""
+    return run_steps(_tcp_connect_steps(host, port, dial), deadline, dial)
+
+
+def _tcp_connect_steps(
+    host: str, port: int, dial: Dial, at: Optional[_Attempt] = None
+) -> Steps[socket.socket]:
+    """Resolve ``host`` and connect to ``host:port`` (non-blocking); ``at``, if given,
+    learns which step is under way."""
+    started = time.monotonic()
     if at is not None:
         at.step = "resolve"
     try:
-        infos = resolve(host, port, deadline, dial)
+        infos = yield from resolve_steps(host, port)
     except socket.gaierror as exc:
         raise _connect_failed(
             ErrorCode.NO_INTERNET, f"The name {host} could not be resolved; check the network."
         ) from exc
     except ResolveTimeout:
+        budget = at.timeout if at is not None else time.monotonic() - started
         raise _connect_failed(
             ErrorCode.NO_INTERNET,
             f"The name {host} was not resolved within {budget:.3g} s; check the network.",
@@ -265,7 +287,7 @@ def _tcp_connect(
             if err != 0 and err not in CONNECT_IN_PROGRESS:
                 raise OSError(err, "connect failed")
             if err != 0:
-                wait_ready(sock, write=True, deadline=deadline, dial=dial)
+                yield Wait(sock, True)
                 err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
                     raise OSError(err, "connect failed")

@@ -339,6 +339,36 @@ class WebSocketLink:
             raise closed
         return out
 
+    def read_one(self) -> Optional[bytes]:
+        """The auth wait's read (on the dial loop): take what the socket holds now (never
+        waits) and return the payload of the next text message if it is complete, else
+        ``None``. What follows it stays buffered for :meth:`read_ready`.
+
+        Raises LinkClosed when the link ended (or failed: 1002, 1009, ...)."""
+        if self._failure is not None:
+            raise self._failure
+        closed: Optional[LinkClosed] = None
+        try:
+            self._reader.read_available()
+        except LinkClosed as exc:
+            closed = exc
+        except (OSError, ValueError) as exc:
+            closed = LinkClosed(CLOSE_ABNORMAL, type(exc).__name__)
+        try:
+            while True:
+                frame = self._reader.parse_frame()
+                if frame is None:
+                    break
+                data = self._message(*frame)
+                if data is not None:
+                    return data
+        except _ProtocolError as exc:
+            self.fail(exc.code, exc.reason)
+        if closed is not None:
+            self.shutdown()
+            raise closed
+        return None
+
     def _next_frame(self) -> tuple[bool, int, bytes]:
         try:
             return self._reader.next_frame()

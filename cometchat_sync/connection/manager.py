@@ -41,7 +41,6 @@ from .state import ConnectionStatus
 from .state import DisconnectReason
 from .timer import Timer
 from .transport import Dial
-from .transport import Link
 from .transport import LinkClosed
 from .transport import Transport
 from .wire_trace import trace
@@ -327,11 +326,6 @@ class ConnectionManager:
         """Hand frames to the events layer, unless they come from an older socket."""
         if state.epoch == self._lc.epoch:  # frames of an older socket are dropped
             self._on_frames(frames)
-
-    def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
-        """Shut ``link`` down if no auth answer came within ``timeout`` seconds."""
-        self._timer.schedule("auth", timeout, lambda _late: link.shutdown())
-        return lambda: self._timer.cancel("auth")
 
     def _arm_keepalive(self, state: LinkState) -> None:
         planned_wall = time.time() + self._settings.ping_interval

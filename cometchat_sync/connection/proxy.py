@@ -24,9 +24,9 @@ import requests.utils
 from .._proxy_url import ProxyURL
 from .._proxy_url import parse_proxy_url
 from .dial_io import Sock
+from .dial_io import Steps
 from .dial_io import read_http_answer
 from .dial_io import send_all
-from .transport import Dial
 
 __all__ = ["ProxyRefused", "proxy_for", "tunnel"]
 
@@ -52,16 +52,14 @@ def proxy_for(url: str, explicit: Optional[ProxyURL]) -> Optional[ProxyURL]:
     return parse_proxy_url(chosen) if chosen else None
 
 
-def tunnel(
-    sock: Sock, proxy: ProxyURL, target: tuple[str, int], *, deadline: float, dial: Dial
-) -> None:
-    """Ask the proxy on ``sock`` for a tunnel to ``target`` (host, port); return once open.
+def tunnel(sock: Sock, proxy: ProxyURL, target: tuple[str, int]) -> Steps[None]:
+    """Ask the proxy on ``sock`` for a tunnel to ``target`` (host, port); return once open
+    (dial steps: see :mod:`~cometchat_sync.connection.dial_io`).
 
     Raises:
         ProxyRefused: the proxy answered anything but 2xx (407: credentials missing or
             refused).
         ConnectionError, ValueError: the proxy closed the connection or did not answer HTTP.
-        DialCancelled, StepTimeout: cancelled, or no full answer before ``deadline``.
     """
     host, port = target
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -69,8 +67,8 @@ def tunnel(
     authorization = proxy.authorization()
     if authorization is not None:
         lines.append(f"Proxy-Authorization: {authorization}")
-    send_all(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), deadline, dial)
-    answer = read_http_answer(sock, deadline, dial)
+    yield from send_all(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    answer = yield from read_http_answer(sock)
     if answer.status == 407:
         what = "refused the credentials given" if authorization else "wants credentials"
         raise ProxyRefused(

@@ -18,20 +18,25 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from enum import Enum
 from typing import Any
-from typing import Callable
+from typing import NamedTuple
 from typing import Optional
 from typing import Protocol
 
 from .. import _engine
 from .._json import parse_text_frame
-from .._pool import WorkerPool
 from .._timers import Handle
 from .._timers import SharedTimer
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from .backoff import Backoff
+from .dial_io import Steps
+from .dial_io import StepTimeout
+from .dial_io import Wait
+from .dial_loop import DialLoop
+from .dial_loop import shared_dial_loop
 from .lifecycle import Lifecycle
 from .lifecycle import LinkState
 from .read_loop import ReadLoop
@@ -93,9 +98,6 @@ class ReaderHost(Protocol):
     def auth_frame(self) -> Optional[str]:
         """The ``auth`` frame to send first; ``None`` when no user is logged in."""
 
-    def arm_auth_deadline(self, link: Link, timeout: float) -> Callable[[], None]:
-        """Kill ``link`` if no auth answer came within ``timeout`` s; returns the disarm."""
-
     def renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
         """Fetch fresh socket credentials with the auth token (one REST call with its own
         total deadline, cancelled by ``dial.cancel()``); the error is set unless the outcome
@@ -109,6 +111,16 @@ class ReaderHost(Protocol):
 
     def frames_in(self, state: LinkState, frames: list[dict[str, Any]]) -> None:
         """Frames that arrived together on the socket of ``state``, in order."""
+
+
+class _Try(NamedTuple):
+    """One attempt: its epoch, its cancel handle, when it started (the lifecycle's clock),
+    and whether the credentials were renewed right before it."""
+
+    epoch: int
+    dial: Dial
+    started: float
+    renewed: bool
 
 
 class _Phase(Enum):
@@ -134,7 +146,7 @@ class Reader:
         transport: Transport,
         backoff: Backoff,
         timer: Optional[SharedTimer] = None,
-        dial_pool: Optional[WorkerPool] = None,
+        dial_loop: Optional[DialLoop] = None,
         read_loop: Optional[ReadLoop] = None,
     ) -> None:
         self._host = host
@@ -142,7 +154,7 @@ class Reader:
         self._transport = transport
         self._backoff = backoff
         self._timer = timer
-        self._dial_pool = dial_pool
+        self._dial_loop = dial_loop
         self._read_loop = read_loop
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -150,7 +162,6 @@ class Reader:
         self._not_before = 0.0
         self._requests_seen: Optional[int] = None
         self._wait: Optional[Handle] = None
-        self._worker: Optional[threading.Thread] = None
         # True between a renewal of the credentials and the next attempt, which consumes it
         # whatever its outcome: only a refusal by that very attempt persists after a renewal.
         self._renewed = False
@@ -161,7 +172,8 @@ class Reader:
         """The engine thread working for this client now: the dial worker during an
         attempt, the read loop while a socket is up; ``None`` when idle or waiting."""
         if self._phase is _Phase.DIALLING:
-            return self._worker
+            found = self._dialler().threads()
+            return found[0] if found else None
         if self._phase is _Phase.LINKED:
             found = self._loop().threads()
             return found[0] if found else None
@@ -177,6 +189,9 @@ class Reader:
 
     def _loop(self) -> ReadLoop:
         return self._read_loop if self._read_loop is not None else shared_read_loop()
+
+    def _dialler(self) -> DialLoop:
+        return self._dial_loop if self._dial_loop is not None else shared_dial_loop()
 
     def start(self) -> None:
         """A link may be wanted: start attempts if none are under way, or cut a backoff
@@ -194,7 +209,7 @@ class Reader:
         """Wait up to ``timeout`` s until this reader is idle (after the lifecycle dropped
         the link and stopped the reader). From an engine thread it does not wait."""
         self._evaluate()  # a pending wait ends now if no link is wanted any more
-        if threading.current_thread() in (self._worker, *self._loop().threads()):
+        if threading.current_thread() in (*self._dialler().threads(), *self._loop().threads()):
             return
         with self._lock:
             self._idle.wait_for(lambda: self._phase is _Phase.IDLE, timeout)
@@ -205,7 +220,6 @@ class Reader:
             self._phase = _Phase.WAITING
             self._not_before = self._lc.clock() + delay
             self._requests_seen = None
-            self._worker = None
         self._evaluate()
 
     def _evaluate(self) -> None:
@@ -227,53 +241,72 @@ class Reader:
                 return
             self._phase = _Phase.DIALLING
             epoch, dial = answer.epoch, answer.dial
-        pool = self._dial_pool if self._dial_pool is not None else _engine.dial_pool()
-        pool.submit(lambda: self._dial_job(epoch, dial))
+            renewed, self._renewed = self._renewed, False
+        tried = _Try(epoch, dial, self._lc.clock(), renewed)
+        deadline = time.monotonic() + self._host.connect_timeout
 
-    def _dial_job(self, epoch: int, dial: Dial) -> None:
-        """On a dial worker: one attempt; then the socket goes to the read loop, or the
-        next attempt is planned."""
-        self._worker = threading.current_thread()
-        try:
-            delay, state = self._attempt(epoch, dial)
-        except BaseException:  # a bug: never leave the reader stuck in DIALLING
-            log.exception("the connection attempt failed unexpectedly")
-            delay, state = self._backoff.next_delay(unreachable=False), None
+        def done(link: Optional[Link], error: Optional[BaseException]) -> None:
+            self._attempt_done(tried, link, error)
+
+        self._dialler().start(
+            self._attempt_steps(dial, deadline), deadline=deadline, dial=dial, done=done
+        )
+
+    def _attempt_done(
+        self, tried: _Try, link: Optional[Link], error: Optional[BaseException]
+    ) -> None:
+        """The end of an attempt's steps, on the dial loop. A refusal of the credentials
+        renews them over REST, which may take seconds: that goes to a worker of the engine's
+        pool, so the dial loop never waits on it (the attempt stays in flight meanwhile, so
+        ``disconnect()`` waits for it and cancels it)."""
+        if isinstance(error, AuthRejected) and not tried.dial.cancelled:
+
+            def renew() -> None:
+                self._settle(*self._outcome(tried, link, error))
+
+            _engine.dispatch_pool().submit(renew)
+            return
+        self._settle(*self._outcome(tried, link, error))
+
+    def _settle(self, delay: float, state: Optional[LinkState]) -> None:
+        """After an attempt: hand its socket to the read loop, or plan the next attempt."""
         if state is None:
             self._plan(delay)
             return
         with self._lock:
             self._phase = _Phase.LINKED
-            self._worker = None
-        if not state.link.claim_for_loop():  # killed already (a drop, the auth deadline...)
+        if not state.link.claim_for_loop():  # killed already (a drop, ...)
             self._lost(state, LinkClosed(1006, "the link ended before it was read"))
             return
         self._loop().register(_LinkReader(self, state))
 
-    def _attempt(self, epoch: int, dial: Dial) -> tuple[float, Optional[LinkState]]:
-        """One attempt: ``(0, the socket's state)`` when it authenticated, else ``(the wait
-        before the next attempt, None)``."""
-        started = self._lc.clock()
-        renewed, self._renewed = self._renewed, False
+    def _outcome(
+        self, tried: _Try, link: Optional[Link], error: Optional[BaseException]
+    ) -> tuple[float, Optional[LinkState]]:
+        """Report how an attempt ended: ``(0, the socket's state)`` when it authenticated,
+        else ``(the wait before the next attempt, None)``."""
+        epoch, dial, started, renewed = tried
         try:
-            link = self._open(dial)
+            if error is not None:
+                raise error
         except DialCancelled:
             log.debug("attempt %d cancelled", epoch)
             return 0.0, None
         except DialError as exc:
-            error = CometChatException(exc.code, exc.message)
-            return self._failed(epoch, error, exc.unreachable), None
+            problem = CometChatException(exc.code, exc.message)
+            return self._failed(epoch, problem, exc.unreachable), None
         except AuthRejected as exc:
             # Renewed inside the attempt, so disconnect()/close() cancel the renewal too.
             return self._after_refusal(epoch, exc, dial, renewed=renewed), None
         except Exception as exc:
             # A bug or a surprise in the dial: its socket is closed (by the dialler and by
-            # _open), listeners hear of it once, a blocking connect() fails now, and the
-            # next attempt follows the backoff.
+            # the steps), listeners hear of it once, a blocking connect() fails now, and
+            # the next attempt follows the backoff.
             return self._failed(epoch, self._unexpected(epoch, exc), False), None
         finally:
             self._lc.end_attempt(dial)
             dial.release()
+        assert link is not None
         state = self._lc.succeeded(epoch, link)
         if state is None:
             link.close()
@@ -371,22 +404,33 @@ class Reader:
             False,
         )
 
-    def _open(self, dial: Dial) -> Link:
+    def _attempt_steps(self, dial: Dial, deadline: float) -> Steps[Link]:
+        """One attempt as dial steps (:mod:`~cometchat_sync.connection.dial_io`): open the
+        socket, send the ``auth`` frame, wait for its answer; one budget (``deadline``, on
+        ``time.monotonic()``) for all of it."""
         frame = self._host.auth_frame()
         if frame is None:
             raise AuthRejected("no logged-in user")
         url, timeout = self._host.socket_url(), self._host.connect_timeout
         log.debug("dialling %s (timeout %g s)", url, timeout)
-        started = self._lc.clock()
-        link = self._transport.open(url, timeout=timeout, dial=dial)
-        # One budget for the whole attempt: the auth answer gets what the dial left.
-        left = max(0.0, timeout - (self._lc.clock() - started))
-        disarm = self._host.arm_auth_deadline(link, left)
+        open_steps = getattr(self._transport, "open_steps", None)
+        if open_steps is not None:
+            link: Link = yield from open_steps(url, deadline=deadline, dial=dial, timeout=timeout)
+        else:  # a transport without steps (a test's fake) blocks the dial loop while it opens
+            link = self._transport.open(url, timeout=timeout, dial=dial)
         try:
             trace(">", frame)
             link.send_text(frame)
             while True:
-                text = link.recv_text()
+                data = link.read_one()
+                if data is None:
+                    yield Wait(link, False)
+                    continue
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    link.close(CLOSE_INVALID_DATA)
+                    raise LinkClosed(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame") from None
                 trace("<", text)
                 reply = _decode(text)
                 if reply is None or reply.get("type") != "auth":
@@ -405,6 +449,14 @@ class Reader:
                     f"code {code}); retrying.",
                     unreachable=False,
                 )
+        except StepTimeout:
+            link.shutdown()
+            raise DialError(
+                ErrorCode.WEBSOCKET_ERROR,
+                f"The server did not answer the socket's credentials within {timeout:g} s "
+                "(the connect timeout); retrying.",
+                unreachable=False,
+            ) from None
         except LinkClosed as exc:
             link.shutdown()
             if dial.cancelled:
@@ -427,8 +479,6 @@ class Reader:
         except BaseException:
             link.shutdown()
             raise
-        finally:
-            disarm()
 
 
 class _LinkReader:

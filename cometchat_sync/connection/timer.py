@@ -41,6 +41,7 @@ class Timer:
         self._clock = clock
         self._lock = threading.Lock()
         self._live: dict[str, Handle] = {}
+        self._firing = 0  # callbacks of this client running now
         self._stopping = False
 
     @property
@@ -49,8 +50,9 @@ class Timer:
 
     @property
     def thread(self) -> Optional[threading.Thread]:
-        """The timer thread while this client has a deadline in it."""
-        return self._heap.thread if self._live else None
+        """The timer thread while this client has a deadline in it (or a callback running,
+        which may be about to schedule the next one)."""
+        return self._heap.thread if self._live or self._firing else None
 
     def schedule(self, key: str, delay: float, callback: Callable[[float], None]) -> None:
         """Run ``callback(lateness)`` in ``delay`` seconds, replacing any deadline named ``key``.
@@ -71,7 +73,12 @@ class Timer:
                     if self._live.get(key) is not box[0]:
                         return  # replaced or cancelled meanwhile
                     del self._live[key]
-                callback(max(0.0, heap.clock() - box[0].when))
+                    self._firing += 1
+                try:
+                    callback(max(0.0, heap.clock() - box[0].when))
+                finally:
+                    with self._lock:
+                        self._firing -= 1
 
             handle = heap.call_later(delay, fire)
             box.append(handle)
@@ -110,5 +117,6 @@ class Timer:
         """In a forked child: the parent's deadlines are gone with its thread."""
         self._lock = threading.Lock()
         self._live = {}
+        self._firing = 0
         if self._shared is not None:
             self._shared.after_fork_in_child()

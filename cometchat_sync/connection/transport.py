@@ -89,7 +89,12 @@ class Link(Protocol):
         """True when received bytes are waiting, so ``recv_text`` may not block."""
 
     def fileno(self) -> int:
-        """The socket's descriptor, for the read loop's selector."""
+        """The socket's descriptor, for the selectors of the dial loop and the read loop."""
+
+    def read_one(self) -> Optional[bytes]:
+        """The auth wait's read: never waits; the payload of the next text message when it
+        is complete, else ``None``; later frames stay buffered for :meth:`read_ready`.
+        Raises ``LinkClosed``."""
 
     def read_ready(self) -> list[bytes]:
         """The read loop's read: never waits; the payloads of the text messages completed by
@@ -123,24 +128,44 @@ class Transport(Protocol):
 class Dial:
     """A cancellation handle for one connection attempt.
 
-    ``cancel()`` from any thread wakes a TCP connect in progress (through a socket pair the
-    dialler selects on) and shuts down a socket in its TLS or HTTP handshake.
+    ``cancel()`` from any thread shuts down the attempt's socket (``attach``), wakes the
+    engine's dial loop (``on_cancel``), and wakes a blocking wait in progress through a socket
+    pair made on first use of :meth:`wake_fileno` (only the blocking driver uses one, so an
+    attempt in the dial loop costs no descriptor of its own).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cancelled = False
         self._kill: Optional[Callable[[], None]] = None
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
+        self._wakers: list[Callable[[], None]] = []
+        self._wake_r: Optional[socket.socket] = None
+        self._wake_w: Optional[socket.socket] = None
 
     @property
     def cancelled(self) -> bool:
         return self._cancelled
 
     def wake_fileno(self) -> int:
-        return self._wake_r.fileno()
+        """A descriptor that becomes readable on ``cancel()`` (made on first use)."""
+        with self._lock:
+            if self._wake_r is None:
+                self._wake_r, self._wake_w = socket.socketpair()
+                self._wake_r.setblocking(False)
+                self._wake_w.setblocking(False)
+                if self._cancelled:
+                    with contextlib.suppress(OSError):
+                        self._wake_w.send(b"x")
+            return self._wake_r.fileno()
+
+    def on_cancel(self, wake: Callable[[], None]) -> None:
+        """Call ``wake()`` (once, on the cancelling thread) when the dial is cancelled; at
+        once if it already was. ``wake`` must not block."""
+        with self._lock:
+            if not self._cancelled:
+                self._wakers.append(wake)
+                return
+        wake()
 
     def attach(self, kill: Optional[Callable[[], None]]) -> None:
         """Let ``cancel()`` call ``kill`` (which shuts the attempt's socket down); raises
@@ -156,18 +181,24 @@ class Dial:
                 return
             self._cancelled = True
             kill = self._kill
-            with contextlib.suppress(OSError):
-                self._wake_w.send(b"x")
+            wakers, self._wakers = self._wakers, []
+            if self._wake_w is not None:
+                with contextlib.suppress(OSError):
+                    self._wake_w.send(b"x")
         if kill is not None:
             kill()
+        for wake in wakers:
+            wake()
 
     def release(self) -> None:
-        """Close the wake-up pair; call once the attempt is over."""
+        """Close the wake-up pair, if one was made; call once the attempt is over."""
         with self._lock:
             self._kill = None
+            self._wakers = []
             for s in (self._wake_r, self._wake_w):
-                with contextlib.suppress(OSError):
-                    s.close()
+                if s is not None:
+                    with contextlib.suppress(OSError):
+                        s.close()
 
 
 def shutdown_socket(sock: socket.socket) -> None:

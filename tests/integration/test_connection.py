@@ -416,8 +416,9 @@ def test_close_ends_every_thread_and_keeps_the_session(make_client, emulator):
     client = make_client()
     login(client, emulator)
     # The engine's threads serve it: the one read loop and the one timer of the process.
-    assert emulator.wait_until(
-        lambda: {t.name for t in client.threads()} >= {"cometchat-reader", "cometchat-timer"}, 2
+    engine = {"cometchat-reader", "cometchat-timer"}
+    assert emulator.wait_until(lambda: {t.name for t in client.threads()} >= engine, 2), (
+        client.threads()
     )
     client.close()
     assert client.threads() == []

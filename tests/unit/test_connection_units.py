@@ -23,12 +23,14 @@ from typing import Optional
 import pytest
 
 from cometchat_sync.connection.backoff import Backoff
+from cometchat_sync.connection.dial_io import run_steps
 from cometchat_sync.connection.lifecycle import Lifecycle
 from cometchat_sync.connection.lifecycle import LinkState
 from cometchat_sync.connection.manager import PING_FRAME
 from cometchat_sync.connection.manager import ConnectionManager
 from cometchat_sync.connection.reader import Reader
 from cometchat_sync.connection.reader import Renewal
+from cometchat_sync.connection.reader import _Try
 from cometchat_sync.connection.state import TRANSITIONS
 from cometchat_sync.connection.state import AppState
 from cometchat_sync.connection.state import ConnectionStateChange
@@ -103,6 +105,9 @@ class FakeLink:
         return -1
 
     def read_ready(self) -> list[bytes]:
+        raise LinkClosed(1006)
+
+    def read_one(self) -> Optional[bytes]:
         raise LinkClosed(1006)
 
     def claim_for_loop(self) -> bool:
@@ -904,8 +909,8 @@ def test_pong_deadline_declares_dead_only_without_inbound_traffic(
 class AuthOkLink(FakeLink):
     """Answers the auth frame with OK."""
 
-    def recv_text(self) -> str:
-        return json.dumps({"type": "auth", "body": {"code": "200", "status": "OK"}})
+    def read_one(self) -> Optional[bytes]:
+        return json.dumps({"type": "auth", "body": {"code": "200", "status": "OK"}}).encode()
 
 
 def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
@@ -932,9 +937,6 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
         def auth_frame(self) -> str:
             return '{"action":"auth"}'
 
-        def arm_auth_deadline(self, link: Any, timeout: float) -> Callable[[], None]:
-            return lambda: None
-
         def renew_credentials(self, dial: Dial) -> tuple[Renewal, Optional[CometChatException]]:
             raise AssertionError("the fake link never refuses the credentials")
 
@@ -950,7 +952,9 @@ def run_one_link(end: Callable[[Lifecycle, AuthOkLink], None]) -> Backoff:
     reader = Reader(Host(), lifecycle=lc, transport=OneLink(), backoff=backoff)
     lc.request(fail_fast=True)
     epoch, dial = attempt(lc)
-    _delay, state = reader._attempt(epoch, dial)
+    deadline = time.monotonic() + 1.0
+    opened = run_steps(reader._attempt_steps(dial, deadline), deadline, dial)
+    _delay, state = reader._outcome(_Try(epoch, dial, lc.clock(), False), opened, None)
     assert state is not None and reading.is_set(), "the fake link never authenticated"
     assert lc.status is S.CONNECTED
     end(lc, link)

@@ -1,0 +1,290 @@
+"""The dial loop: one thread (``cometchat-dial``) driving every client's connection attempts.
+
+An attempt is a generator of dial steps (:mod:`~cometchat_sync.connection.dial_io`):
+resolve, TCP connect, proxy tunnel, TLS, upgrade, the ``auth`` frame and its answer. Each time
+a step would block it yields the socket it waits on; the loop registers that socket with its
+selector and resumes the step when the socket is ready. So one thread keeps any number of
+attempts in flight at once (a burst of 1,000 reconnects is not served two at a time), and no
+attempt waits for another's slow server.
+
+Each attempt has a deadline: when it passes, the loop throws ``StepTimeout`` in at the step's
+``yield`` (the step turns it into its error). ``Dial.cancel()`` (``disconnect()``,
+``close()``) wakes the loop, which throws ``DialCancelled`` in at once. When the steps end,
+``done(result, error)`` is called on this thread: it must be short and must not block (the
+reader registers the socket with the read loop, or plans the next attempt).
+
+The thread starts with the first attempt and ends after :data:`LINGER` seconds with none (or
+at once through :meth:`DialLoop.stop_idle`). One loop serves the process
+(:func:`shared_dial_loop`); after ``os.fork()`` the child starts afresh.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import heapq
+import itertools
+import logging
+import selectors
+import socket
+import threading
+import time
+from typing import Any
+from typing import Callable
+from typing import Generic
+from typing import Optional
+from typing import TypeVar
+
+from .. import _engine
+from .dial_io import Steps
+from .dial_io import StepTimeout
+from .dial_io import Wait
+from .transport import Dial
+from .transport import DialCancelled
+
+__all__ = ["LINGER", "DialLoop", "shared_dial_loop"]
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+#: Seconds the thread waits with no attempt before it ends.
+LINGER = 2.0
+
+Done = Callable[[Optional[_T], Optional[BaseException]], None]
+
+
+class _Job(Generic[_T]):
+    __slots__ = ("deadline", "dial", "done", "fd", "finished", "steps")
+
+    def __init__(self, steps: Steps[_T], deadline: float, dial: Dial, done: Done[_T]) -> None:
+        self.steps = steps
+        self.deadline = deadline
+        self.dial = dial
+        self.done = done
+        self.fd = -1  # registered with the selector, or -1
+        self.finished = False
+
+
+class _Run:
+    """One life of the loop thread (as in the read loop: an ending thread detaches its run,
+    so a new attempt never lands on a thread on its way out)."""
+
+    def __init__(self, name: str, target: Callable[[_Run], None]) -> None:
+        self.new: collections.deque[_Job[Any]] = collections.deque()
+        self.cancelled: collections.deque[_Job[Any]] = collections.deque()
+        # Every attempt in flight, by deadline (finished ones leave lazily).
+        self.deadlines: list[tuple[float, int, _Job[Any]]] = []
+        self.stopping = False
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.thread = threading.Thread(target=target, args=(self,), name=name, daemon=True)
+
+    def wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self.wake_w.send(b"x")
+
+    def close(self) -> None:
+        for sock in (self.wake_r, self.wake_w):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+class DialLoop:
+    """See the module docstring. :meth:`start` may be called from any thread."""
+
+    def __init__(self, name: str = "cometchat-dial") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._run: Optional[_Run] = None
+        self._count = 0  # attempts started and not done
+
+    def start(self, steps: Steps[_T], *, deadline: float, dial: Dial, done: Done[_T]) -> None:
+        """Drive ``steps`` until they return (``done(result, None)``) or raise
+        (``done(None, error)``); ``deadline`` is on ``time.monotonic()``. Never blocks."""
+        job = _Job(steps, deadline, dial, done)
+        with self._lock:
+            self._count += 1
+            run = self._run
+            fresh = run is None
+            if run is None:
+                run = self._run = _Run(self._name, self._serve)
+            run.stopping = False
+            run.new.append(job)
+            if not fresh:
+                run.wake()
+        if fresh:
+            try:
+                run.thread.start()
+            except RuntimeError:  # interpreter shutting down
+                with self._lock:
+                    self._run = None
+                    self._count -= 1
+                run.close()
+                _call_done(job, None, DialCancelled())
+                return
+
+        def cancelled() -> None:
+            with self._lock:
+                current = self._run
+                if current is None:
+                    return
+                current.cancelled.append(job)
+                current.wake()
+
+        dial.on_cancel(cancelled)
+
+    def idle(self) -> bool:
+        """True when no attempt is in flight."""
+        return self._count == 0
+
+    def threads(self) -> list[threading.Thread]:
+        run = self._run
+        return [run.thread] if run is not None and run.thread.is_alive() else []
+
+    def stop_idle(self, timeout: float) -> None:
+        """End the thread now if no attempt is in flight (joined up to ``timeout`` s, never
+        from the loop thread itself)."""
+        with self._lock:
+            run = self._run
+            if self._count or run is None:
+                return
+            run.stopping = True
+            run.wake()
+        if run.thread is not threading.current_thread():
+            run.thread.join(timeout)
+
+    def after_fork_in_child(self) -> None:
+        run = self._run
+        self._lock = threading.Lock()
+        self._run = None
+        self._count = 0
+        if run is not None:
+            run.close()
+
+    # -- the loop thread --------------------------------------------------------------------
+
+    def _serve(self, run: _Run) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(run.wake_r, selectors.EVENT_READ, None)
+        try:
+            self._loop(run, selector)
+        except BaseException:
+            log.exception("the dial loop failed; its attempts are cancelled")
+        finally:
+            with self._lock:
+                if self._run is run:
+                    self._run = None
+                jobs = [entry[2] for entry in run.deadlines] + list(run.new)
+                run.new.clear()
+            for job in jobs:
+                if not job.finished:
+                    with contextlib.suppress(BaseException):
+                        job.steps.close()
+                    self._finish(selector, job, None, DialCancelled())
+            selector.close()
+            run.close()
+
+    def _loop(self, run: _Run, selector: selectors.BaseSelector) -> None:
+        deadlines = run.deadlines
+        seq = itertools.count()
+        while True:
+            with self._lock:
+                new = list(run.new)
+                run.new.clear()
+                cancelled = list(run.cancelled)
+                run.cancelled.clear()
+                if run.stopping and not self._count:
+                    self._run = None
+                    return
+            for job in new:
+                heapq.heappush(deadlines, (job.deadline, next(seq), job))
+                self._advance(selector, job, None)
+            for job in cancelled:
+                if not job.finished:
+                    self._advance(selector, job, DialCancelled())
+            now = time.monotonic()
+            while deadlines and (deadlines[0][2].finished or deadlines[0][0] <= now):
+                job = heapq.heappop(deadlines)[2]
+                if not job.finished:
+                    self._advance(selector, job, StepTimeout())
+            if not deadlines:
+                events = selector.select(LINGER)
+                if not events:
+                    with self._lock:
+                        if not run.new and not run.cancelled and not self._count:
+                            self._run = None
+                            return
+                    continue
+            else:
+                events = selector.select(max(0.0, deadlines[0][0] - time.monotonic()))
+            for key, _mask in events:
+                job = key.data
+                if job is None:
+                    with contextlib.suppress(OSError):
+                        while run.wake_r.recv(4096):
+                            pass
+                elif not job.finished:
+                    error = DialCancelled() if job.dial.cancelled else None
+                    self._advance(selector, job, error)
+
+    def _advance(
+        self, selector: selectors.BaseSelector, job: _Job[Any], error: Optional[BaseException]
+    ) -> None:
+        """Resume ``job``'s steps (throwing ``error`` in) until they wait again or end."""
+        if job.fd != -1:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                selector.unregister(job.fd)
+            job.fd = -1
+        while True:
+            try:
+                wait: Wait = job.steps.throw(error) if error is not None else job.steps.send(None)
+            except StopIteration as stop:
+                self._finish(selector, job, stop.value, None)
+                return
+            except BaseException as exc:
+                self._finish(selector, job, None, exc)
+                return
+            try:
+                fd = wait.sock if isinstance(wait.sock, int) else wait.sock.fileno()
+                event = selectors.EVENT_WRITE if wait.write else selectors.EVENT_READ
+                selector.register(fd, event, job)
+            except (ValueError, KeyError, OSError) as exc:  # a socket closed under it
+                error = DialCancelled() if job.dial.cancelled else OSError(str(exc))
+                continue
+            job.fd = fd
+            return
+
+    def _finish(
+        self,
+        selector: selectors.BaseSelector,
+        job: _Job[Any],
+        result: Any,
+        error: Optional[BaseException],
+    ) -> None:
+        job.finished = True
+        if job.fd != -1:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                selector.unregister(job.fd)
+            job.fd = -1
+        with self._lock:
+            self._count -= 1
+        _call_done(job, result, error)
+
+
+def _call_done(job: _Job[Any], result: Any, error: Optional[BaseException]) -> None:
+    try:
+        job.done(result, error)
+    except Exception:
+        log.exception("handling the end of a connection attempt failed")
+
+
+# The process's loop: made at import (no thread starts before the first attempt).
+_SHARED = DialLoop()
+_engine.add_part(_SHARED)
+
+
+def shared_dial_loop() -> DialLoop:
+    """The process's dial loop (part of the engine)."""
+    return _SHARED
