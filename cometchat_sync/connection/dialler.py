@@ -34,6 +34,7 @@ from .._neterrors import is_refused
 from .._neterrors import is_unreachable
 from .._proxy_url import ProxyURL
 from .._proxy_url import parse_proxy_url
+from .._tls import context_for
 from ..errors import ErrorCode
 from ..settings import AppSettings
 from .dial_io import Steps
@@ -75,7 +76,10 @@ class WebSocketTransport:
     """The real transport: a socket dialled here, step by step, and our own frame reader.
 
     Args:
-        ssl_context: the TLS context of ``wss://`` (default: the system's trust store).
+        ssl_context: the TLS context of ``wss://``; default: the process's shared context
+            for ``ca_bundle`` (:func:`cometchat_sync._tls.context_for`, built on the first
+            ``wss://`` dial, not here).
+        ca_bundle: the PEM CA bundle to trust; ``None``: the system's trust store.
         max_frame_size: the inbound frame cap, in bytes.
         write_timeout: the most one write may block, in seconds.
         proxy: the proxy of ``AppSettingsBuilder.set_proxy``; None: the environment's
@@ -86,11 +90,13 @@ class WebSocketTransport:
         self,
         *,
         ssl_context: Optional[ssl.SSLContext] = None,
+        ca_bundle: Optional[str] = None,
         max_frame_size: int = 1 << 20,
         write_timeout: float = 20.0,
         proxy: Optional[ProxyURL] = None,
     ) -> None:
         self._ssl_context = ssl_context
+        self._ca_bundle = ca_bundle
         self._max_frame_size = max_frame_size
         self._write_timeout = write_timeout
         self._proxy = proxy
@@ -98,16 +104,14 @@ class WebSocketTransport:
     @classmethod
     def for_settings(cls, settings: AppSettings) -> WebSocketTransport:
         """The transport ``settings`` ask for: TLS verified against the CA bundle if one is
-        set (else the system's), the inbound frame cap, the proxy."""
-        context = None
-        if settings.ca_bundle or not settings.insecure_transport:
-            context = ssl.create_default_context(cafile=settings.ca_bundle)
+        set (else the system's), the inbound frame cap, the proxy. Cheap: no TLS context is
+        built here (every client of the process shares one per trust setting)."""
         # A write that cannot progress for a keepalive period plus the pong timeout is on a
         # link the keepalive would declare dead anyway.
         write_timeout = settings.ping_interval + settings.pong_timeout
         proxy = parse_proxy_url(settings.proxy) if settings.proxy else None
         return cls(
-            ssl_context=context,
+            ca_bundle=settings.ca_bundle,
             max_frame_size=settings.max_frame_size,
             write_timeout=write_timeout,
             proxy=proxy,
@@ -165,7 +169,7 @@ class WebSocketTransport:
             at.sock = yield from _tcp_connect_steps(host, port, at.dial, at)
         if secure:
             at.step = "tls"
-            context = self._ssl_context or ssl.create_default_context()
+            context = self._ssl_context or context_for(self._ca_bundle, False)
             tls = context.wrap_socket(at.sock, server_hostname=host, do_handshake_on_connect=False)
             at.sock = tls
             at.dial.attach(lambda: shutdown_socket(tls))
