@@ -405,7 +405,7 @@ class CometChatClient(
 
     def _list_messages_since(self, sent_at: int, after: Optional[int], per_page: int) -> Any:
         """A page of the user's messages, every conversation, sent since ``sent_at`` (or
-        after the message id ``after``), oldest first (dispatcher thread)."""
+        after the message id ``after``), oldest first (a worker of the engine's pool)."""
         params: dict[str, Any] = {"per_page": per_page, "affix": "append"}
         if after is None:
             params["sentAt"] = sent_at
@@ -416,17 +416,16 @@ class CometChatClient(
         ).data
 
     def _discover_conversations(self, known: set[str]) -> list[Conversation]:
-        """Dispatcher thread, in a catch-up: the conversations that received messages while
-        the link was down and that the ledger does not follow (``known``); a failed look is
-        made again at the next catch-up."""
+        """A worker of the engine's pool, in a catch-up: the conversations that received
+        messages while the link was down and that the ledger does not follow (``known``); a
+        failed look is made again at the next catch-up."""
         session = self._session
         if session is None:
             return []
         if session is not self._discovery_session:  # a new session: nothing was lost yet
             self._discovery.reset()
             self._discovery_session = session
-        followed = self._delivery.ledger.conversations()
-        floor = max((c.watermark for c in followed), default=0)  # the newest id seen
+        floor = self._delivery.discovery_floor  # the newest id seen before this catch-up
         try:
             found = self._discovery.discover(known, floor)
         except CometChatException as exc:
@@ -437,14 +436,15 @@ class CometChatClient(
         ]
 
     def _fetch_catch_up_page(self, conversation: Conversation, after: int, per_page: int) -> Any:
-        """One catch-up page (dispatcher thread): the conversation's messages after ``after``."""
+        """One catch-up page (a worker of the engine's pool): the conversation's messages
+        after ``after``."""
         path = conversation_path(conversation.receiver_id, conversation.receiver_type)
         params = {"id": after, "affix": "append", "per_page": per_page}
         return self._client_call("GET", path, params=params, on_socket=self._inflight.track).data
 
     def _end_delivery(self, timeout: float) -> None:
         """End the session's delivery (see ``Delivery.end_session``), first ending a
-        catch-up call in flight so the dispatcher is not held by a slow server; then, if no
+        catch-up call in flight so its worker is not held by a slow server; then, if no
         client in the process has a socket or a deadline left, end the engine's threads."""
         self._inflight.abort()
         started = time.monotonic()

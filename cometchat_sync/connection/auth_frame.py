@@ -3,11 +3,11 @@ is speaking (``docs/protocol.md``; the shape of the official SDKs' observed traf
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import time
 
+from .. import _json
 from .._version import API_VERSION
 from .._version import __version__
 from ..session import Session
@@ -52,4 +52,4 @@ def build_auth_frame(
         "sender": session.uid,
         "body": body,
     }
-    return json.dumps(frame, separators=(",", ":"))
+    return _json.dumps(frame)

@@ -14,7 +14,6 @@ on it; none holds a lock while it waits on the network.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from .. import _json
 from .. import _validate as check
 from ..errors import CometChatException
 from ..errors import CometChatTimeoutError
@@ -195,7 +195,7 @@ class ConnectionManager:
         if found is None:
             raise _no_connection()
         state = found[0]
-        text = json.dumps(frame, separators=(",", ":"))
+        text = _json.dumps(frame)
         trace(">", text)
         try:
             state.link.send_text(text)

@@ -23,6 +23,7 @@ queued.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from typing import Any
@@ -307,10 +308,8 @@ class Delivery(CatchUps):
         call first checks that session ``gen`` may still be delivered (``always``: no
         check, see :meth:`_emit`)."""
         hook, executor = self.error_hook, self.executor
-
-        def allowed() -> bool:
-            return always or self._may_run(gen, final=final)
-
+        # No closure per event: a bound check, or none at all.
+        allowed = None if always else functools.partial(self._may_run, gen, final=final)
         if executor is None:
             registry.emit(name, args, hook, allowed)
         else:

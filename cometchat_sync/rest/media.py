@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import mimetypes
 import os
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from typing import Optional
 
 from requests_toolbelt.multipart import encoder as multipart  # type: ignore[import-untyped]
 
+from .. import _json
 from ..errors import CometChatException
 from ..errors import ErrorCode
 from ..models import BaseMessage
@@ -299,7 +299,7 @@ def _fields(message: MediaMessage, files: list[_File]) -> list[tuple[str, Any]]:
         ("type", message.type),
         ("receiverType", message.receiver_type),
         ("category", message.category),
-        ("data", json.dumps(data, separators=(",", ":"))),
+        ("data", _json.dumps(data)),
     ]
     fields += [("files[]", (item.name, item.stream, item.mime)) for item in files]
     if message.caption:

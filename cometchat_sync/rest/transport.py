@@ -22,6 +22,7 @@ from typing import Optional
 
 import requests
 
+from .. import _json
 from .._neterrors import is_unreachable
 from .._version import __version__
 from ..errors import CometChatException
@@ -230,7 +231,7 @@ class RestClient:
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         headers.update(extra_headers or {})
-        data: Any = None if body is None else json.dumps(body, separators=(",", ":"))
+        data: Any = None if body is None else _json.dumps(body)
         total = self._total
         if upload is not None:  # a streamed body (multipart): read as it is sent
             data, headers["Content-Type"], total = upload.body, upload.content_type, upload.timeout

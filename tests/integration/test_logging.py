@@ -4,6 +4,7 @@ never a secret."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -34,6 +35,11 @@ def test_a_connect_a_message_and_a_reconnect_each_log_one_line_and_no_secret(
     assert conn.log.wait_for_count("on_connected", 2, WAIT)
     a.send_message(TextMessage(B, "second"))
     assert inbox.log.wait_for_count("on_text_message_received", 2, WAIT)
+    # Live messages no longer wait for the catch-up's end: wait for its log line.
+    deadline = time.monotonic() + WAIT
+    while not any("catch-up fetched" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the catch-up after the reconnect never ended"
+        time.sleep(0.01)
     b.close()
 
     def lines(logger: str) -> list[str]:
