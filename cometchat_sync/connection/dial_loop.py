@@ -8,7 +8,9 @@ attempts in flight at once (a burst of 1,000 reconnects is not served two at a t
 attempt waits for another's slow server.
 
 Each attempt has a deadline: when it passes, the loop throws ``StepTimeout`` in at the step's
-``yield`` (the step turns it into its error). ``Dial.cancel()`` (``disconnect()``,
+``yield`` (the step turns it into its error), and again at every later ``yield`` of the
+attempt, at once (a step that goes on after a timeout, to a name's next address, gets no
+more time). ``Dial.cancel()`` (``disconnect()``,
 ``close()``) wakes the loop, which throws ``DialCancelled`` in at once. When the steps end,
 ``done(result, error)`` is called on this thread: it must be short and must not block (the
 reader registers the socket with the read loop, or plans the next attempt).
@@ -205,10 +207,15 @@ class DialLoop:
                 if not job.finished:
                     self._advance(selector, job, DialCancelled())
             now = time.monotonic()
+            overdue: list[_Job[Any]] = []
             while deadlines and (deadlines[0][2].finished or deadlines[0][0] <= now):
                 job = heapq.heappop(deadlines)[2]
                 if not job.finished:
                     self._advance(selector, job, StepTimeout())
+                    if not job.finished:  # the step went on (to the next address): again
+                        overdue.append(job)
+            for job in overdue:
+                heapq.heappush(deadlines, (job.deadline, next(seq), job))
             if not deadlines:
                 events = selector.select(LINGER)
                 if not events:

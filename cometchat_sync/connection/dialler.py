@@ -304,6 +304,8 @@ def _tcp_connect_steps(
                 raise
             proxied = at is not None and at.proxied
             last = _tcp_failure(exc, f"the proxy {host}:{port}" if proxied else f"{host}:{port}")
+            if isinstance(exc, StepTimeout):  # the attempt's time is up: no next address
+                raise last from None
         if dial.cancelled:
             raise DialCancelled()
     assert last is not None, "getaddrinfo returned no address"
