@@ -265,21 +265,24 @@ class CometChatClient(
     # -- shutdown ------------------------------------------------------------------------------
 
     def close(self, timeout: float = 2.0) -> None:
-        """End the link and every SDK thread (each joined up to a share of ``timeout``) but
-        keep the stored session, as a process that shuts down would. Safe from any thread,
-        including inside a listener; a later call starts what it needs again.
+        """End the link and this client's delivery but keep the stored session, as a process
+        that shuts down would; when no other client of the process has a socket or a
+        deadline left, the engine's threads end too (each joined up to a share of
+        ``timeout``). Safe from any thread, including inside a listener; a later call starts
+        what it needs again.
 
         Events already queued (status changes, live events) are delivered while the
         dispatcher drains, within the budget; a catch-up under way is cancelled, its page in
         flight dropped. Once ``close()`` returns no listener is called for what happened
-        before it. Pooled REST connections are released. Idempotent; also called when a
-        ``with`` block ends and, with a one-second budget, at interpreter exit. It ends
-        :meth:`run_forever`.
+        before it. This client's REST session is released; the process's shared REST
+        connections serve the other clients, and the last client's ``close()`` closes the idle
+        ones. Idempotent; also called when a ``with`` block ends and, with a one-second
+        budget, at interpreter exit. It ends :meth:`run_forever`.
 
         Args:
-            timeout: the most to wait for the threads, in seconds (default 2): six tenths
-                for the reader and timer threads, four tenths for the dispatcher (which is
-                never joined from itself).
+            timeout: the most to wait, in seconds (default 2): six tenths for the link's
+                attempt or socket to end, the rest for the queued events and the engine's
+                idle threads (never the calling thread).
 
         Raises:
             CometChatException: ``ERR_INVALID_PARAMETER`` when ``timeout`` is not a positive,
