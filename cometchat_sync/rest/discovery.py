@@ -7,6 +7,7 @@ https://www.cometchat.com/docs/sdk/javascript/receive-message). See ``docs/event
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from typing import Callable
@@ -53,8 +54,10 @@ class ConversationDiscovery:
     With no link lost since the last look, nothing is read (the first connect of a session
     makes no request).
 
-    :meth:`link_lost` may be called from any thread; the rest from one thread at a time (the
-    dispatcher's catch-up). A REST error propagates from :meth:`discover`.
+    Thread-safe: :meth:`link_lost` from any thread, :meth:`discover` from the catch-ups' pool
+    workers (two catch-ups may look at once when a link drops and returns during a look). A
+    small lock guards the state and is never held during a REST call. A REST error
+    propagates from :meth:`discover`.
     """
 
     PAGE = 100
@@ -62,30 +65,40 @@ class ConversationDiscovery:
     def __init__(self, list_since: ListSince, own_uid: Callable[[], Optional[str]]) -> None:
         self._list_since = list_since
         self._own_uid = own_uid
+        self._lock = threading.Lock()
         self._lost_at: Optional[int] = None
+        self._losses = 0  # links lost so far: a look clears only the losses it covered
         self._pending: dict[str, Discovered] = {}
 
     def reset(self) -> None:
         """Forget the lost link and the pending conversations (another session begins)."""
-        self._lost_at = None
-        self._pending.clear()
+        with self._lock:
+            self._lost_at = None
+            self._pending.clear()
 
     def link_lost(self) -> None:
         """The link went down now (kept if an earlier loss is still to be looked at)."""
-        if self._lost_at is None:
-            self._lost_at = int(time.time())
+        with self._lock:
+            self._losses += 1
+            if self._lost_at is None:
+                self._lost_at = int(time.time())
 
     def discover(self, known: set[str], floor: int = 0) -> list[Discovered]:
         """The conversations to read beside ``known`` (the ``conversationId`` keys already
         followed); when the link was lost since the last look, read the messages sent since
         then first (REST calls), leaving out ids at or below ``floor`` (the newest message
         the caller had seen: anything older was sent while the link was up)."""
-        if self._lost_at is not None:
-            self._look(known, self._lost_at - SLACK, floor)
-            self._lost_at = None
-        for key in known:
-            self._pending.pop(key, None)
-        return sorted(self._pending.values(), key=lambda d: d.after)
+        with self._lock:
+            lost_at, losses = self._lost_at, self._losses
+        if lost_at is not None:
+            self._look(known, lost_at - SLACK, floor)
+            with self._lock:
+                if self._losses == losses:  # a link lost during the look is looked at next
+                    self._lost_at = None
+        with self._lock:
+            for key in known:
+                self._pending.pop(key, None)
+            return sorted(self._pending.values(), key=lambda d: d.after)
 
     def _look(self, known: set[str], since: int, floor: int) -> None:
         own = self._own_uid()
@@ -98,7 +111,8 @@ class ConversationDiscovery:
                 after = max(after or 0, message.id)
                 found = _conversation_of(message, own) if message.id > floor else None
                 if found is not None and found.conversation_id not in known:
-                    self._pending.setdefault(found.conversation_id, found)
+                    with self._lock:
+                        self._pending.setdefault(found.conversation_id, found)
             if len(items) < self.PAGE or after is None:
                 return
 

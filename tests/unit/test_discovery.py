@@ -115,3 +115,24 @@ def test_a_failed_read_is_made_again_and_reset_forgets(clock):
     found.link_lost()
     found.reset()
     assert found.discover(set()) == []
+
+
+def test_a_link_lost_during_a_look_is_looked_at_again(clock):
+    """A link that drops (and comes back) while the previous catch-up's look is under way:
+    the look must not clear that newer loss, or what was sent during it is never looked for."""
+    server = Server()
+    found = ConversationDiscovery(server, lambda: ME)
+    found.link_lost()
+    looked = server.__call__
+
+    def look_and_lose_again(sent_at: int, after: Optional[int], per_page: int) -> Any:
+        if len(server.calls) == 0:
+            clock.now += 60
+            found.link_lost()  # the link drops again while the first look reads
+        return looked(sent_at, after, per_page)
+
+    found._list_since = look_and_lose_again
+    assert found.discover(set()) == []
+    server.messages.append(msg(5, "c", int(clock.now) + 1))
+    assert found.discover(set()) == [Discovered("user", "c", "c_user_me", 4)]
+    assert len(server.calls) == 2, "the loss during the first look was forgotten"
