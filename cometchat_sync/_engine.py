@@ -117,7 +117,10 @@ def threads() -> list[threading.Thread]:
 def release(timeout: float) -> None:
     """After a client's ``close()``/``logout()``: when no client has a socket or a deadline
     left, end the engine's idle threads, each joined within ``timeout`` seconds in total (never
-    the calling thread). With other clients still served, it returns at once."""
+    the calling thread). With other clients still served, it returns at once. A dispatch
+    worker still running a listener (another client's, which may block for long) is told to
+    end after it and is not waited for: one client's ``close()`` never waits on another's
+    listener."""
     engine = _engine
     parts = list(engine.parts)
     if engine.timer.live() or not all(part.idle() for part in parts):
@@ -131,7 +134,7 @@ def release(timeout: float) -> None:
         part.stop_idle(left())
     engine.timer.stop_idle(left())
     if engine.dispatch_pool is not None:
-        engine.dispatch_pool.stop_idle(left())
+        engine.dispatch_pool.stop_idle(left(), join_busy=False)
 
 
 def _after_fork_in_child() -> None:

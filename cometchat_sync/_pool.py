@@ -54,6 +54,7 @@ class WorkerPool:
         self._idle = 0  # workers waiting on the condition
         self._starting = 0  # workers started that have not yet looked at the queue
         self._busy = 0  # workers running a job
+        self._running: set[threading.Thread] = set()  # the workers running a job now
         # stop_idle() bumps it: a worker started before ends once the queue is empty
         self._generation = 0
 
@@ -99,15 +100,20 @@ class WorkerPool:
         """How many jobs wait for a worker now."""
         return len(self._jobs)
 
-    def stop_idle(self, timeout: float) -> None:
+    def stop_idle(self, timeout: float, *, join_busy: bool = True) -> None:
         """Make every live worker end once the queue is empty (an idle one at once, a busy
         one after its job and whatever is still queued), and join them for up to
         ``timeout`` seconds in total; the calling thread, if a worker, is never joined.
+        With ``join_busy=False`` a worker running a job now (a listener that blocks) is
+        not waited for: it ends on its own once its job returned and the queue is empty.
         Jobs submitted later start workers again."""
+        me = threading.current_thread()
         with self._lock:
             self._generation += 1
             self._cond.notify_all()
-            workers = [t for t in self._workers if t is not threading.current_thread()]
+            workers = [
+                t for t in self._workers if t is not me and (join_busy or t not in self._running)
+            ]
         deadline = time.monotonic() + max(0.0, timeout)
         for thread in workers:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -149,6 +155,7 @@ class WorkerPool:
                 if job is not None:  # done with it: from busy to waiting in one step
                     job = None
                     self._busy -= 1
+                    self._running.discard(me)
                 deadline = time.monotonic() + self._linger
                 while not jobs:
                     remaining = deadline - time.monotonic()
@@ -162,6 +169,7 @@ class WorkerPool:
                         self._idle -= 1
                 job = jobs.popleft()
                 self._busy += 1
+                self._running.add(me)
             try:
                 job()
             except BaseException:  # never let a job end the worker

@@ -4,15 +4,26 @@ user would hit; every wait is bounded."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
+import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 import pytest
 
+import cometchat_sync
+from cometchat_sync import CometChatClient
+from cometchat_sync import CometChatException
+from cometchat_sync import ConnectionListener
+from cometchat_sync import MemorySessionStore
 from cometchat_sync._poll import wait_io
 from cometchat_sync.connection.dial_io import StepTimeout
 from cometchat_sync.connection.dial_io import Wait
@@ -21,6 +32,9 @@ from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialError
 from cometchat_sync.connection.transport import Link
+from cometchat_sync.testing import ConnectProxy
+from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FaultProxy
 
 WAIT = 5.0
 TWO_ADDRESSES = "ws.two-blackholes.test"
@@ -140,3 +154,313 @@ def test_the_dial_loop_throws_the_deadline_in_again_at_a_later_wait() -> None:
         loop.stop_idle(WAIT)
         quiet_a.close()
         quiet_b.close()
+
+
+# -- many clients at once -------------------------------------------------------------------
+
+
+def socket_inodes() -> set[int]:
+    """The inodes of this process's open socket descriptors."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                found.add(int(target[8:-1]))
+    return found
+
+
+def describe(inodes: set[int]) -> list[str]:
+    """The lines of /proc/self/net/{tcp,tcp6,unix} of ``inodes``."""
+    found = []
+    for table, column in (("tcp", 9), ("tcp6", 9), ("unix", 6)):
+        with contextlib.suppress(OSError), open(f"/proc/self/net/{table}") as lines:
+            found += [
+                f"{table}: {line.strip()}"
+                for line in list(lines)[1:]
+                if int(line.split()[column]) in inodes
+            ]
+    return found
+
+
+def dialled_sockets(*ports: int) -> set[int]:
+    """The inodes of our open sockets that dials to ``ports`` may have left: TCP sockets
+    whose remote port is one of ``ports`` (not the servers' ends, which run in this process
+    too) and Unix socket pairs (wake-up pairs, a resolver's answer pair)."""
+    ours = socket_inodes()
+    found = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError), open(f"/proc/self/net/{table}") as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) in ports and int(fields[9]) in ours:
+                    found.add(int(fields[9]))
+    with contextlib.suppress(OSError), open("/proc/self/net/unix") as lines:
+        for line in list(lines)[1:]:
+            fields = line.split()
+            if int(fields[6]) in ours:
+                found.add(int(fields[6]))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd")
+def test_sixty_clients_connecting_and_closing_from_many_threads_leave_nothing(
+    emulator: Emulator, settings_for: Callable[..., Any]
+) -> None:
+    """Sixty clients, each logged in, connected and closed on its own thread at once (some
+    closed mid-dial): every thread of the engine ends after the last close(), no more than
+    eight ran, and no descriptor is left."""
+    ports = (emulator.ws_port, emulator.port)
+    before = dialled_sockets(*ports)
+    users = [f"superhero{i}" for i in range(1, 6)]
+    errors: list[BaseException] = []
+    peak: list[int] = []
+    go = threading.Barrier(12)
+
+    def one(n: int) -> None:
+        try:
+            go.wait(WAIT)
+            for k in range(5):
+                store = MemorySessionStore(emulator.app_id)
+                settings = settings_for(emulator).set_session_store(store).build()
+                with CometChatClient(emulator.app_id, settings) as client:
+                    client.login(users[(n + k) % len(users)], emulator.auth_key)
+                    if k % 2:
+                        continue  # closed while its first attempt may be in flight
+                    client.wait_until_connected(WAIT)
+                    peak.append(len(cometchat_sync.sdk_threads()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=one, args=(n,), name=f"app-{n}") for n in range(12)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in workers), "a client call hung"
+    assert errors == []
+    assert max(peak) <= 8
+    assert emulator.wait_until(lambda: cometchat_sync.sdk_threads() == [], WAIT), [
+        t.name for t in cometchat_sync.sdk_threads()
+    ]
+    assert emulator.wait_until(lambda: dialled_sockets(*ports) <= before, WAIT), describe(
+        dialled_sockets(*ports) - before
+    )
+
+
+# -- a stalled step of a client's dial, through the engine -----------------------------------
+
+HANGING_HOST = "ws.hanging-resolver-engine.test"
+
+
+class Stalls:
+    """``start(step)`` sets up a server (or resolver) that stalls at ``step`` and returns
+    ``(host, port, overrides)`` for the client's settings: ``resolve``, ``connect`` (a full
+    backlog), ``proxy`` (a CONNECT proxy that never answers), ``tls`` (a TLS emulator behind
+    a proxy that accepts and never answers the ClientHello), ``upgrade`` (the 101 withheld),
+    ``auth`` (upgraded, the auth answer withheld)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+        self.released = threading.Event()
+        self.tmp_path = tmp_path
+        self.closers: list[Callable[[], None]] = []
+        self.proxy: Optional[FaultProxy] = None
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if host == HANGING_HOST:
+                self.released.wait(30)
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    def start(self, step: str, emulator: Emulator) -> tuple[str, int, dict[str, Any]]:
+        if step == "resolve":
+            return HANGING_HOST, 443, {}
+        if step == "connect":
+            hole = FullBacklog()
+            self.closers.append(hole.close)
+            return "127.0.0.1", hole.port, {}
+        if step in ("proxy", "tls"):
+            if step == "proxy":  # blackholed once logged in: the REST calls use it too
+                tunnel = ConnectProxy()
+                tunnel.start()
+                self.closers.append(tunnel.stop)
+                self.proxy = tunnel
+                return "127.0.0.1", emulator.ws_port, {"set_proxy": tunnel.url}
+            silent = FaultProxy("127.0.0.1", 9).start()
+            self.closers.append(silent.stop)
+            self.proxy = silent
+            silent.blackhole()
+            return silent.host, silent.port, {}
+        server = Withholder(answer_upgrade=step == "auth")
+        self.closers.append(server.close)
+        return "127.0.0.1", server.port, {}
+
+    def close(self) -> None:
+        self.released.set()
+        closers, self.closers = self.closers, []
+        for close in reversed(closers):
+            close()
+
+
+class Withholder:
+    """Reads the upgrade request; answers it with a valid 101 (``answer_upgrade``) or not at
+    all; then says nothing until closed."""
+
+    def __init__(self, answer_upgrade: bool) -> None:
+        self.answer_upgrade = answer_upgrade
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="withholder", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self.listener.accept()
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    request += chunk
+                if self.answer_upgrade:
+                    conn.sendall(upgrade_answer(request))
+                self.stop.wait(30)
+
+    def close(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(WAIT)
+
+
+def upgrade_answer(request: bytes) -> bytes:
+    """A valid 101 answer to ``request`` (RFC 6455 section 4.2.2)."""
+    key = re.search(rb"(?i)sec-websocket-key:\s*(\S+)", request)
+    assert key is not None
+    guid = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    accept = base64.b64encode(hashlib.sha1(key.group(1) + guid).digest()).decode()
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def stalls(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Stalls]:
+    found = Stalls(monkeypatch, tmp_path)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def tls_emulator(tmp_path: Any) -> Iterator[tuple[Emulator, str]]:
+    """An emulator serving TLS, and the CA file that trusts it."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    certfile, keyfile, cafile = (str(tmp_path / n) for n in ("cert.pem", "key.pem", "ca.pem"))
+    for pem in cert.cert_chain_pems:
+        pem.write_to_path(certfile, append=True)
+    cert.private_key_pem.write_to_path(keyfile)
+    ca.cert_pem.write_to_path(cafile)
+    with Emulator(certfile=certfile, keyfile=keyfile) as emu:
+        yield emu, cafile
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd")
+@pytest.mark.parametrize("step", ["resolve", "connect", "proxy", "tls", "upgrade", "auth"])
+def test_disconnect_and_close_end_a_stalled_step_on_the_dial_loop_leaving_nothing(
+    tls_emulator: tuple[Emulator, str],
+    settings_for: Callable[..., Any],
+    stalls: Stalls,
+    step: str,
+) -> None:
+    """A client's attempt stalled at each step: ``disconnect()`` and ``close()`` return at
+    once, the blocked ``connect()`` fails, and once closed no descriptor and no SDK thread
+    (but the resolver's, while the system resolver hangs) is left."""
+    emulator, cafile = tls_emulator
+    host, port, overrides = stalls.start(step, emulator)
+    emulator.advertise_ws(host, port)
+    dialled = stalls.proxy.port if stalls.proxy is not None else port
+    before = dialled_sockets(dialled)
+    settings = settings_for(emulator, auto=False, connect_timeout=30.0, set_ca_bundle=cafile)
+    for name, value in overrides.items():
+        getattr(settings, name)(value)
+    client = CometChatClient(emulator.app_id, settings.build())
+    try:
+        client.login("superhero1", emulator.auth_key)
+        if stalls.proxy is not None and step == "proxy":
+            stalls.proxy.blackhole()
+        failures: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                client.connect(timeout=30)
+            except CometChatException as exc:
+                failures.append(exc)
+
+        thread = threading.Thread(target=connect, name="app-connect")
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), failures
+        client.disconnect()
+        thread.join(WAIT)
+        assert not thread.is_alive() and len(failures) == 1
+    finally:
+        client.close()
+    left = [t.name for t in cometchat_sync.sdk_threads()]
+    assert left == [], left
+    stalls.close()  # the stalling servers' ends (in this process too) are not the client's
+    assert emulator.wait_until(lambda: dialled_sockets(dialled) <= before, WAIT), describe(
+        dialled_sockets(dialled) - before
+    )
+
+
+# -- one client's listener and another client's close() ---------------------------------------
+
+
+class BlockingOnDisconnected(ConnectionListener):
+    """``on_disconnected`` blocks until :attr:`release` is set (at most ``hold`` s)."""
+
+    def __init__(self, hold: float) -> None:
+        super().__init__()
+        self.hold = hold
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.left = threading.Event()
+
+    def on_disconnected(self) -> None:
+        self.entered.set()
+        self.release.wait(self.hold)
+        self.left.set()
+
+
+def test_a_clients_close_does_not_wait_for_another_clients_blocked_listener(
+    make_client: Callable[..., CometChatClient], emulator: Emulator
+) -> None:
+    """B's listener blocks (B has no socket and no deadline left). A's close() found the
+    engine idle and joined every dispatch worker, B's busy one included: it waited for B's
+    listener (up to its whole budget)."""
+    a = make_client(auto=False)
+    b = make_client(auto=False)
+    # Held for less than A's budget, so a close() that waits for it outlasts it.
+    listener = BlockingOnDisconnected(hold=2.0)
+    b.add_connection_listener("blocks", listener)
+    a.login("superhero1", emulator.auth_key)
+    b.login("superhero2", emulator.auth_key)
+    a.connect(timeout=WAIT)
+    b.connect(timeout=WAIT)
+    b.disconnect()
+    assert listener.entered.wait(WAIT)
+    try:
+        a.close(timeout=2 * WAIT)  # the budget is A's to use, not B's listener's
+        assert not listener.left.is_set(), "A's close() waited for B's listener"
+    finally:
+        listener.release.set()
+    assert listener.left.wait(WAIT)
