@@ -24,6 +24,7 @@ from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import ConnectionListener
 from cometchat_sync import MemorySessionStore
+from cometchat_sync import _resolve
 from cometchat_sync._poll import wait_io
 from cometchat_sync.connection.dial_io import StepTimeout
 from cometchat_sync.connection.dial_io import Wait
@@ -464,3 +465,49 @@ def test_a_clients_close_does_not_wait_for_another_clients_blocked_listener(
     finally:
         listener.release.set()
     assert listener.left.wait(WAIT)
+
+
+# -- a resolver thread that could not start ---------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_resolve.start() leaves a resolution whose thread did not start registered",
+)
+def test_a_resolver_thread_that_could_not_start_does_not_hold_up_later_resolutions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``Thread.start()`` can fail (``RuntimeError: can't start new thread`` when the
+    process is at its thread limit). The resolution was left registered as under way, so
+    every later resolution of that name joined a thread that never ran and timed out."""
+
+    host = "flaky-thread.test"
+    real_start = threading.Thread.start
+    failed: list[str] = []
+
+    def start(self: threading.Thread) -> None:
+        if self.name == f"cometchat-resolve-{host}" and not failed:
+            failed.append(self.name)
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(name: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        return real_getaddrinfo(name, port, *args, **kwargs)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    first = Dial()
+    with contextlib.suppress(RuntimeError):
+        _resolve.resolve(host, 80, time.monotonic() + 0.2, first)
+    first.release()
+    assert failed, "the premise: the first resolver thread did not start"
+    second = Dial()
+    try:
+        infos = _resolve.resolve(host, 80, time.monotonic() + WAIT, second)
+    finally:
+        second.release()
+    assert infos and infos[0][4][0] == "127.0.0.1"
