@@ -511,3 +511,62 @@ def test_a_resolver_thread_that_could_not_start_does_not_hold_up_later_resolutio
     finally:
         second.release()
     assert infos and infos[0][4][0] == "127.0.0.1"
+
+
+# -- fork while a name is being resolved --------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()")
+@pytest.mark.xfail(
+    strict=True,
+    reason="_resolve keeps the parent's resolution under way in a forked child",
+)
+def test_a_forked_child_resolves_a_name_the_parent_was_resolving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent forks while a name's resolution hangs (a dial of its client in flight,
+    as in a pre-fork server's master). The child inherited the parent's resolution as
+    under way, though its thread does not exist there: every resolution of that name in
+    the child joined it and ran out of time, so the child could never connect."""
+    host = "slow-in-the-parent.test"
+    parent = os.getpid()
+    entered = threading.Event()
+    released = threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(name: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if name == host:
+            if os.getpid() == parent:
+                entered.set()
+                released.wait(WAIT)
+            return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        return real_getaddrinfo(name, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    job = _resolve.start(host, 80, lambda: None)
+    try:
+        assert entered.wait(WAIT)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: resolve the name, say how it went, leave at once
+            code = b"?"
+            try:
+                dial = Dial()
+                infos = _resolve.resolve(host, 80, time.monotonic() + 1.0, dial)
+                code = b"ok" if infos else b"empty"
+            except BaseException as exc:
+                code = type(exc).__name__.encode()
+            finally:
+                os.write(write_end, code)
+                os._exit(0)
+        os.close(write_end)
+        try:
+            assert wait_io([read_end], [], 3 * WAIT)[0], "the child said nothing"
+            said = os.read(read_end, 100)
+        finally:
+            os.close(read_end)
+            os.waitpid(pid, 0)
+        assert said == b"ok", said
+    finally:
+        released.set()
+        _resolve.forget(job, lambda: None)
