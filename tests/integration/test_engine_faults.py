@@ -33,9 +33,11 @@ from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialError
 from cometchat_sync.connection.transport import Link
+from cometchat_sync.testing import ConnectionRecorder
 from cometchat_sync.testing import ConnectProxy
 from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import FaultProxy
+from cometchat_sync.testing import MessageRecorder
 
 WAIT = 5.0
 TWO_ADDRESSES = "ws.two-blackholes.test"
@@ -570,3 +572,55 @@ def test_a_forked_child_resolves_a_name_the_parent_was_resolving(
     finally:
         released.set()
         _resolve.forget(job, lambda: None)
+
+
+# -- a TLS link on the read loop ----------------------------------------------------------------
+
+
+def test_a_tls_link_on_the_read_loop_delivers_large_and_small_messages_in_order(
+    tls_emulator: tuple[Emulator, str], settings_for: Callable[..., Any]
+) -> None:
+    """Over TLS a frame spans several records and a record several frames: the read loop's
+    read of what is ready (want-read in the middle of a frame, records left in the TLS
+    object) delivers every message, in order, with no wait for more bytes to arrive."""
+    emulator, cafile = tls_emulator
+    settings = settings_for(emulator, auto=False, set_ca_bundle=cafile).build()
+    with CometChatClient(emulator.app_id, settings) as client:
+        messages = MessageRecorder()
+        client.add_message_listener("m", messages)
+        client.login("superhero1", emulator.auth_key)
+        client.connect(timeout=WAIT)
+        sent = [("x" * 50_000 + str(n)) if n % 3 == 0 else f"small {n}" for n in range(60)]
+        for text in sent:
+            emulator.send_message("superhero2", "superhero1", text)
+        assert messages.log.wait_for_count("on_text_message_received", len(sent), WAIT), len(
+            messages.texts()
+        )
+        assert messages.texts() == sent
+
+
+# -- client.threads() ---------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="Reader.thread names no thread while it waits to retry")
+def test_client_threads_names_the_timer_while_it_holds_the_clients_reconnect_wait(
+    make_client: Callable[..., CometChatClient], emulator: Emulator
+) -> None:
+    """Between two attempts the client's next attempt is a deadline in the engine's timer
+    (docs: ``threads()`` names "the timer while it holds a deadline of this client"), but
+    ``threads()`` named no thread then: the reader reports a thread only while it dials or
+    reads."""
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: every connect is refused at once
+    emulator.advertise_ws("127.0.0.1", port)
+    client = make_client(auto=True, backoff=(30.0, 60.0), probe_interval=30.0)
+    connection = ConnectionRecorder()
+    client.add_connection_listener("c", connection)
+    client.login("superhero1", emulator.auth_key)
+    assert connection.wait_for_error(WAIT) is not None
+    assert emulator.wait_until(lambda: client._connection._reader.busy, WAIT)
+    engine = [t.name for t in cometchat_sync.sdk_threads()]
+    assert "cometchat-timer" in engine, engine  # the premise: the wait is in the timer
+    names = [t.name for t in client.threads()]
+    assert "cometchat-timer" in names, names
