@@ -169,8 +169,11 @@ class Reader:
 
     @property
     def thread(self) -> Optional[threading.Thread]:
-        """The engine thread working for this client now: the dial worker during an
-        attempt, the read loop while a socket is up; ``None`` when idle or waiting."""
+        """The engine thread working for this client now: the timer during a backoff wait,
+        the dial loop during an attempt, the read loop while a socket is up; ``None`` when
+        idle."""
+        if self._phase is _Phase.WAITING:
+            return self._timer_heap().thread
         if self._phase is _Phase.DIALLING:
             found = self._dialler().threads()
             return found[0] if found else None
