@@ -29,6 +29,7 @@ from cometchat_sync._poll import wait_io
 from cometchat_sync.connection.dial_io import StepTimeout
 from cometchat_sync.connection.dial_io import Wait
 from cometchat_sync.connection.dial_loop import DialLoop
+from cometchat_sync.connection.dial_loop import shared_dial_loop
 from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
 from cometchat_sync.connection.transport import DialError
@@ -38,6 +39,7 @@ from cometchat_sync.testing import ConnectProxy
 from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import FaultProxy
 from cometchat_sync.testing import MessageRecorder
+from cometchat_sync.testing.emulator import _rest as emulator_rest
 
 WAIT = 5.0
 TWO_ADDRESSES = "ws.two-blackholes.test"
@@ -602,14 +604,12 @@ def test_a_tls_link_on_the_read_loop_delivers_large_and_small_messages_in_order(
 # -- client.threads() ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="Reader.thread names no thread while it waits to retry")
 def test_client_threads_names_the_timer_while_it_holds_the_clients_reconnect_wait(
     make_client: Callable[..., CometChatClient], emulator: Emulator
 ) -> None:
     """Between two attempts the client's next attempt is a deadline in the engine's timer
-    (docs: ``threads()`` names "the timer while it holds a deadline of this client"), but
-    ``threads()`` named no thread then: the reader reports a thread only while it dials or
-    reads."""
+    (docs: ``threads()`` names "the timer while it holds a deadline of this client"); it
+    named no thread then."""
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there: every connect is refused at once
@@ -624,3 +624,76 @@ def test_client_threads_names_the_timer_while_it_holds_the_clients_reconnect_wai
     assert "cometchat-timer" in engine, engine  # the premise: the wait is in the timer
     names = [t.name for t in client.threads()]
     assert "cometchat-timer" in names, names
+
+
+# -- renewals of refused credentials on the dispatch pool ---------------------------------------
+
+
+class HeldRequests:
+    """Holds the emulator's answers to ``GET`` requests whose path ends with ``suffix``
+    until :meth:`release` (at most ``hold`` s); counts the held ones."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, suffix: str, hold: float) -> None:
+        self.gate = threading.Event()
+        self.held = 0
+        self._lock = threading.Lock()
+        real = emulator_rest.RestApp.handle
+
+        def handle(app: Any, method: str, target: str, *args: Any) -> Any:
+            if method == "GET" and target.partition("?")[0].endswith(suffix):
+                with self._lock:
+                    self.held += 1
+                self.gate.wait(hold)
+            return real(app, method, target, *args)
+
+        monkeypatch.setattr(emulator_rest.RestApp, "handle", handle)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="renewals of refused credentials take every dispatch worker (no gate)",
+)
+def test_renewals_held_by_a_slow_server_leave_workers_for_other_clients_listeners(
+    make_client: Callable[..., CometChatClient],
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four clients' socket credentials are refused at once (their JWTs expired) and the
+    server is slow to renew them: each renewal (a REST call) held a dispatch worker, so
+    the four workers were all held and a fifth client's messages waited for the server's
+    answers to other clients' renewals. The catch-up's REST jobs are bounded to two
+    workers for that very reason; the renewals were not."""
+    held = HeldRequests(monkeypatch, "/me", hold=3 * WAIT)
+    renewing = [f"superhero{i}" for i in range(1, 5)]
+    # A renewal may take the whole request timeout: longer than this test waits.
+    clients = [
+        make_client(auto=False, connect_timeout=30.0, request_timeout=30.0) for _ in renewing
+    ]
+    for uid, client in zip(renewing, clients):
+        client.login(uid, emulator.auth_key)
+        client.connect(timeout=WAIT)
+    listening = make_client(auto=False)
+    messages = MessageRecorder()
+    listening.add_message_listener("m", messages)
+    listening.login("superhero5", emulator.auth_key)
+    listening.connect(timeout=WAIT)
+    try:
+        for uid in renewing:
+            emulator.expire_jwt(uid)
+            emulator.close_sockets(uid, 1011)  # the reconnect's auth is refused: a renewal
+
+        # Every refusal was read (no attempt left on the dial loop: each ended by asking
+        # for its renewal) and two renewals at least are held by the server (all four when
+        # nothing bounds them).
+        dials = shared_dial_loop()
+        assert emulator.wait_until(lambda: held.held >= 2 and dials.idle(), WAIT)
+        emulator.send_message("superhero1", "superhero5", "still heard")
+        assert messages.log.wait_for_count("on_text_message_received", 1, WAIT), (
+            f"{held.held} renewals held every dispatch worker"
+        )
+    finally:
+        held.release()
+    assert messages.texts() == ["still heard"]
