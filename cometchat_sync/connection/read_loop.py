@@ -105,7 +105,8 @@ class ReadLoop:
                 return
             run.stopping = False
             run.adds.append(handler)
-            run.wake()
+            if len(run.adds) == 1:  # else a wake-up is pending: the loop takes them all
+                run.wake()
 
     def idle(self) -> bool:
         """True when no socket is registered or waiting to be."""
