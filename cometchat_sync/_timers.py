@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
+#: The longest single wait, in seconds: a deadline further away (a keepalive of 1e10 s, which
+#: the settings accept) is waited for in steps, as one wait that long overflows the platform's
+#: time type.
+LONGEST_WAIT = 3600.0
+
 
 class Handle:
     """One scheduled call; :meth:`cancel` it from any thread (idempotent)."""
@@ -138,7 +143,7 @@ class SharedTimer:
             when = heap[0][0]
             now = self.clock()
             if when > now:
-                self._wake.wait(when - now)
+                self._wake.wait(min(when - now, LONGEST_WAIT))
                 heap = self._heap  # a rebuild may have replaced the list
                 continue
             handle = heapq.heappop(heap)[2]

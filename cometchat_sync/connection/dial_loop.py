@@ -53,6 +53,11 @@ _T = TypeVar("_T")
 #: Seconds the thread waits with no attempt before it ends.
 LINGER = 2.0
 
+#: The longest single wait of the selector, in seconds: a deadline further away (a connect
+#: timeout of 1e10 s, which the settings accept) is waited for in steps, as one wait that long
+#: overflows the platform's time type.
+LONGEST_WAIT = 3600.0
+
 Done = Callable[[Optional[_T], Optional[BaseException]], None]
 
 
@@ -225,7 +230,8 @@ class DialLoop:
                             return
                     continue
             else:
-                events = selector.select(max(0.0, deadlines[0][0] - time.monotonic()))
+                left = deadlines[0][0] - time.monotonic()
+                events = selector.select(min(max(0.0, left), LONGEST_WAIT))
             for key, _mask in events:
                 job = key.data
                 if job is None:

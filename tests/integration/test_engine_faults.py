@@ -26,6 +26,7 @@ from cometchat_sync import ConnectionListener
 from cometchat_sync import MemorySessionStore
 from cometchat_sync import _resolve
 from cometchat_sync._poll import wait_io
+from cometchat_sync._timers import SharedTimer
 from cometchat_sync.connection.dial_io import StepTimeout
 from cometchat_sync.connection.dial_io import Wait
 from cometchat_sync.connection.dial_loop import DialLoop
@@ -697,3 +698,61 @@ def test_renewals_held_by_a_slow_server_leave_workers_for_other_clients_listener
     finally:
         held.release()
     assert messages.texts() == ["still heard"]
+
+
+# -- deadlines far away -------------------------------------------------------------------------
+
+#: A finite number of seconds the settings accept (a keepalive "turned off", a connect
+#: timeout "with no limit") beyond what one wait of the platform can take.
+FAR = 1e10
+
+
+def test_a_deadline_far_away_does_not_end_the_timer_for_every_client() -> None:
+    """``Condition.wait(1e10)`` raises OverflowError: the timer thread died at its first
+    wait for that deadline, and every deadline of every client scheduled afterwards never
+    fired (its thread handle stayed set, so none was started again)."""
+    waiting = threading.Event()  # the timer thread read the clock: it waits next
+
+    def clock() -> float:
+        if threading.current_thread().name == "cometchat-timer-test":
+            waiting.set()
+        return time.monotonic()
+
+    timer = SharedTimer("cometchat-timer-test", clock=clock)
+    far = timer.call_later(FAR, lambda: None)
+    assert waiting.wait(WAIT)  # from now on it waits for the far deadline
+    soon = threading.Event()
+    near = timer.call_later(0.05, soon.set)
+    try:
+        assert soon.wait(WAIT), "the timer no longer runs deadlines"
+    finally:
+        far.cancel()
+        near.cancel()
+        timer.stop_idle(WAIT)
+    assert timer.thread is None
+
+
+def test_a_connect_timeout_far_away_does_not_end_the_dial_loop() -> None:
+    """``selector.select(1e10)`` raises OverflowError: the dial loop failed at once and
+    cancelled every attempt in flight, each new attempt alike."""
+    loop = DialLoop("cometchat-dial-test")
+    dial = Dial()
+    outcome = Outcome()
+    ready_a, ready_b = socket.socketpair()
+
+    def steps() -> Any:
+        yield Wait(ready_a, False)
+        return None
+
+    loop.start(steps(), deadline=time.monotonic() + FAR, dial=dial, done=outcome)
+    try:
+        ready_b.send(b"x")
+        assert outcome.event.wait(WAIT)
+        assert outcome.error is None, repr(outcome.error)
+    finally:
+        dial.cancel()
+        outcome.event.wait(WAIT)
+        dial.release()
+        loop.stop_idle(WAIT)
+        ready_a.close()
+        ready_b.close()
