@@ -170,6 +170,7 @@ class CometChatClient(
         # The auth token of the session this client logged in, or resumed with login() of
         # the same user: the only one it revokes when another user logs in here.
         self._own_token: Optional[str] = None
+        self._logging_out: Optional[Session] = None  # the session logout() is deleting
         self._ignored_token: Optional[str] = None  # of a stored session of another server
         self._pid: Optional[int] = None  # the process that last used this client
         self._start_lock = threading.Lock()

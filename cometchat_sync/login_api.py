@@ -62,6 +62,7 @@ class LoginAPI:
     _login_busy: bool
     _session: Optional[Session]
     _own_token: Optional[str]
+    _logging_out: Optional[Session]
     _ignored_token: Optional[str]
     _connection: ConnectionManager
     _delivery: Delivery
@@ -258,12 +259,19 @@ class LoginAPI:
         if session is None:
             return
         self._connection.drop(DisconnectReason.LOGOUT)
+        # From here on the server forgets the token: a call of this session that runs
+        # meanwhile on another thread (a catch-up page on a pool worker) and is refused must
+        # not log out a second time (see ResourceAPI._client_call).
+        with self._lock:
+            self._logging_out = session
         error: Optional[CometChatException] = None
         try:
             auth.log_out(self._rest, self._endpoints, session)
         except CometChatException as exc:
             error = exc
         self._forget_session(DisconnectReason.LOGOUT)
+        with self._lock:
+            self._logging_out = None
         if error is not None:
             self._emit_login(LoginListener.on_logout_failure, (error,))
         else:

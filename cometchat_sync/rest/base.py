@@ -70,6 +70,7 @@ class ResourceAPI:
     _rest: RestClient
     _endpoints: Endpoints
     _session: Optional[Session]
+    _logging_out: Optional[Session]
 
     def _client_call(
         self,
@@ -99,7 +100,11 @@ class ResourceAPI:
                 on_socket=on_socket,
             )
         except CometChatException as exc:
-            if exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND and self._session is session:
+            if (
+                exc.code == ErrorCode.AUTH_TOKEN_NOT_FOUND
+                and self._session is session
+                and self._logging_out is not session  # logout() is deleting it right now
+            ):
                 # The server no longer knows the token: log out locally, as the official
                 # SDKs do.
                 self._on_token_revoked()

@@ -16,6 +16,7 @@ import pytest
 from cometchat_sync import CometChat
 from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
+from cometchat_sync import DisconnectReason
 from cometchat_sync import LoginListener
 from cometchat_sync import TextMessage
 from cometchat_sync import User
@@ -376,3 +377,38 @@ def test_a_server_message_quoting_the_token_never_reaches_the_exception(emulator
     assert "***" in exc.message
     for text in (str(exc), repr(exc), exc.message, json.dumps(exc.details)):
         assert token not in text
+
+
+def test_a_call_refused_while_logout_deletes_the_token_logs_out_once(
+    make_client, emulator, monkeypatch
+):
+    """A call of the session on another thread (a catch-up page on a pool worker) that the
+    server refuses because logout() just deleted the token: logout() reports the logout; the
+    refused call must not log out a second time (a second on_logout_success, a session store
+    touched after logout() returned)."""
+    from cometchat_sync.rest import auth  # noqa: PLC0415
+
+    client = make_client(auto=False)
+    logouts: list[str] = []
+    client.add_login_listener(
+        "l", LoginListener(on_logout_success=lambda: logouts.append("success"))
+    )
+    client.login("superhero1", emulator.auth_key)
+    real_log_out = auth.log_out
+    refused: list[str] = []
+
+    def log_out_then_a_call_races(*args: object, **kwargs: object) -> object:
+        answer = real_log_out(*args, **kwargs)  # type: ignore[arg-type]
+        try:  # what a pool worker's call does in this window
+            client.get_user("superhero2")
+        except CometChatException as exc:
+            refused.append(exc.code)
+        return answer
+
+    monkeypatch.setattr(auth, "log_out", log_out_then_a_call_races)
+    client.logout()
+    assert refused == ["AUTH_ERR_AUTH_TOKEN_NOT_FOUND"]
+    assert client.get_logged_in_user() is None
+    assert client.last_disconnect_reason is not DisconnectReason.TOKEN_REVOKED
+    client.close()  # delivers what is queued before it returns
+    assert logouts == ["success"], "the refused call logged out a second time"
