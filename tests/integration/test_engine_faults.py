@@ -756,3 +756,60 @@ def test_a_connect_timeout_far_away_does_not_end_the_dial_loop() -> None:
         loop.stop_idle(WAIT)
         ready_a.close()
         ready_b.close()
+
+
+# -- fork while a dial is in flight -------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()")
+def test_a_child_forked_while_its_parents_dial_is_in_flight_connects_on_its_own(
+    make_client: Callable[..., CometChatClient],
+    emulator: Emulator,
+    fault_proxy: FaultProxy,
+) -> None:
+    """The parent forks while its client's attempt waits on the dial loop (the upgrade is
+    not answered). The child has no dial loop thread and no attempt: its client must dial
+    afresh on its first call and connect, and the parent's attempt goes on."""
+    fault_proxy.blackhole()  # the first attempt hangs at the upgrade
+    client = make_client(auto=False, connect_timeout=30.0)
+    client.login("superhero1", emulator.auth_key)
+    failures: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            client.connect(timeout=30.0)
+        except CometChatException as exc:
+            failures.append(exc)
+
+    connecting = threading.Thread(target=connect, name="app-connect")
+    connecting.start()
+    assert fault_proxy.wait_for_connections(1, WAIT)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: say whether its client connects
+        answer = b"?"
+        try:
+            client.connect(timeout=WAIT)
+            answer = b"connected"
+        except BaseException as exc:
+            answer = f"{type(exc).__name__} {client.get_connection_status().value}".encode()
+        finally:
+            os.write(write_end, answer)
+            os._exit(0)
+    os.close(write_end)
+    try:
+        fault_proxy.pass_through()  # from now on the child's dial gets through
+        assert wait_io([read_end], [], 3 * WAIT)[0], "the child said nothing"
+        said = os.read(read_end, 1000).decode()
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    assert said == "connected", said
+    # The parent's attempt is still in flight (its upgrade was swallowed by the blackhole),
+    # and disconnect() ends it at once.
+    assert client.get_connection_status().value == "connecting"
+    assert shared_dial_loop().threads() != []
+    client.disconnect()
+    connecting.join(WAIT)
+    assert not connecting.is_alive() and len(failures) == 1
+    assert client.get_connection_status().value == "disconnected"
