@@ -26,6 +26,7 @@ fork) with :func:`add_part`.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import time
@@ -38,10 +39,12 @@ from ._timers import SharedTimer
 
 __all__ = [
     "DISPATCH_WORKERS",
+    "JobGate",
     "Part",
     "add_part",
     "dispatch_pool",
     "release",
+    "rest_gate",
     "threads",
     "timer",
 ]
@@ -66,11 +69,59 @@ class Part(Protocol):
         """Forget the parent's thread and state."""
 
 
+class JobGate:
+    """Runs jobs on the process's dispatch pool, at most ``limit`` at a time (the others
+    wait here, first in, first out), so that REST calls made in the background (catch-up
+    pages, the renewal of refused socket credentials), however slow the server, leave
+    workers free for every client's listener dispatch. Thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[Callable[[], None]] = collections.deque()
+        self._running = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` when fewer than ``limit`` jobs of the gate run. Never blocks."""
+        with self._lock:
+            if self._running >= self._limit:
+                self._waiting.append(job)
+                return
+            self._running += 1
+        self._start(job)
+
+    def _start(self, job: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                job()
+            finally:
+                self._done()
+
+        if not dispatch_pool().submit(run):  # interpreter shutdown: nothing runs
+            self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            job = self._waiting.popleft() if self._waiting else None
+            if job is None:
+                self._running -= 1
+        if job is not None:
+            self._start(job)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the parent's jobs are not ours; a fresh lock."""
+        self._lock = threading.Lock()
+        self._waiting = collections.deque()
+        self._running = 0
+
+
 class _Engine:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.timer = SharedTimer("cometchat-timer")
         self.dispatch_pool: Optional[WorkerPool] = None
+        #: Background REST jobs of every client: half the dispatch workers at most.
+        self.rest_gate = JobGate(max(1, DISPATCH_WORKERS // 2))
         self.parts: list[Part] = []
 
 
@@ -92,6 +143,11 @@ def dispatch_pool() -> WorkerPool:
                 engine.dispatch_pool = WorkerPool("cometchat-dispatch", DISPATCH_WORKERS)
             pool = engine.dispatch_pool
     return pool
+
+
+def rest_gate() -> JobGate:
+    """The gate of background REST jobs (catch-up pages, credential renewals)."""
+    return _engine.rest_gate
 
 
 def add_part(part: Part) -> None:
@@ -141,6 +197,7 @@ def _after_fork_in_child() -> None:
     engine = _engine
     engine.lock = threading.Lock()
     engine.timer.after_fork_in_child()
+    engine.rest_gate.after_fork_in_child()
     if engine.dispatch_pool is not None:
         engine.dispatch_pool.after_fork_in_child()
     for part in engine.parts:

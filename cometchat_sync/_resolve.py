@@ -17,6 +17,7 @@ https://docs.python.org/3/library/socket.html#socket.getaddrinfo
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 import time
@@ -139,7 +140,20 @@ def start(host: str, port: int, wake: Callable[[], None]) -> _Resolution:
         else:
             job.waiters.append(wake)
     if new:
-        job.thread.start()
+        try:
+            job.thread.start()
+        except RuntimeError as exc:  # at the thread limit, or at interpreter shutdown
+            # Never leave it registered as under way: later calls would join a thread that
+            # does not run and time out, however often they retried.
+            with _lock:
+                job.error = exc
+                job.finished = True
+                if _running.get((host, port)) is job:
+                    del _running[(host, port)]
+                waiters, job.waiters = job.waiters, []
+            for waiter in waiters:
+                waiter()
+            return job
     if job.finished:
         wake()
     return job
@@ -160,6 +174,18 @@ def answer(job: _Resolution) -> list[AddrInfo]:
     if job.error is not None:
         raise job.error
     return job.result
+
+
+def _after_fork_in_child() -> None:
+    """In a forked child the parent's resolver threads do not exist: forget them (their
+    callers are the parent's), so the child resolves afresh."""
+    global _lock  # noqa: PLW0603 (a lock a parent thread held at fork is made anew)
+    _lock = threading.Lock()
+    _running.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def is_ip_address(host: str) -> bool:

@@ -260,14 +260,16 @@ class Reader:
     ) -> None:
         """The end of an attempt's steps, on the dial loop. A refusal of the credentials
         renews them over REST, which may take seconds: that goes to a worker of the engine's
-        pool, so the dial loop never waits on it (the attempt stays in flight meanwhile, so
+        pool through its gate of background REST jobs (at most half the workers, so a slow
+        server cannot take the workers every client's listeners need), so the dial loop never
+        waits on it (the attempt stays in flight meanwhile, so
         ``disconnect()`` waits for it and cancels it)."""
         if isinstance(error, AuthRejected) and not tried.dial.cancelled:
 
             def renew() -> None:
                 self._settle(*self._outcome(tried, link, error))
 
-            _engine.dispatch_pool().submit(renew)
+            _engine.rest_gate().submit(renew)
             return
         self._settle(*self._outcome(tried, link, error))
 

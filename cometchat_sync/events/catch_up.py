@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import random
 import threading
 from typing import Any
@@ -85,60 +84,16 @@ class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
 
-class JobGate:
-    """Runs jobs on the process's dispatch pool, at most ``limit`` at a time (the others
-    wait here, first in, first out), so that catch-up REST calls, however slow the server,
-    leave workers free for every client's listener dispatch. Thread-safe."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._lock = threading.Lock()
-        self._waiting: collections.deque[Job] = collections.deque()
-        self._running = 0
-
-    def submit(self, job: Job) -> None:
-        with self._lock:
-            if self._running >= self._limit:
-                self._waiting.append(job)
-                return
-            self._running += 1
-        self._start(job)
-
-    def _start(self, job: Job) -> None:
-        def run() -> None:
-            try:
-                job()
-            finally:
-                self._done()
-
-        if not _engine.dispatch_pool().submit(run):  # interpreter shutdown: nothing runs
-            self._done()
-
-    def _done(self) -> None:
-        with self._lock:
-            job = self._waiting.popleft() if self._waiting else None
-            if job is None:
-                self._running -= 1
-        if job is not None:
-            self._start(job)
-
-    def after_fork_in_child(self) -> None:
-        """In a forked child: the parent's jobs are not ours; a fresh lock."""
-        self._lock = threading.Lock()
-        self._waiting = collections.deque()
-        self._running = 0
-
-
-#: Catch-up jobs of every client share half the dispatch workers at most.
-GATE = JobGate(max(1, _engine.DISPATCH_WORKERS // 2))
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=GATE.after_fork_in_child)
+#: Catch-up jobs of every client share half the dispatch workers at most (the engine's gate
+#: for REST jobs: the renewals of refused socket credentials go through it too).
+JobGate = _engine.JobGate
+GATE = _engine.rest_gate()
 
 
 def pool_job(job: Job) -> None:
     """Run ``job`` (a catch-up's REST call) on the process's dispatch pool, through
     :data:`GATE`."""
-    GATE.submit(job)
+    _engine.rest_gate().submit(job)
 
 
 def timer_call(delay: float, fn: Job) -> Cancellable:

@@ -475,10 +475,6 @@ def test_a_clients_close_does_not_wait_for_another_clients_blocked_listener(
 # -- a resolver thread that could not start ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_resolve.start() leaves a resolution whose thread did not start registered",
-)
 def test_a_resolver_thread_that_could_not_start_does_not_hold_up_later_resolutions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -522,10 +518,6 @@ def test_a_resolver_thread_that_could_not_start_does_not_hold_up_later_resolutio
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()")
-@pytest.mark.xfail(
-    strict=True,
-    reason="_resolve keeps the parent's resolution under way in a forked child",
-)
 def test_a_forked_child_resolves_a_name_the_parent_was_resolving(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -653,10 +645,6 @@ class HeldRequests:
         self.gate.set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="renewals of refused credentials take every dispatch worker (no gate)",
-)
 def test_renewals_held_by_a_slow_server_leave_workers_for_other_clients_listeners(
     make_client: Callable[..., CometChatClient],
     emulator: Emulator,
