@@ -152,6 +152,18 @@ class SharedTimer:
             return handle
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            # However the thread ends (a bug included), the next call_later starts a new
+            # one: a handle left pointing at a dead thread would stop every client's timers.
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                    if self._live:
+                        log.error("the timer thread ended with %d deadlines left", self._live)
+
+    def _serve(self) -> None:
         while True:
             with self._lock:
                 handle = self._next_locked()

@@ -51,16 +51,24 @@ MAX_REACTION = 64
 """The longest reaction, in characters."""
 
 
+#: The longest duration accepted, in seconds (about 11.6 days). The system's waits take at
+#: most about 2.1 million seconds (epoll's limit; Python raises OverflowError past it), and
+#: no timeout of a chat SDK needs more.
+LONGEST = 1_000_000.0
+
+
 def seconds(value: object, name: str) -> float:
-    """Return ``value`` if it is a duration: a positive, finite number of seconds (``name``
-    names it in the error). NaN and infinity are refused: every wait has a real deadline."""
+    """Return ``value`` if it is a duration: a positive, finite number of seconds, at most
+    :data:`LONGEST` (``name`` names it in the error). NaN and infinity are refused: every
+    wait has a real deadline."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CometChatException(
             ErrorCode.INVALID_PARAMETER, f"{name} must be a number of seconds."
         )
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0 or value > LONGEST:
         raise CometChatException(
-            ErrorCode.INVALID_PARAMETER, f"{name} must be a positive, finite number of seconds."
+            ErrorCode.INVALID_PARAMETER,
+            f"{name} must be a positive, finite number of seconds, at most {LONGEST:,.0f} s.",
         )
     return float(value)
 

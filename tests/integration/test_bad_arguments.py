@@ -14,7 +14,7 @@ from cometchat_sync import CometChatException
 from cometchat_sync import MemorySessionStore
 
 UID = "superhero1"
-NOT_A_DURATION = [math.nan, math.inf, -math.inf, 0, -1, "1", True]
+NOT_A_DURATION = [math.nan, math.inf, -math.inf, 0, -1, "1", True, 1e10]
 
 
 def raises_at_once(code: str, call, *args, **kwargs) -> None:

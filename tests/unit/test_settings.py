@@ -27,6 +27,10 @@ def test_defaults():
         (lambda b: b.set_ping_interval(0), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_ping_interval(-1), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_ping_interval(float("inf")), "ERR_INVALID_PARAMETER"),
+        # Longer than any wait of the system takes (OverflowError on the engine's threads).
+        (lambda b: b.set_ping_interval(1e10), "ERR_INVALID_PARAMETER"),
+        (lambda b: b.set_request_timeout(1e10), "ERR_INVALID_PARAMETER"),
+        (lambda b: b.set_connect_timeout(1_000_001), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_pong_timeout(0), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_pong_timeout(15), "ERR_INVALID_PARAMETER"),
         (lambda b: b.set_background_ping_deadline(0), "ERR_INVALID_PARAMETER"),
