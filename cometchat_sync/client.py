@@ -394,7 +394,11 @@ class CometChatClient(
 
     def _on_state_change(self, change: ConnectionStateChange) -> None:
         if change.current is ConnectionStatus.DISCONNECTED:
-            self._discovery.link_lost()  # the next catch-up reads what the link missed
+            # The next catch-up reads what the link missed: above the newest id seen by now.
+            newest = max((c.watermark for c in self._delivery.ledger.conversations()), default=0)
+            self._discovery.link_lost(newest)
+        elif change.current is ConnectionStatus.CONNECTED:
+            self._discovery.link_up()
         self._delivery.state_change(change)
 
     def _on_connection_error(self, error: CometChatException) -> None:

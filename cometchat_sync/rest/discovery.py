@@ -46,9 +46,10 @@ class ConversationDiscovery:
     The next :meth:`discover` then reads the user's messages of every conversation sent
     since then (less :data:`SLACK`), page by page; each conversation among them that the
     caller does not follow is returned, to be read from just before its first such message.
-    Messages at or below the newest one the caller had seen are left out: they were sent
-    while the link was up. With nothing seen yet, a conversation new to the client may also
-    bring messages sent up to :data:`SLACK` seconds before the link was lost. A conversation
+    Messages at or below the newest one the caller had seen when the link was lost are left
+    out: they were sent while the link was up. With nothing seen yet, a conversation new to
+    the client may also bring messages sent up to :data:`SLACK` seconds before the link was
+    lost. A conversation
     found is offered at every :meth:`discover` until the caller follows it, so a catch-up cut
     short does not lose it; a look that failed is made again at the next :meth:`discover`.
     With no link lost since the last look, nothing is read (the first connect of a session
@@ -67,21 +68,41 @@ class ConversationDiscovery:
         self._own_uid = own_uid
         self._lock = threading.Lock()
         self._lost_at: Optional[int] = None
+        # The newest message id seen live when the first loss not looked at yet happened:
+        # a message above it may have been missed. (Read at the look instead, it would
+        # include pages other conversations' catch-ups brought since, which are newer than
+        # messages a new conversation missed: those would be skipped for good.)
+        self._floor: Optional[int] = None
         self._losses = 0  # links lost so far: a look clears only the losses it covered
+        self._ups = 0  # links up so far
+        self._losses_at_up = 0  # losses when the latest link came up
         self._pending: dict[str, Discovered] = {}
 
     def reset(self) -> None:
         """Forget the lost link and the pending conversations (another session begins)."""
         with self._lock:
             self._lost_at = None
+            self._floor = None
             self._pending.clear()
 
-    def link_lost(self) -> None:
-        """The link went down now (kept if an earlier loss is still to be looked at)."""
+    def link_lost(self, newest_seen: Optional[int] = None) -> None:
+        """The link went down now (kept if an earlier loss is still to be looked at);
+        ``newest_seen`` is the newest message id the caller had delivered by then (``None``:
+        the ``floor`` given to :meth:`discover` is used alone)."""
         with self._lock:
             self._losses += 1
             if self._lost_at is None:
                 self._lost_at = int(time.time())
+            if newest_seen is not None:
+                self._floor = newest_seen if self._floor is None else min(self._floor, newest_seen)
+
+    def link_up(self) -> None:
+        """A link is up now: what is sent from now on comes live. A look covers a loss only
+        if it ran wholly while a link was up (it reads up to its own time, and what was sent
+        after it while no link was up would be missed)."""
+        with self._lock:
+            self._ups += 1
+            self._losses_at_up = self._losses
 
     def discover(self, known: set[str], floor: int = 0) -> list[Discovered]:
         """The conversations to read beside ``known`` (the ``conversationId`` keys already
@@ -89,12 +110,18 @@ class ConversationDiscovery:
         then first (REST calls), leaving out ids at or below ``floor`` (the newest message
         the caller had seen: anything older was sent while the link was up)."""
         with self._lock:
-            lost_at, losses = self._lost_at, self._losses
+            lost_at, losses, ups = self._lost_at, self._losses, self._ups
+            link_up = self._losses == self._losses_at_up  # no loss since the latest link-up
+            if self._floor is not None:
+                floor = min(floor, self._floor)
         if lost_at is not None:
             self._look(known, lost_at - SLACK, floor)
             with self._lock:
-                if self._losses == losses:  # a link lost during the look is looked at next
+                # Done with the loss only if a link was up the whole look: no loss, and no
+                # other link, meanwhile (else the next look reads it again, from lost_at).
+                if link_up and self._losses == losses and self._ups == ups:
                     self._lost_at = None
+                    self._floor = None
         with self._lock:
             for key in known:
                 self._pending.pop(key, None)
