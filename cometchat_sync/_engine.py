@@ -34,6 +34,7 @@ from typing import Callable
 from typing import Optional
 from typing import Protocol
 
+from . import _resolve
 from ._pool import WorkerPool
 from ._timers import SharedTimer
 
@@ -158,9 +159,10 @@ def add_part(part: Part) -> None:
 
 
 def threads() -> list[threading.Thread]:
-    """Every SDK thread of the engine that is alive now."""
+    """Every SDK thread of the process that is alive now: the engine's, and the short-lived
+    ``cometchat-resolve-<host>`` threads of names being resolved."""
     engine = _engine
-    found: list[threading.Thread] = []
+    found: list[threading.Thread] = list(_resolve.threads())
     for part in list(engine.parts):
         found += part.threads()
     if engine.timer.thread is not None:

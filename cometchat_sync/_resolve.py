@@ -36,6 +36,7 @@ __all__ = [
     "is_ip_address",
     "resolve",
     "start",
+    "threads",
 ]
 
 AddrInfo = tuple[Any, ...]
@@ -174,6 +175,13 @@ def answer(job: _Resolution) -> list[AddrInfo]:
     if job.error is not None:
         raise job.error
     return job.result
+
+
+def threads() -> list[threading.Thread]:
+    """The resolver threads alive now (one per name being resolved)."""
+    with _lock:
+        jobs = list(_running.values())
+    return [job.thread for job in jobs if job.thread.is_alive()]
 
 
 def _after_fork_in_child() -> None:

@@ -160,19 +160,23 @@ def _cometchat_thread_check(request: pytest.FixtureRequest) -> Iterator[None]:
     if not wanted:
         yield
         return
-    # The engine's threads are shared by every client of the process, so a client left open
-    # by this test may run on threads that were there before it: what counts is any new SDK
-    # thread, and any thread still serving a client made during the test.
+    # The engine's threads are shared by every client of the process: what counts is any
+    # thread still serving a client made during the test and, when no client made before it
+    # is served any more, any SDK thread that started during the test. (A client kept open
+    # across tests, in a module fixture, keeps the engine's threads; its idle workers may
+    # outlive a test by a few seconds without being that test's.)
     before = set(sdk_threads())
     clients_before = set(live_clients())
     yield
     deadline = time.monotonic() + THREAD_GRACE
 
     def left() -> list[threading.Thread]:
-        found = [t for t in sdk_threads() if t not in before]
+        found: list[threading.Thread] = []
         for client in live_clients():
             if client not in clients_before:
                 found += [t for t in client.threads() if t not in found]
+        if not any(client.threads() for client in clients_before):
+            found += [t for t in sdk_threads() if t not in before and t not in found]
         return found
 
     while left() and time.monotonic() < deadline:
