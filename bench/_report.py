@@ -102,13 +102,17 @@ def _spread(runs: list[float]) -> str:
     return f"{_num(min(runs))}\u2013{_num(max(runs))} of {len(runs)}"
 
 
-def _verdict(fig: Figure) -> str:
+def _verdict(fig: Figure, profiled: frozenset[str] = frozenset()) -> str:
     if fig.met is None:
         return "—"
-    return "met" if fig.met else f"**missed** ([profile](#profile-{fig.key}))"
+    if fig.met:
+        return "met"
+    if fig.key in profiled:
+        return f"**missed** ([profile](#profile-{fig.key}))"
+    return "**missed** (no profile: --quick or --no-profile, or py-spy missing)"
 
 
-def figures_table(figs: list[Figure]) -> list[str]:
+def figures_table(figs: list[Figure], profiled: frozenset[str] = frozenset()) -> list[str]:
     lines = [
         "| Figure | Ours (median) | Spread (min\u2013max) | Reference | Reference (median) "
         "| Ratio | Target | Verdict |",
@@ -121,7 +125,7 @@ def figures_table(figs: list[Figure]) -> list[str]:
         note = f"<br>{fig.note}" if fig.note else ""
         lines.append(
             f"| {fig.what}{note} | {_num(fig.ours)} {fig.unit} | {spread} | {fig.reference} "
-            f"| {ref} | {ratio} | {fig.target} | {_verdict(fig)} |"
+            f"| {ref} | {ratio} | {fig.target} | {_verdict(fig, profiled)} |"
         )
     return lines
 
@@ -189,7 +193,7 @@ def write_page(
     lines += [f"* {note}" for note in notes]
     if notes:
         lines.append("")
-    lines += figures_table(figs)
+    lines += figures_table(figs, frozenset(profiles))
     for title, rel in charts.items():
         lines += ["", f"### {title}", "", f"![{title}]({rel})"]
     if profiles:
