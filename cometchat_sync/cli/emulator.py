@@ -34,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f'the emulator needs the extra: pip install "cometchat-sync[emulator]" ({exc})'
         ) from None
-    return main(list(args.extra))
+    return main(list(args.extra), prog="cometchat-sync emulator")

@@ -21,9 +21,9 @@ from typing import Optional
 from . import Emulator
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m cometchat_sync.testing.emulator",
+        prog=prog,
         description="Run a local CometChat emulator (REST + WebSocket) until Ctrl-C.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -37,10 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+def main(
+    argv: Optional[list[str]] = None, prog: str = "python -m cometchat_sync.testing.emulator"
+) -> int:
+    """Run the emulator with the options ``argv``; ``prog`` names the command in its help."""
+    parser = _parser(prog)
+    args = parser.parse_args(argv)
     if args.tls_key and not args.tls_cert:
-        _parser().error("--tls-key needs --tls-cert")
+        parser.error("--tls-key needs --tls-cert")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Optional[FrameType]) -> None:
