@@ -191,6 +191,7 @@ class CometChatClient(
         )
         self._discovery_session: Optional[Session] = None
         self._delivery.discover = self._discover_conversations
+        self._delivery.discovery_pending = self._discovery_pending
         self._typing_lock = threading.Lock()
         self._typing: set[tuple[str, str]] = set()
 
@@ -392,7 +393,21 @@ class CometChatClient(
 
     # -- feeding delivery --------------------------------------------------------------------
 
+    def _discovery_of_session(self) -> ConversationDiscovery:
+        """The discovery, reset when the session changed (a new session lost nothing yet).
+        Called at every state change, so a loss is never recorded against a session the
+        next look would reset."""
+        session = self._session
+        if session is not None and session is not self._discovery_session:
+            self._discovery.reset()
+            self._discovery_session = session
+        return self._discovery
+
+    def _discovery_pending(self) -> bool:
+        return self._discovery_of_session().pending()
+
     def _on_state_change(self, change: ConnectionStateChange) -> None:
+        self._discovery_of_session()
         if change.current is ConnectionStatus.DISCONNECTED:
             # The next catch-up reads what the link missed: above the newest id seen by now.
             newest = max((c.watermark for c in self._delivery.ledger.conversations()), default=0)
@@ -430,9 +445,7 @@ class CometChatClient(
         session = self._session
         if session is None:
             return []
-        if session is not self._discovery_session:  # a new session: nothing was lost yet
-            self._discovery.reset()
-            self._discovery_session = session
+        self._discovery_of_session()
         floor = self._delivery.discovery_floor  # the newest id seen before this catch-up
         try:
             found = self._discovery.discover(known, floor)

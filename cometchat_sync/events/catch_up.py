@@ -207,6 +207,7 @@ class CatchUps:
     ledger: MessageLedger
     dispatcher: Dispatcher
     discover: Callable[[set[str]], list[Conversation]]
+    discovery_pending: Callable[[], bool]
     discovery_floor: int
     _catch_up: CatchUp
     _gen_lock: threading.Lock
@@ -289,7 +290,8 @@ class CatchUps:
             run_job=self._run_job,
             deliver=lambda event: self._deliver(event, gen, live=False),
             redeliver=lambda events, rehold: self._redeliver(events, gen, rehold),
-            discover=lambda: self.discover(known),
+            # Nothing to look at (the first link of a session, say): no look, no parking.
+            discover=(lambda: self.discover(known)) if self.discovery_pending() else None,
             on_end=ended,
             held_cap=self._max_queued_events,
         )

@@ -129,6 +129,10 @@ class Delivery(CatchUps):
         #: ``discover(followed_keys)``: conversations the ledger does not follow that
         #: received messages while the link was down (the client sets it; none by default).
         self.discover: Callable[[set[str]], list[Conversation]] = _discover_none
+        #: ``discovery_pending()``: whether ``discover`` has anything to look at (a link was
+        #: lost since its last look, or conversations it found are still to be followed);
+        #: when not, a catch-up neither looks nor parks new conversations' live messages.
+        self.discovery_pending: Callable[[], bool] = lambda: True
         #: The newest message id the ledger had seen when the catch-up under way began
         #: (before any of its pages was delivered): the floor ``discover`` should use, as
         #: messages its pages bring are newer than some a new conversation missed.

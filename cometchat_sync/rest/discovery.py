@@ -96,6 +96,12 @@ class ConversationDiscovery:
             if newest_seen is not None:
                 self._floor = newest_seen if self._floor is None else min(self._floor, newest_seen)
 
+    def pending(self) -> bool:
+        """True when :meth:`discover` has something to do: a loss not looked at yet, or
+        conversations found and not followed yet."""
+        with self._lock:
+            return self._lost_at is not None or bool(self._pending)
+
     def link_up(self) -> None:
         """A link is up now: what is sent from now on comes live. A look covers a loss only
         if it ran wholly while a link was up (it reads up to its own time, and what was sent
