@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import struct
 import threading
 import time
 from typing import NoReturn
@@ -41,6 +40,9 @@ from typing import Optional
 import websocket
 
 from .._poll import wait_io
+from .close_frame import ProtocolError
+from .close_frame import close_payload
+from .close_frame import parse_close
 from .transport import CLOSE_ABNORMAL
 from .transport import CLOSE_INVALID_DATA
 from .transport import CLOSE_NO_STATUS
@@ -126,23 +128,23 @@ class FrameReader:
             return None
         first, second = buf[pos], buf[pos + 1]
         if first & 0x70:
-            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
+            raise ProtocolError(CLOSE_PROTOCOL_ERROR, "reserved bits set")
         if second & 0x80:
-            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "masked frame from the server")
+            raise ProtocolError(CLOSE_PROTOCOL_ERROR, "masked frame from the server")
         fin, opcode, length, header = bool(first & 0x80), first & 0x0F, second & 0x7F, 2
         if opcode not in _KNOWN_OPCODES:  # before the size: an unknown opcode is 1002
-            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
+            raise ProtocolError(CLOSE_PROTOCOL_ERROR, f"unknown opcode {opcode}")
         if length >= 126:
             header = 4 if length == 126 else 10
             if have < header:
                 return None
             length = int.from_bytes(buf[pos + 2 : pos + header], "big")
             if length >> 63:
-                raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "64-bit length with its top bit set")
+                raise ProtocolError(CLOSE_PROTOCOL_ERROR, "64-bit length with its top bit set")
         if opcode >= _OP_CLOSE and (length > 125 or not fin):
-            raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
+            raise ProtocolError(CLOSE_PROTOCOL_ERROR, "bad control frame")
         if length > self._max_size:
-            raise _ProtocolError(CLOSE_TOO_BIG, f"frame of {length} bytes over the cap")
+            raise ProtocolError(CLOSE_TOO_BIG, f"frame of {length} bytes over the cap")
         end = pos + header + length
         if end > len(buf):
             return None
@@ -165,13 +167,6 @@ class FrameReader:
     def buffered(self) -> bool:
         """True when unread bytes are waiting (the next frame may need no system call)."""
         return self._pos < len(self._buf)
-
-
-class _ProtocolError(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def encode_frame(opcode: int, payload: bytes) -> bytes:
@@ -323,7 +318,7 @@ class WebSocketLink:
                 data = self._message(*frame)
                 if data is not None:
                     out.append(data)
-        except _ProtocolError as exc:
+        except ProtocolError as exc:
             self.close(exc.code)
             self._failure = LinkClosed(exc.code, exc.reason)
         except LinkClosed as exc:  # a close frame (answered), or a fragment error
@@ -362,7 +357,7 @@ class WebSocketLink:
                 data = self._message(*frame)
                 if data is not None:
                     return data
-        except _ProtocolError as exc:
+        except ProtocolError as exc:
             self.fail(exc.code, exc.reason)
         if closed is not None:
             self.shutdown()
@@ -372,7 +367,7 @@ class WebSocketLink:
     def _next_frame(self) -> tuple[bool, int, bytes]:
         try:
             return self._reader.next_frame()
-        except _ProtocolError as exc:
+        except ProtocolError as exc:
             self.fail(exc.code, exc.reason)
         except LinkClosed:
             self.shutdown()
@@ -413,8 +408,8 @@ class WebSocketLink:
             self._try_write(encode_frame(_OP_PONG, payload))
         elif op == _OP_CLOSE:
             try:
-                code, reason = _parse_close(payload)
-            except _ProtocolError as exc:
+                code, reason = parse_close(payload)
+            except ProtocolError as exc:
                 self.fail(exc.code, exc.reason)
             # Echo the code (RFC 6455 section 5.5.1); a close without one gets 1000.
             self.close(CLOSE_NORMAL if code == CLOSE_NO_STATUS else code)
@@ -468,7 +463,7 @@ class WebSocketLink:
             return
         try:
             # Only if the frame can leave without blocking: a dead path must not stall us.
-            payload = _close_payload(code, reason)
+            payload = close_payload(code, reason)
             self._try_write(encode_frame(_OP_CLOSE, payload))
         except LinkClosed:
             pass
@@ -478,40 +473,3 @@ class WebSocketLink:
 def _writable_now(sock: socket.socket) -> bool:
     """True when ``sock``'s send buffer has room right now (``poll``: no descriptor limit)."""
     return bool(wait_io([], [sock], 0)[1])
-
-
-def is_sendable_close_code(code: int) -> bool:
-    """True for the codes a close frame may carry (RFC 6455 section 7.4): 1000-1003,
-    1007-1014 and 3000-4999. Never 1005, 1006 or 1015 (reserved for reporting, never sent),
-    nor 1004, 1016-2999 or anything outside 1000-4999.
-    https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number"""
-    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
-
-
-def _close_payload(code: int, reason: str) -> bytes:
-    """The body of our close frame: ``code`` and ``reason`` cut to 123 bytes on a character
-    boundary (a control frame holds 125). A code that may not be sent gives an empty body,
-    which the peer reads as "no status" (1005)."""
-    if not is_sendable_close_code(code):
-        return b""
-    text = reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
-    return struct.pack("!H", code) + text
-
-
-def _parse_close(data: bytes) -> tuple[int, str]:
-    """The code and reason of a received close frame (1005 when it has none).
-
-    Raises _ProtocolError: a 1-byte body or a code a peer may not send (1002), a reason that
-    is not UTF-8 (1007)."""
-    if not data:
-        return CLOSE_NO_STATUS, ""
-    if len(data) == 1:
-        raise _ProtocolError(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte body")
-    code = struct.unpack("!H", data[:2])[0]
-    if not is_sendable_close_code(code):
-        raise _ProtocolError(CLOSE_PROTOCOL_ERROR, f"invalid close code {code}")
-    try:
-        reason = data[2:].decode("utf-8")
-    except UnicodeDecodeError:
-        raise _ProtocolError(CLOSE_INVALID_DATA, "close reason is not UTF-8") from None
-    return code, reason

@@ -6,7 +6,8 @@ wanted — on the engine's threads, not a thread of its own.
   worker of the engine's dial pool, each step bounded and cancellable (``Dial.cancel()``);
 * an authenticated socket is registered with the engine's read loop
   (:mod:`~cometchat_sync.connection.read_loop`), whose one thread reads every client's
-  sockets; this module's :class:`_LinkReader` is what it calls for this client's socket.
+  sockets; :class:`~cometchat_sync.connection.link_reader.LinkReader` is what it calls for
+  this client's socket.
 
 It never runs user code: decoded frames go to ``frames_in`` (the client's router, which only
 queues work for the dispatcher), and state changes go through the lifecycle object. Frames
@@ -39,6 +40,7 @@ from .dial_loop import DialLoop
 from .dial_loop import shared_dial_loop
 from .lifecycle import Lifecycle
 from .lifecycle import LinkState
+from .link_reader import LinkReader
 from .read_loop import ReadLoop
 from .read_loop import shared_read_loop
 from .state import DisconnectReason
@@ -50,7 +52,6 @@ from .transport import Link
 from .transport import LinkClosed
 from .transport import Transport
 from .wire_trace import trace
-from .wire_trace import tracing
 
 __all__ = ["AuthRejected", "Reader", "ReaderHost", "Renewal", "is_refusal_close"]
 
@@ -283,7 +284,9 @@ class Reader:
         if not state.link.claim_for_loop():  # killed already (a drop, ...)
             self._lost(state, LinkClosed(1006, "the link ended before it was read"))
             return
-        self._loop().register(_LinkReader(self, state))
+        self._loop().register(
+            LinkReader(state, self._lc, self._host.frames_in, self._backoff.healthy, self._lost)
+        )
 
     def _outcome(
         self, tried: _Try, link: Optional[Link], error: Optional[BaseException]
@@ -484,62 +487,6 @@ class Reader:
         except BaseException:
             link.shutdown()
             raise
-
-
-class _LinkReader:
-    """What the read loop calls for one authenticated socket of this client."""
-
-    __slots__ = ("_closed", "_frames_in", "_lc", "_link", "_reader", "_state")
-
-    def __init__(self, reader: Reader, state: LinkState) -> None:
-        self._reader = reader
-        self._state = state
-        self._link = state.link
-        self._lc = reader._lc
-        self._frames_in = reader._host.frames_in
-        self._closed: Optional[LinkClosed] = None
-
-    def fileno(self) -> int:
-        return self._link.fileno()
-
-    def readable(self) -> bool:
-        state = self._state
-        try:
-            payloads = self._link.read_ready()
-        except LinkClosed as exc:
-            self._closed = exc
-            return False
-        state.last_inbound = self._lc.clock()  # any inbound byte counts as alive
-        batch: list[dict[str, Any]] = []
-        for payload in payloads:
-            try:
-                frame = parse_text_frame(payload)
-            except UnicodeDecodeError:
-                self._link.close(CLOSE_INVALID_DATA)
-                self._closed = LinkClosed(CLOSE_INVALID_DATA, "invalid UTF-8 in a text frame")
-                break
-            except (ValueError, RecursionError):
-                log.debug("dropped a frame that is not JSON (%d bytes)", len(payload))
-                continue
-            if tracing():
-                trace("<", payload.decode("utf-8"))
-            if not isinstance(frame, dict):
-                log.debug("dropped a JSON frame that is not an object")
-            elif frame.get("action") == "pong":
-                if self._lc.pong(state):
-                    self._reader._backoff.healthy()
-            else:
-                batch.append(frame)
-        if batch:
-            try:
-                self._frames_in(state, batch)
-            except Exception:
-                log.exception("frame handler failed; %d frames dropped", len(batch))
-        return self._closed is None
-
-    def ended(self) -> None:
-        closed = self._closed or LinkClosed(1006, "the read loop dropped the link")
-        self._reader._lost(self._state, closed)
 
 
 def _decode(text: str) -> Optional[dict[str, Any]]:
