@@ -126,7 +126,7 @@ __all__ = [
     "User",
     "UserListener",
     "UsersRequestBuilder",
-    "sdk_threads",
     "__version__",
     "mention",
+    "sdk_threads",
 ]

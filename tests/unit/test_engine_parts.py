@@ -33,6 +33,7 @@ def timer() -> Iterator[SharedTimer]:
 def test_calls_run_in_deadline_order_on_one_thread(timer: SharedTimer) -> None:
     ran: list[tuple[str, str]] = []
     done = threading.Event()
+
     def note(name: str) -> Callable[[], None]:
         return lambda: ran.append((name, threading.current_thread().name))
 
