@@ -28,8 +28,6 @@ import heapq
 import itertools
 import logging
 import selectors
-import socket
-import threading
 import time
 from typing import Any
 from typing import Callable
@@ -41,6 +39,8 @@ from .. import _engine
 from .dial_io import Steps
 from .dial_io import StepTimeout
 from .dial_io import Wait
+from .loop_thread import LoopRun
+from .loop_thread import LoopThread
 from .transport import Dial
 from .transport import DialCancelled
 
@@ -73,64 +73,32 @@ class _Job(Generic[_T]):
         self.finished = False
 
 
-class _Run:
-    """One life of the loop thread (as in the read loop: an ending thread detaches its run,
-    so a new attempt never lands on a thread on its way out)."""
+class _Run(LoopRun["_Job[Any]"]):
+    """One life of the dial loop's thread (see :mod:`.loop_thread`)."""
 
-    def __init__(self, name: str, target: Callable[[_Run], None]) -> None:
-        self.new: collections.deque[_Job[Any]] = collections.deque()
+    def __init__(self, name: str, target: Callable[[Any], None]) -> None:
+        super().__init__(name, target)
         self.cancelled: collections.deque[_Job[Any]] = collections.deque()
         # Every attempt in flight, by deadline (finished ones leave lazily).
         self.deadlines: list[tuple[float, int, _Job[Any]]] = []
-        self.stopping = False
-        self.wake_r, self.wake_w = socket.socketpair()
-        self.wake_r.setblocking(False)
-        self.wake_w.setblocking(False)
-        self.thread = threading.Thread(target=target, args=(self,), name=name, daemon=True)
-
-    def wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self.wake_w.send(b"x")
-
-    def close(self) -> None:
-        for sock in (self.wake_r, self.wake_w):
-            with contextlib.suppress(OSError):
-                sock.close()
 
 
-class DialLoop:
+class DialLoop(LoopThread["_Job[Any]", _Run]):
     """See the module docstring. :meth:`start` may be called from any thread."""
 
     def __init__(self, name: str = "cometchat-dial") -> None:
-        self._name = name
-        self._lock = threading.Lock()
-        self._run: Optional[_Run] = None
-        self._count = 0  # attempts started and not done
+        super().__init__(name)
+
+    def _new_run(self) -> _Run:
+        return _Run(self._name, self._serve)
 
     def start(self, steps: Steps[_T], *, deadline: float, dial: Dial, done: Done[_T]) -> None:
         """Drive ``steps`` until they return (``done(result, None)``) or raise
         (``done(None, error)``); ``deadline`` is on ``time.monotonic()``. Never blocks."""
         job = _Job(steps, deadline, dial, done)
-        with self._lock:
-            self._count += 1
-            run = self._run
-            fresh = run is None
-            if run is None:
-                run = self._run = _Run(self._name, self._serve)
-            run.stopping = False
-            run.new.append(job)
-            if not fresh:
-                run.wake()
-        if fresh:
-            try:
-                run.thread.start()
-            except RuntimeError:  # interpreter shutting down
-                with self._lock:
-                    self._run = None
-                    self._count -= 1
-                run.close()
-                _call_done(job, None, DialCancelled())
-                return
+        if self._add(job) is None:  # interpreter shutting down
+            _call_done(job, None, DialCancelled())
+            return
 
         def cancelled() -> None:
             with self._lock:
@@ -142,34 +110,6 @@ class DialLoop:
 
         dial.on_cancel(cancelled)
 
-    def idle(self) -> bool:
-        """True when no attempt is in flight."""
-        return self._count == 0
-
-    def threads(self) -> list[threading.Thread]:
-        run = self._run
-        return [run.thread] if run is not None and run.thread.is_alive() else []
-
-    def stop_idle(self, timeout: float) -> None:
-        """End the thread now if no attempt is in flight (joined up to ``timeout`` s, never
-        from the loop thread itself)."""
-        with self._lock:
-            run = self._run
-            if self._count or run is None:
-                return
-            run.stopping = True
-            run.wake()
-        if run.thread is not threading.current_thread():
-            run.thread.join(timeout)
-
-    def after_fork_in_child(self) -> None:
-        run = self._run
-        self._lock = threading.Lock()
-        self._run = None
-        self._count = 0
-        if run is not None:
-            run.close()
-
     # -- the loop thread --------------------------------------------------------------------
 
     def _serve(self, run: _Run) -> None:
@@ -180,11 +120,7 @@ class DialLoop:
         except BaseException:
             log.exception("the dial loop failed; its attempts are cancelled")
         finally:
-            with self._lock:
-                if self._run is run:
-                    self._run = None
-                jobs = [entry[2] for entry in run.deadlines] + list(run.new)
-                run.new.clear()
+            jobs = [entry[2] for entry in run.deadlines] + self._detach(run)
             for job in jobs:
                 if not job.finished:
                     with contextlib.suppress(BaseException):
@@ -197,14 +133,12 @@ class DialLoop:
         deadlines = run.deadlines
         seq = itertools.count()
         while True:
+            new = self._take_new(run)
+            if new is None:
+                return
             with self._lock:
-                new = list(run.new)
-                run.new.clear()
                 cancelled = list(run.cancelled)
                 run.cancelled.clear()
-                if run.stopping and not self._count:
-                    self._run = None
-                    return
             for job in new:
                 heapq.heappush(deadlines, (job.deadline, next(seq), job))
                 self._advance(selector, job, None)
@@ -224,10 +158,8 @@ class DialLoop:
             if not deadlines:
                 events = selector.select(LINGER)
                 if not events:
-                    with self._lock:
-                        if not run.new and not run.cancelled and not self._count:
-                            self._run = None
-                            return
+                    if self._end_if_idle(run):
+                        return
                     continue
             else:
                 left = deadlines[0][0] - time.monotonic()
@@ -235,9 +167,7 @@ class DialLoop:
             for key, _mask in events:
                 job = key.data
                 if job is None:
-                    with contextlib.suppress(OSError):
-                        while run.wake_r.recv(4096):
-                            pass
+                    run.drain()
                 elif not job.finished:
                     error = DialCancelled() if job.dial.cancelled else None
                     self._advance(selector, job, error)
@@ -281,8 +211,7 @@ class DialLoop:
             with contextlib.suppress(KeyError, ValueError, OSError):
                 selector.unregister(job.fd)
             job.fd = -1
-        with self._lock:
-            self._count -= 1
+        self._done_one()
         _call_done(job, result, error)
 
 

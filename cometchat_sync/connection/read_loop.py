@@ -18,17 +18,14 @@ gets a fresh one (the parent's thread does not exist there and its sockets are t
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import selectors
-import socket
-import threading
-from typing import Callable
-from typing import Optional
 from typing import Protocol
 
 from .. import _engine
+from .loop_thread import LoopRun
+from .loop_thread import LoopThread
 
 __all__ = ["LINGER", "LinkHandler", "ReadLoop", "shared_read_loop"]
 
@@ -52,91 +49,24 @@ class LinkHandler(Protocol):
         loop is going away: close it and report the loss. Called once."""
 
 
-class _Run:
-    """One life of the loop thread: its queue of sockets to add and its wake-up pair. A
-    thread that ends detaches its run first (under the loop's lock), so a registration
-    racing with the end goes to a new run and never to a thread on its way out."""
-
-    def __init__(self, name: str, target: Callable[[_Run], None]) -> None:
-        self.adds: collections.deque[LinkHandler] = collections.deque()
-        self.stopping = False
-        self.wake_r, self.wake_w = socket.socketpair()
-        self.wake_r.setblocking(False)
-        self.wake_w.setblocking(False)
-        self.thread = threading.Thread(target=target, args=(self,), name=name, daemon=True)
-
-    def wake(self) -> None:
-        with contextlib.suppress(OSError):  # full: the loop is awake anyway
-            self.wake_w.send(b"x")
-
-    def close(self) -> None:
-        for sock in (self.wake_r, self.wake_w):
-            with contextlib.suppress(OSError):
-                sock.close()
+class _Run(LoopRun[LinkHandler]):
+    """One life of the read loop's thread (see :mod:`.loop_thread`)."""
 
 
-class ReadLoop:
+class ReadLoop(LoopThread[LinkHandler, _Run]):
     """See the module docstring. Thread-safe: :meth:`register` from any thread."""
 
     def __init__(self, name: str = "cometchat-reader") -> None:
-        self._name = name
-        self._lock = threading.Lock()
-        self._run: Optional[_Run] = None
-        self._count = 0  # sockets registered, or waiting to be
+        super().__init__(name)
 
-    # -- any thread ------------------------------------------------------------------------
+    def _new_run(self) -> _Run:
+        return _Run(self._name, self._serve)
 
     def register(self, handler: LinkHandler) -> None:
         """Serve ``handler``'s socket from now on (its bytes already buffered are read at
         once). Never blocks."""
-        with self._lock:
-            self._count += 1
-            run = self._run
-            if run is None:
-                run = self._run = _Run(self._name, self._serve)
-                run.adds.append(handler)
-                try:
-                    run.thread.start()
-                except RuntimeError:  # interpreter shutting down: nothing will read it
-                    self._run = None
-                    self._count -= 1
-                    run.close()
-                    _ended(handler)
-                return
-            run.stopping = False
-            run.adds.append(handler)
-            if len(run.adds) == 1:  # else a wake-up is pending: the loop takes them all
-                run.wake()
-
-    def idle(self) -> bool:
-        """True when no socket is registered or waiting to be."""
-        return self._count == 0
-
-    def threads(self) -> list[threading.Thread]:
-        run = self._run
-        return [run.thread] if run is not None and run.thread.is_alive() else []
-
-    def stop_idle(self, timeout: float) -> None:
-        """End the thread now if no socket is registered (joined up to ``timeout`` s, never
-        from the loop thread itself)."""
-        with self._lock:
-            run = self._run
-            if self._count or run is None:
-                return
-            run.stopping = True
-            run.wake()
-        if run.thread is not threading.current_thread():
-            run.thread.join(timeout)
-
-    def after_fork_in_child(self) -> None:
-        """The parent's thread and sockets are not the child's: start afresh (the wake-up
-        pair is the loop's own, so closing it here touches nothing of the parent's)."""
-        run = self._run
-        self._lock = threading.Lock()
-        self._run = None
-        self._count = 0
-        if run is not None:
-            run.close()
+        if self._add(handler) is None:  # interpreter shutting down: nothing will read it
+            _ended(handler)
 
     # -- the loop thread --------------------------------------------------------------------
 
@@ -148,44 +78,33 @@ class ReadLoop:
         except BaseException:  # a bug: every socket still registered is reported lost
             log.exception("the read loop failed; its sockets are dropped")
         finally:
-            with self._lock:
-                if self._run is run:
-                    self._run = None
-                pending = list(run.adds)
-                run.adds.clear()
+            pending = self._detach(run)
             for key in list(selector.get_map().values()):
                 if key.data is not None:
                     self._end(selector, key.data)
             for handler in pending:
-                self._count_down()
+                self._done_one()
                 _ended(handler)
             selector.close()
             run.close()
 
     def _loop(self, run: _Run, selector: selectors.BaseSelector) -> None:
         while True:
-            with self._lock:
-                adds = list(run.adds)
-                run.adds.clear()
-                if run.stopping and not self._count:
-                    self._run = None
-                    return
-            for handler in adds:
-                self._add(selector, handler)
+            new = self._take_new(run)
+            if new is None:
+                return
+            for handler in new:
+                self._add_socket(selector, handler)
             lonely = len(selector.get_map()) == 1  # only the wake-up pair
             events = selector.select(LINGER if lonely else None)
             if not events:
-                with self._lock:
-                    if not run.adds and not self._count:
-                        self._run = None  # from now on a registration starts a new run
-                        return
+                if self._end_if_idle(run):
+                    return  # from now on a registration starts a new run
                 continue
             for key, _mask in events:
                 handler = key.data
                 if handler is None:
-                    with contextlib.suppress(OSError):
-                        while run.wake_r.recv(4096):
-                            pass
+                    run.drain()
                     continue
                 try:
                     alive = handler.readable()
@@ -195,11 +114,11 @@ class ReadLoop:
                 if not alive:
                     self._end(selector, handler)
 
-    def _add(self, selector: selectors.BaseSelector, handler: LinkHandler) -> None:
+    def _add_socket(self, selector: selectors.BaseSelector, handler: LinkHandler) -> None:
         try:
             selector.register(handler.fileno(), selectors.EVENT_READ, handler)
         except (OSError, ValueError, KeyError):  # already closed (or a bug): it ended
-            self._count_down()
+            self._done_one()
             _ended(handler)
             return
         # Bytes that came with the auth answer are already in the link's buffer, and the
@@ -215,12 +134,8 @@ class ReadLoop:
     def _end(self, selector: selectors.BaseSelector, handler: LinkHandler) -> None:
         with contextlib.suppress(KeyError, ValueError, OSError):
             selector.unregister(handler.fileno())
-        self._count_down()
+        self._done_one()
         _ended(handler)
-
-    def _count_down(self) -> None:
-        with self._lock:
-            self._count -= 1
 
 
 def _ended(handler: LinkHandler) -> None:
