@@ -336,7 +336,12 @@ def test_a_renewal_stuck_before_its_request_is_cancelled_at_once(
         things.resolver.point(silent.port)
         stuck = lambda: silent.connections_accepted > 0  # noqa: E731
     emu.close_sockets(UID, 1006)
-    assert emu.wait_until(stuck, WAIT), f"the renewal never reached the {step} step"
+    # Polled: emulator.wait_until re-checks only on the emulator's own state changes, and
+    # a hanging resolver or proxy is none (it waited out its whole timeout).
+    deadline = time.monotonic() + WAIT
+    while not stuck():
+        assert time.monotonic() < deadline, f"the renewal never reached the {step} step"
+        time.sleep(0.01)
     time.sleep(0.3)  # well inside the step
 
     started = time.monotonic()
