@@ -105,14 +105,8 @@ class ReadLoop(LoopThread[LinkHandler, _Run]):
                 handler = key.data
                 if handler is None:
                     run.drain()
-                    continue
-                try:
-                    alive = handler.readable()
-                except Exception:
-                    log.exception("a link's reader failed; the link is dropped")
-                    alive = False
-                if not alive:
-                    self._end(selector, handler)
+                else:
+                    self._read(selector, handler)
 
     def _add_socket(self, selector: selectors.BaseSelector, handler: LinkHandler) -> None:
         try:
@@ -123,6 +117,10 @@ class ReadLoop(LoopThread[LinkHandler, _Run]):
             return
         # Bytes that came with the auth answer are already in the link's buffer, and the
         # selector would not report them: read them now.
+        self._read(selector, handler)
+
+    def _read(self, selector: selectors.BaseSelector, handler: LinkHandler) -> None:
+        """Let ``handler`` read; unregister and end it when its link ended (or it failed)."""
         try:
             alive = handler.readable()
         except Exception:
