@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from .full_backlog import FullBacklog
 from .listeners import CallRecorder
 from .listeners import ConnectionRecorder
 from .listeners import EventLog
@@ -35,6 +36,7 @@ __all__ = [
     "EmulatorAddress",
     "EventLog",
     "FaultProxy",
+    "FullBacklog",
     "GroupRecorder",
     "LoginRecorder",
     "MessageRecorder",

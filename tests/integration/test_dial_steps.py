@@ -26,7 +26,6 @@ import websocket
 from cometchat_sync import CometChatClient
 from cometchat_sync import CometChatException
 from cometchat_sync import TextMessage
-from cometchat_sync._poll import wait_io
 from cometchat_sync.connection import dialler
 from cometchat_sync.connection.dialler import WebSocketTransport
 from cometchat_sync.connection.transport import Dial
@@ -34,6 +33,7 @@ from cometchat_sync.connection.transport import DialCancelled
 from cometchat_sync.connection.transport import DialError
 from cometchat_sync.testing import ConnectionRecorder
 from cometchat_sync.testing import Emulator
+from cometchat_sync.testing import FullBacklog
 from cometchat_sync.testing import MessageRecorder
 from cometchat_sync.testing.proxy import FaultProxy
 
@@ -135,32 +135,6 @@ class HangingResolver:
 
     def release(self) -> None:
         self.released.set()
-
-
-class FullBacklog:
-    """A listener that never accepts, its backlog filled: a TCP connect to it hangs (the
-    kernel drops the SYN)."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=0)
-        self.port = self.listener.getsockname()[1]
-        self.fillers: list[socket.socket] = []
-        for _ in range(16):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", self.port))
-            self.fillers.append(filler)
-            if not filler_connected(filler, 0.2):
-                return
-        raise AssertionError("the backlog never filled up")
-
-    def close(self) -> None:
-        for sock in [*self.fillers, self.listener]:
-            sock.close()
-
-
-def filler_connected(sock: socket.socket, timeout: float) -> bool:
-    return bool(wait_io([], [sock], timeout)[1])
 
 
 def upgrade_answer(request: bytes) -> bytes:

@@ -40,33 +40,12 @@ from cometchat_sync.testing import ConnectionRecorder
 from cometchat_sync.testing import ConnectProxy
 from cometchat_sync.testing import Emulator
 from cometchat_sync.testing import FaultProxy
+from cometchat_sync.testing import FullBacklog
 from cometchat_sync.testing import MessageRecorder
 from cometchat_sync.testing.emulator import _rest as emulator_rest
 
 WAIT = 5.0
 TWO_ADDRESSES = "ws.two-blackholes.test"
-
-
-class FullBacklog:
-    """A listener that never accepts, its backlog filled: a TCP connect to it hangs (the
-    kernel drops the SYN)."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=0)
-        self.port = self.listener.getsockname()[1]
-        self.fillers: list[socket.socket] = []
-        for _ in range(16):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", self.port))
-            self.fillers.append(filler)
-            if not wait_io([], [filler], 0.2)[1]:
-                return
-        raise AssertionError("the backlog never filled up")
-
-    def close(self) -> None:
-        for sock in [*self.fillers, self.listener]:
-            sock.close()
 
 
 class Outcome:

@@ -28,11 +28,11 @@ import pytest
 
 from cometchat_sync import AppSettingsBuilder
 from cometchat_sync import CometChatClient
-from cometchat_sync._poll import wait_io
 from cometchat_sync.errors import CometChatException
 from cometchat_sync.errors import ErrorCode
 from cometchat_sync.session import MemorySessionStore
 from cometchat_sync.session import Session
+from cometchat_sync.testing import FullBacklog
 from cometchat_sync.testing.listeners import ConnectionRecorder
 from cometchat_sync.testing.proxy import ConnectProxy
 from cometchat_sync.testing.proxy import FaultProxy
@@ -82,27 +82,6 @@ class Resolver:
 
     def release(self) -> None:
         self.released.set()
-
-
-class FullBacklog:
-    """A listener that never accepts, its backlog filled: a TCP connect to it hangs."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=0)
-        self.port: int = self.listener.getsockname()[1]
-        self.fillers: list[socket.socket] = []
-        for _ in range(16):
-            filler = socket.socket()
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", self.port))
-            self.fillers.append(filler)
-            if not wait_io([], [filler], 0.2)[1]:
-                return
-        raise AssertionError("the backlog never filled up")
-
-    def close(self) -> None:
-        for sock in [*self.fillers, self.listener]:
-            sock.close()
 
 
 class DrippingProxy:
